@@ -1,0 +1,31 @@
+// Opens the database named by DATABASE_URL. Today that is SQLite through better-sqlite3; the
+// PostgreSQL dialect joins here later, and everything above this file stays the same.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+/** `var/recap.db`, `sqlite:var/recap.db`, `file:var/recap.db` or `:memory:`. */
+export function sqlitePath(databaseUrl: string): string {
+  const path = databaseUrl.replace(/^(sqlite|file):(\/\/)?/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    throw new Error(`DATABASE_URL "${databaseUrl}" is not a SQLite path; only SQLite is supported so far`);
+  }
+  return path;
+}
+
+export function openDb(databaseUrl: string): Db {
+  const path = sqlitePath(databaseUrl);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  // WAL lets readers (the web pages, `digest status`) work while a send writes; the busy timeout
+  // makes a second writer wait instead of failing at once.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}

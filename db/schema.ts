@@ -1,0 +1,193 @@
+// Table types for Kysely. Timestamps are ISO-8601 UTC strings (`Date#toISOString()`), which sort
+// correctly as text in SQLite and cast cleanly to timestamptz when PostgreSQL arrives. Structured
+// article content and segment rules are JSON text, validated with zod on the way in and out.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
+export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
+
+export const MEMBER_STATUSES = ['active', 'unsubscribed'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+export const EDITION_STATUSES = ['draft', 'approved', 'sending', 'sent', 'skipped', 'paused', 'cancelled'] as const;
+export type EditionStatus = (typeof EDITION_STATUSES)[number];
+
+export const DELIVERY_STATUSES = ['queued', 'submitted', 'failed', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export interface ArticlesTable {
+  id: Generated<number>;
+  /** Dedup key: the URL with tracking parameters and fragment removed. */
+  canonical_url: string;
+  url: string;
+  title: string;
+  source_name: string;
+  source_url: string | null;
+  published_at: string | null;
+  collected_at: string;
+  hook: string;
+  score: number;
+  /** JSON of ArticleContent: tldr, takeaways, competitors, deepDive, predictions, timeline. */
+  content: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ArticleTopicsTable {
+  article_id: number;
+  topic: string;
+  /** 0 is the article's primary topic. */
+  position: number;
+}
+
+export interface ListsTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  created_at: string;
+}
+
+export interface SubscribersTable {
+  id: Generated<number>;
+  /** Lower-cased, trimmed. */
+  email: string;
+  /** sha256 of `email`; suppressions match on it so an erased address stays suppressed. */
+  email_hash: string;
+  name: string | null;
+  status: SubscriberStatus;
+  created_at: string;
+  updated_at: string;
+  consent_at: string | null;
+  consent_source: string | null;
+  consent_ip: string | null;
+  consent_user_agent: string | null;
+  confirmed_at: string | null;
+}
+
+export interface SubscriberTopicsTable {
+  subscriber_id: number;
+  topic: string;
+}
+
+export interface SubscriberAttributesTable {
+  subscriber_id: number;
+  name: string;
+  value: string;
+}
+
+export interface ListMembersTable {
+  list_id: number;
+  subscriber_id: number;
+  status: MemberStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SegmentsTable {
+  id: Generated<number>;
+  list_id: number;
+  name: string;
+  /** JSON of SegmentRules. */
+  rules: string;
+  created_at: string;
+}
+
+export interface EditionsTable {
+  id: Generated<number>;
+  list_id: number;
+  /** ISO week in the list's time zone, e.g. 2026-W48. */
+  week: string;
+  /** Running number of the list's editions: "#1", "#2", … */
+  number: number;
+  status: EditionStatus;
+  subject: string;
+  preheader: string;
+  editor_note: string | null;
+  starts_at: string;
+  ends_at: string;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+}
+
+export interface EditionArticlesTable {
+  edition_id: number;
+  article_id: number;
+  /** Frozen rank: 0 is the top story. */
+  position: number;
+}
+
+export interface VariantsTable {
+  id: Generated<number>;
+  edition_id: number;
+  /** Sorted, comma-joined topics the variant leads with; '' is the full edition. */
+  topics_key: string;
+  /** Random per render; placeholders look like %%recap-<nonce>:name%% so article text cannot forge one. */
+  placeholder_nonce: string;
+  html: string;
+  text: string;
+  html_bytes: number;
+  /** JSON array of article ids shown as title and link only, to stay under the size budget. */
+  compacted: string;
+  created_at: string;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  edition_id: number;
+  subscriber_id: number;
+  variant_id: number | null;
+  status: DeliveryStatus;
+  attempts: number;
+  message_id: string | null;
+  smtp_response: string | null;
+  error: string | null;
+  queued_at: string;
+  submitted_at: string | null;
+  updated_at: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  subscriber_id: number | null;
+  edition_id: number | null;
+  type: string;
+  /** JSON, optional details. */
+  data: string | null;
+  created_at: string;
+}
+
+export interface SuppressionsTable {
+  id: Generated<number>;
+  email_hash: string;
+  reason: string;
+  created_at: string;
+}
+
+export interface Database {
+  articles: ArticlesTable;
+  article_topics: ArticleTopicsTable;
+  lists: ListsTable;
+  subscribers: SubscribersTable;
+  subscriber_topics: SubscriberTopicsTable;
+  subscriber_attributes: SubscriberAttributesTable;
+  list_members: ListMembersTable;
+  segments: SegmentsTable;
+  editions: EditionsTable;
+  edition_articles: EditionArticlesTable;
+  variants: VariantsTable;
+  deliveries: DeliveriesTable;
+  events: EventsTable;
+  suppressions: SuppressionsTable;
+}
+
+export type ArticleRow = Selectable<ArticlesTable>;
+export type NewArticleRow = Insertable<ArticlesTable>;
+export type SubscriberRow = Selectable<SubscribersTable>;
+export type NewSubscriberRow = Insertable<SubscribersTable>;
+export type SubscriberUpdate = Updateable<SubscribersTable>;
+export type EditionRow = Selectable<EditionsTable>;
+export type VariantRow = Selectable<VariantsTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type SegmentRow = Selectable<SegmentsTable>;
+export type ListRow = Selectable<ListsTable>;

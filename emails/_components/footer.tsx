@@ -1,0 +1,31 @@
+import { Hr, Link, Section, Text } from '@react-email/components';
+import { s } from './theme.ts';
+import type { DigestLinks } from './types.ts';
+
+export interface FooterProps {
+  listName: string;
+  links: DigestLinks;
+  recipientEmail: string;
+  postalAddress: string;
+}
+
+/** Why the reader gets this, and how to change that in one click. */
+export function Footer({ listName, links, recipientEmail, postalAddress }: FooterProps) {
+  return (
+    <Section className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
+      <Hr className="dark-rule" style={s.rule} />
+      <Text className="dark-muted" style={s.small}>
+        <Link href={links.viewInBrowser} className="dark-link" style={s.link}>View in browser</Link>
+        {' · '}
+        <Link href={links.preferences} className="dark-link" style={s.link}>Manage preferences</Link>
+        {' · '}
+        <Link href={links.unsubscribe} className="dark-link" style={s.link}>Unsubscribe</Link>
+      </Text>
+      <Text className="dark-muted" style={s.small}>
+        You are receiving this email because {recipientEmail} subscribed to {listName}. Unsubscribing takes
+        one click and stops every future edition.
+      </Text>
+      <Text className="dark-muted" style={s.small}>{postalAddress}</Text>
+    </Section>
+  );
+}

@@ -1,0 +1,109 @@
+import { Heading, Link, Section, Text } from '@react-email/components';
+import { CompetitorTable } from './competitor-table.tsx';
+import { Bullets, LabelledPoint } from './labelled.tsx';
+import { colors, s } from './theme.ts';
+import type { StoryView } from './types.ts';
+
+/** The week's top story in full, in the aggregator's own visual language. */
+export function TopStory({ story }: { story: StoryView }) {
+  return (
+    <Section className="pad" style={s.pad}>
+      <Text className="dark-muted" style={{ ...s.small, textTransform: 'uppercase', letterSpacing: '0.06em', fontWeight: 700 }}>
+        Top story
+      </Text>
+      <Heading as="h2" id={story.anchor} className="dark-text" style={s.h2}>
+        <Link href={story.url} className="dark-text" style={{ color: colors.text, textDecoration: 'none' }}>
+          {story.title}
+        </Link>
+      </Heading>
+      <Text className="dark-muted" style={s.muted}>
+        {story.sourceName}
+        {story.topics.length > 0 ? ` · ${story.topics.map((t) => `#${t}`).join(' ')}` : ''}
+      </Text>
+      {story.hook ? (
+        <Text className="dark-text" style={s.text}>
+          <span aria-hidden="true">💡 </span>
+          {story.hook}
+        </Text>
+      ) : null}
+
+      {story.tldr ? (
+        <Section className="dark-tint" style={{ backgroundColor: colors.tint, borderLeft: `4px solid ${colors.accent}`, padding: '12px 16px', margin: '8px 0 4px' }}>
+          <Heading as="h3" className="dark-text" style={{ ...s.h3, marginTop: 0 }}>⚡ 30-second TL;DR</Heading>
+          <Tldr label="What changed" value={story.tldr.whatChanged} />
+          <Tldr label="Why it matters" value={story.tldr.whyItMatters} />
+          <Tldr label="What to do next" value={story.tldr.whatToDoNext} />
+          <Tldr label="Who should care" value={story.tldr.whoShouldCare} last />
+        </Section>
+      ) : null}
+
+      {story.takeaways.length > 0 ? (
+        <>
+          <Heading as="h3" className="dark-text" style={s.h3}>🔑 Key takeaways</Heading>
+          <Bullets items={story.takeaways} />
+        </>
+      ) : null}
+
+      {story.competitors ? (
+        <>
+          <Heading as="h3" className="dark-text" style={s.h3}>📊 Competitor analysis</Heading>
+          <CompetitorTable table={story.competitors} />
+        </>
+      ) : null}
+
+      {story.deepDive.length > 0 ? (
+        <>
+          <Heading as="h3" className="dark-text" style={s.h3}>🛠️ Technical deep dive</Heading>
+          <Bullets items={story.deepDive} render={(p) => <LabelledPoint point={p} />} />
+        </>
+      ) : null}
+
+      {story.predictions.length > 0 ? (
+        <>
+          <Heading as="h3" className="dark-text" style={s.h3}>🔮 Future implications</Heading>
+          {story.predictions.map((p, i) => (
+            <Text key={i} className="dark-text" style={s.text}>
+              <strong>{p.claim}</strong>
+              {p.rationale ? (
+                <>
+                  <br />
+                  <span className="dark-muted" style={{ color: colors.muted }}>{p.rationale}</span>
+                </>
+              ) : null}
+            </Text>
+          ))}
+        </>
+      ) : null}
+
+      {story.timeline.length > 0 ? (
+        <>
+          <Heading as="h3" className="dark-text" style={s.h3}>🗓️ Timeline</Heading>
+          <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} style={{ margin: '0 0 12px' }}>
+            <tbody>
+              {story.timeline.map((t, i) => (
+                <tr key={i}>
+                  <td className="dark-muted" style={{ ...s.small, width: '88px', verticalAlign: 'top', padding: '0 8px 6px 0', fontWeight: 700 }}>{t.date}</td>
+                  <td className="dark-text" style={{ ...s.small, color: colors.text, verticalAlign: 'top', padding: '0 0 6px' }}>{t.event}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+
+      <Text style={s.text}>
+        <Link href={story.url} className="dark-link" style={{ ...s.link, fontWeight: 700 }}>
+          Read original on {story.sourceName} →
+        </Link>
+      </Text>
+    </Section>
+  );
+}
+
+function Tldr({ label, value, last = false }: { label: string; value: string; last?: boolean }) {
+  return (
+    <Text className="dark-text" style={{ ...s.text, fontSize: '15px', margin: last ? 0 : '0 0 8px' }}>
+      <strong>{label}:</strong> {value}
+    </Text>
+  );
+}

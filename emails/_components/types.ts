@@ -1,0 +1,26 @@
+// What a template is given: content only, already chosen and ordered. Templates hold no data.
+import type { ArticleContent } from '../../src/articles/article.ts';
+
+export interface StoryView extends ArticleContent {
+  /** Anchor for the table of contents. */
+  anchor: string;
+  title: string;
+  url: string;
+  sourceName: string;
+  hook: string;
+  topics: string[];
+  /** Shrunk to title and link to keep the email under the size budget. */
+  compact: boolean;
+}
+
+export interface SectionView {
+  topic: string;
+  label: string;
+  stories: StoryView[];
+}
+
+export interface DigestLinks {
+  viewInBrowser: string;
+  preferences: string;
+  unsubscribe: string;
+}

@@ -1,0 +1,190 @@
+// Subscribers and their membership of a list. Imports and the CLI go through `upsertSubscriber`,
+// which never re-subscribes someone who left: consent withdrawn stays withdrawn.
+import { z } from 'zod';
+import type { Db } from '../../db/connect.ts';
+import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
+import { topicSchema } from '../articles/article.ts';
+import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
+
+/** Longest name we store; the size budget of an email assumes it. */
+export const MAX_NAME_LENGTH = 100;
+
+export interface Consent {
+  at: string | null;
+  source: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  confirmedAt: string | null;
+}
+
+export interface SubscriberInput {
+  email: string;
+  name?: string | null;
+  /** Undefined leaves an existing subscriber's topics alone. */
+  topics?: string[];
+  attributes?: Record<string, string>;
+  status: SubscriberStatus;
+  consent?: Partial<Consent>;
+}
+
+const instant = z.iso
+  .datetime({ offset: true, error: 'is not an ISO-8601 date-time' })
+  .or(z.iso.date({ error: 'is not a date' }))
+  .transform((s) => new Date(s).toISOString());
+
+export const subscriberInputSchema = z.object({
+  email: z.string().transform((raw, ctx) => {
+    const email = normalizeEmail(raw);
+    if (!email) {
+      ctx.addIssue({ code: 'custom', message: `"${headerSafe(raw).slice(0, 80)}" is not a valid email address` });
+      return z.NEVER;
+    }
+    return email;
+  }),
+  name: z
+    .string()
+    .transform((n) => headerSafe(n))
+    .pipe(z.string().max(MAX_NAME_LENGTH, `longer than ${MAX_NAME_LENGTH} characters`))
+    .nullish()
+    .transform((n) => n || null),
+  topics: z.array(topicSchema).max(30).optional().transform((ts) => (ts ? [...new Set(ts)] : undefined)),
+  attributes: z.record(z.string().min(1).max(60), z.string().max(500)).optional(),
+  status: z.enum(SUBSCRIBER_STATUSES),
+  consent: z
+    .object({
+      at: instant.nullish(),
+      source: z.string().max(40).nullish(),
+      ip: z.union([z.ipv4(), z.ipv6()]).nullish(),
+      userAgent: z.string().max(500).nullish(),
+      confirmedAt: instant.nullish(),
+    })
+    .optional(),
+});
+export type ValidSubscriber = z.output<typeof subscriberInputSchema>;
+
+export type UpsertResult = 'inserted' | 'updated';
+
+/** Inserts or updates a subscriber and makes them a member of the list. Run inside a transaction. */
+export async function upsertSubscriber(db: Db, listId: number, input: ValidSubscriber, now: Date): Promise<UpsertResult> {
+  const at = now.toISOString();
+  const existing = await db.selectFrom('subscribers').select(['id', 'status']).where('email', '=', input.email).executeTakeFirst();
+  const consent = input.consent ?? {};
+  let id: number;
+  if (existing) {
+    id = existing.id;
+    // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
+    const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
+    await db
+      .updateTable('subscribers')
+      .set({
+        ...(input.name ? { name: input.name } : {}),
+        status,
+        updated_at: at,
+        ...(existing.status === 'pending' && consent.confirmedAt ? confirmationFields(consent) : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+  } else {
+    const row = await db
+      .insertInto('subscribers')
+      .values({
+        email: input.email,
+        email_hash: hashEmail(input.email),
+        name: input.name ?? null,
+        status: input.status,
+        created_at: consent.at ?? at,
+        updated_at: at,
+        ...confirmationFields(consent),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    id = row.id;
+    // An import from another provider carries its bounces and complaints: keep them suppressed.
+    if (input.status === 'bounced' || input.status === 'complained') {
+      await db
+        .insertInto('suppressions')
+        .values({ email_hash: hashEmail(input.email), reason: input.status, created_at: at })
+        .onConflict((oc) => oc.column('email_hash').doNothing())
+        .execute();
+    }
+  }
+  if (input.topics) await setTopics(db, id, input.topics);
+  for (const [name, value] of Object.entries(input.attributes ?? {})) {
+    await db
+      .insertInto('subscriber_attributes')
+      .values({ subscriber_id: id, name, value })
+      .onConflict((oc) => oc.columns(['subscriber_id', 'name']).doUpdateSet({ value }))
+      .execute();
+  }
+  await db
+    .insertInto('list_members')
+    .values({ list_id: listId, subscriber_id: id, status: input.status === 'unsubscribed' ? 'unsubscribed' : 'active', created_at: at, updated_at: at })
+    .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doNothing())
+    .execute();
+  if (!existing) {
+    await db
+      .insertInto('events')
+      .values({ subscriber_id: id, edition_id: null, type: 'subscribed', data: JSON.stringify({ source: consent.source ?? null, listId }), created_at: at })
+      .execute();
+  }
+  return existing ? 'updated' : 'inserted';
+}
+
+function confirmationFields(consent: Partial<Consent>) {
+  return {
+    consent_at: consent.at ?? null,
+    consent_source: consent.source ?? null,
+    consent_ip: consent.ip ?? null,
+    consent_user_agent: consent.userAgent ?? null,
+    confirmed_at: consent.confirmedAt ?? null,
+  };
+}
+
+export async function setTopics(db: Db, subscriberId: number, topics: string[]): Promise<void> {
+  await db.deleteFrom('subscriber_topics').where('subscriber_id', '=', subscriberId).execute();
+  if (topics.length > 0) {
+    await db.insertInto('subscriber_topics').values(topics.map((topic) => ({ subscriber_id: subscriberId, topic }))).execute();
+  }
+}
+
+export interface SubscriberSummary {
+  id: number;
+  email: string;
+  name: string | null;
+  status: SubscriberStatus;
+  confirmed: boolean;
+  memberStatus: string | null;
+  topics: string[];
+  createdAt: string;
+}
+
+/** One page of a list's subscribers in id order (`after` is the last id of the previous page). */
+export async function subscribersPage(db: Db, listId: number, after: number, limit: number): Promise<SubscriberSummary[]> {
+  const rows = await db
+    .selectFrom('subscribers as s')
+    .innerJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+    .select(['s.id', 's.email', 's.name', 's.status', 's.confirmed_at', 's.created_at', 'm.status as member_status'])
+    .where('s.id', '>', after)
+    .orderBy('s.id')
+    .limit(limit)
+    .execute();
+  if (rows.length === 0) return [];
+  const topics = await db
+    .selectFrom('subscriber_topics')
+    .select(['subscriber_id', 'topic'])
+    .where('subscriber_id', 'in', rows.map((r) => r.id))
+    .orderBy('topic')
+    .execute();
+  const byId = new Map<number, string[]>();
+  for (const t of topics) byId.set(t.subscriber_id, [...(byId.get(t.subscriber_id) ?? []), t.topic]);
+  return rows.map((r) => ({
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    status: r.status,
+    confirmed: r.confirmed_at !== null,
+    memberStatus: r.member_status,
+    topics: byId.get(r.id) ?? [],
+    createdAt: r.created_at,
+  }));
+}

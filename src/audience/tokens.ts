@@ -1,0 +1,49 @@
+// Signed tokens for the links in every email. HMAC-SHA256 over purpose, subscriber, list and expiry,
+// so a token for one purpose (unsubscribe) can never be used for another (confirm), and comparing
+// signatures takes constant time.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm';
+
+export interface TokenClaims {
+  purpose: TokenPurpose;
+  subscriberId: number;
+  listId: number;
+  /** Absent: the token does not expire (unsubscribe links must keep working in old emails). */
+  expiresAt?: Date;
+}
+
+const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
+
+function mac(secret: string, payload: string): Buffer {
+  return createHmac('sha256', secret).update(payload).digest();
+}
+
+export function signToken(secret: string, claims: TokenClaims): string {
+  const exp = claims.expiresAt ? Math.floor(claims.expiresAt.getTime() / 1000).toString(36) : '';
+  const payload = [claims.purpose, claims.subscriberId.toString(36), claims.listId.toString(36), exp].join('.');
+  return `${b64(payload)}.${b64(mac(secret, payload))}`;
+}
+
+/** The claims of a valid, unexpired token of `purpose`; null for anything else. */
+export function verifyToken(secret: string, token: string, purpose: TokenPurpose, now: Date): TokenClaims | null {
+  const [encoded, signature, extra] = token.split('.');
+  if (!encoded || !signature || extra !== undefined) return null;
+  const payload = Buffer.from(encoded, 'base64url').toString();
+  const expected = mac(secret, payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const [p, s, l, exp] = payload.split('.');
+  if (p !== purpose || !s || !l || exp === undefined) return null;
+  const expiresAt = exp ? new Date(parseInt(exp, 36) * 1000) : undefined;
+  if (expiresAt && expiresAt <= now) return null;
+  return { purpose, subscriberId: parseInt(s, 36), listId: parseInt(l, 36), ...(expiresAt ? { expiresAt } : {}) };
+}
+
+/** The per-recipient links every edition carries. */
+export function subscriberLinks(baseUrl: string, secret: string, subscriberId: number, listId: number) {
+  return {
+    unsubscribeUrl: `${baseUrl}/unsubscribe/${signToken(secret, { purpose: 'unsubscribe', subscriberId, listId })}`,
+    preferencesUrl: `${baseUrl}/preferences/${signToken(secret, { purpose: 'preferences', subscriberId, listId })}`,
+  };
+}

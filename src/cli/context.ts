@@ -1,0 +1,23 @@
+// Opens what a command needs and closes it afterwards.
+import { resolve } from 'node:path';
+import { openDb } from '../../db/connect.ts';
+import { pendingMigrations } from '../../db/migrate.ts';
+import { type Config, ConfigError, loadConfig, loadDotEnv } from '../config.ts';
+import { type Context, systemClock } from '../context.ts';
+
+export async function withContext<T>(run: (ctx: Context) => Promise<T>, options: { migrated?: boolean } = {}): Promise<T> {
+  loadDotEnv();
+  const config: Config = loadConfig();
+  const db = openDb(config.databaseUrl);
+  try {
+    if (options.migrated !== false) {
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) {
+        throw new ConfigError(`the database at ${resolve(config.databaseUrl)} needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
+      }
+    }
+    return await run({ db, config, clock: systemClock });
+  } finally {
+    await db.destroy();
+  }
+}

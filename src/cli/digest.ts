@@ -1,0 +1,176 @@
+import { relative } from 'node:path';
+import type { Command } from 'commander';
+import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import { requireSecret } from '../config.ts';
+import { findList } from '../audience/lists.ts';
+import { audienceBreakdown, findSegment } from '../audience/segments.ts';
+import type { Context } from '../context.ts';
+import { createTransport } from '../delivery/transport.ts';
+import { type Edition, ensureEdition, findEdition, updateDraft } from '../editions/editions.ts';
+import { writePreview } from '../editions/preview.ts';
+import { primaryTopic } from '../editions/select.ts';
+import { previousWeek } from '../editions/week.ts';
+import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
+import { topicsOfKey } from '../render/arrange.ts';
+import { HTML_LIMIT } from '../render/variant.ts';
+import { withContext } from './context.ts';
+import { EXIT, kb, plural, progress, say, table, warn } from './output.ts';
+
+const weekHelp = 'ISO week such as 2026-W48 (default: the week that ended last, in RECAP_TZ)';
+
+export function digestCommand(program: Command): void {
+  const digest = program.command('digest').description("build, preview and send a week's edition");
+
+  digest
+    .command('build')
+    .description("select and freeze a week's stories as a draft edition (or show the existing one)")
+    .option('--week <week>', weekHelp)
+    .option('--note <text>', "an editor's note shown above the stories (drafts only)")
+    .option('--subject <text>', 'replace the default subject (drafts only)')
+    .action(async (opts: { week?: string; note?: string; subject?: string }) => {
+      await withContext(async (ctx) => {
+        const edition = await buildEdition(ctx, opts.week, { editorNote: opts.note, subject: opts.subject });
+        if (edition) printEdition(edition);
+      });
+    });
+
+  digest
+    .command('send')
+    .description('send the edition to every eligible subscriber (or a segment); re-running sends nothing twice')
+    .option('--week <week>', weekHelp)
+    .option('--segment <name>', 'only the subscribers of this segment')
+    .option('--note <text>', "an editor's note, when the edition is still a draft")
+    .option('--dry-run', 'show who would get which variant; write and send nothing')
+    .action(async (opts: { week?: string; segment?: string; note?: string; dryRun?: boolean }) => {
+      await withContext(async (ctx) => {
+        await sendAndReport(ctx, { ...opts, week: opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone) });
+      });
+    });
+
+  digest
+    .command('preview')
+    .description('write the HTML and text of each variant, or of what one subscriber would receive')
+    .option('--week <week>', weekHelp)
+    .option('--segment <name>', 'the variants this segment would receive')
+    .option('--subscriber <email>', 'exactly what this subscriber would receive')
+    .requiredOption('--out <dir>', 'where to write the files')
+    .action(async (opts: { week?: string; segment?: string; subscriber?: string; out: string }) => {
+      if (opts.segment && opts.subscriber) {
+        warn('choose --segment or --subscriber, not both');
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      await withContext(async (ctx) => {
+        const edition = await buildEdition(ctx, opts.week, {});
+        if (!edition) return;
+        const rules = opts.segment ? (await findSegment(ctx.db, opts.segment)).parsedRules : undefined;
+        const files = await writePreview(ctx.db, edition, {
+          outDir: opts.out,
+          settings: renderSettings(ctx),
+          secret: ctx.config.secret,
+          rules,
+          subscriberEmail: opts.subscriber,
+        });
+        say(`Preview of ${edition.row.week} (#${edition.row.number}, ${edition.row.status}):`);
+        for (const f of files) {
+          const who = f.recipients === undefined ? '' : ` · ${plural(f.recipients, 'recipient')}`;
+          say(`  ${f.variant}${who} · ${kb(f.htmlBytes)} HTML${f.compacted ? ` · ${f.compacted} stories shortened` : ''}`);
+          say(`    ${f.html}`);
+          say(`    ${f.text}`);
+        }
+      });
+    });
+}
+
+/** The week's edition, made as a draft if needed; prints why and sets the exit code when it can't be. */
+async function buildEdition(ctx: Context, week: string | undefined, changes: { editorNote?: string | undefined; subject?: string | undefined }): Promise<Edition | undefined> {
+  const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
+  const planned = await ensureEdition(ctx.db, list, {
+    week: week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone),
+    timeZone: ctx.config.timeZone,
+    rules: { maxStories: ctx.config.maxStories, maxPerTopic: ctx.config.maxPerTopic, minStories: ctx.config.minStories },
+    now: ctx.clock.now(),
+    ...changes,
+    persist: true,
+  });
+  if (!planned.ok) {
+    say(`No edition for ${planned.window.week} (${planned.window.label}): ${planned.reason}.`);
+    process.exitCode = EXIT.tooFewStories;
+    return undefined;
+  }
+  return planned.created ? planned.edition : updateDraft(ctx.db, planned.edition, changes, ctx.clock.now());
+}
+
+export async function sendAndReport(ctx: Context, opts: { week: string; segment?: string | undefined; note?: string | undefined; dryRun?: boolean | undefined }): Promise<WeeklyReport> {
+  const secret = opts.dryRun ? '' : requireSecret(ctx.config);
+  const bar = progress('sending');
+  let report: WeeklyReport;
+  try {
+    report = await runWeeklyRecap(ctx, () => createTransport(ctx.config), secret, {
+      week: opts.week,
+      segment: opts.segment,
+      dryRun: opts.dryRun ?? false,
+      editorNote: opts.note,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+  }
+  if (report.kind === 'too-few-stories') {
+    say(`No edition for ${report.window.week} (${report.window.label}): ${report.reason}. Nothing was sent.`);
+    process.exitCode = EXIT.tooFewStories;
+    return report;
+  }
+  printEdition(report.edition);
+  const rules = opts.segment ? (await findSegment(ctx.db, opts.segment)).parsedRules : undefined;
+  const audience = await audienceBreakdown(ctx.db, report.edition.list.id, rules);
+  const left = Object.entries(audience.excluded).map(([why, n]) => `${n} ${why}`);
+  say(`Audience${opts.segment ? ` (segment ${opts.segment})` : ''}: ${audience.eligible} of ${plural(audience.members, 'member')} eligible${left.length ? `; left out: ${left.join(', ')}` : ''}`);
+
+  if (report.kind === 'dry-run') {
+    say('Variants (dry run: nothing written, nothing sent):');
+    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted })));
+    return report;
+  }
+  if (report.outcome.variants.length > 0) {
+    say('Variants:');
+    printVariants(report.edition, report.outcome.variants);
+  }
+  const { outcome, counts } = report;
+  say(`This run: ${outcome.submitted} submitted, ${outcome.failed} failed, ${outcome.skipped} skipped (${report.enqueued} newly queued) → ${report.target}`);
+  say(`Edition total: ${counts.submitted} submitted, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued} queued · status ${report.edition.row.status}`);
+  for (const e of outcome.errors) warn(`  failed: ${e.email}: ${e.error}`);
+  if (outcome.failed > 0) process.exitCode = EXIT.partial;
+  return report;
+}
+
+export function printEdition(edition: Edition): void {
+  const r = edition.row;
+  say(`Edition #${r.number} of ${edition.list.name} · ${r.week} (${edition.window.label}) · ${r.status}`);
+  say(`  Subject: ${r.subject}`);
+  say(`  Preheader: ${r.preheader}`);
+  if (r.editor_note) say(`  Editor's note: ${r.editor_note.split('\n')[0]}`);
+  say(`  Stories (${edition.stories.length}):`);
+  const rows = edition.stories.map((s, i) => [`${i + 1}.`, String(s.score), primaryTopic(s) || '-', `${s.title}${i === 0 ? '  ← top story' : ''}`]);
+  for (const line of table(rows)) say(`    ${line}`);
+}
+
+function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[] }>): void {
+  const titles = new Map(edition.stories.map((s) => [s.id, s.title]));
+  const rows = [...variants]
+    .sort((a, b) => b.recipients - a.recipients)
+    .map((v) => [
+      v.key === '' ? 'full edition' : topicsOfKey(v.key).join(' + '),
+      plural(v.recipients, 'recipient'),
+      `${kb(v.htmlBytes)} HTML`,
+      v.compacted.length ? `${v.compacted.length} shortened to title and link to stay under ${kb(HTML_LIMIT)}` : '',
+    ]);
+  for (const line of table(rows)) say(`  ${line}`);
+  for (const v of variants) {
+    for (const id of v.compacted) say(`    shortened in "${v.key || 'full edition'}": ${titles.get(id)}`);
+  }
+}
+
+export function outboxPath(dir: string, week: string): string {
+  return relative(process.cwd(), `${dir}/${week}`) || '.';
+}

@@ -1,0 +1,43 @@
+// `recap …`: parse the command line, call a module, print. Exit codes: 0 done, 1 some records or
+// deliveries failed (the rest were kept or sent), 2 bad usage, configuration or input, 3 no edition
+// (too few stories that week).
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { NotFoundError } from '../audience/lists.ts';
+import { ImportFileError } from '../articles/formats.ts';
+import { WeekError } from '../editions/week.ts';
+import { articlesCommand } from './articles.ts';
+import { dbCommand } from './db.ts';
+import { demoCommand } from './demo.ts';
+import { digestCommand } from './digest.ts';
+import { EXIT, warn } from './output.ts';
+import { segmentsCommand } from './segments.ts';
+import { subscribersCommand } from './subscribers.ts';
+
+const program = new Command('recap')
+  .description('Recap: turns a week of stored AI news into the Weekly AI Recap and sends it')
+  .showHelpAfterError()
+  .exitOverride();
+
+dbCommand(program);
+articlesCommand(program);
+subscribersCommand(program);
+segmentsCommand(program);
+digestCommand(program);
+demoCommand(program);
+
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError];
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (USAGE_ERRORS.some((type) => e instanceof type) || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+    warn(`recap: ${(e as Error).message}`);
+    process.exitCode = EXIT.usage;
+  } else {
+    warn(`recap: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = EXIT.partial;
+  }
+}

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import { describeIssues } from '../articles/article.ts';
+import { type CsvImportReport, importSubscribersCsv } from '../audience/csv-import.ts';
+import { findList } from '../audience/lists.ts';
+import { subscriberInputSchema, subscribersPage, upsertSubscriber } from '../audience/subscribers.ts';
+import { withContext } from './context.ts';
+import { EXIT, say, warn } from './output.ts';
+
+const listOption = ['--list <slug>', 'the list', WEEKLY_AI_RECAP.slug] as const;
+
+export function subscribersCommand(program: Command): void {
+  const subscribers = program.command('subscribers').description('the people who receive the recap');
+
+  subscribers
+    .command('add')
+    .description('add a subscriber (active and confirmed: you assert their consent) or update one')
+    .argument('<email>', 'their address')
+    .option('--name <name>', 'their name, used in the greeting')
+    .option('--topics <topics>', 'comma-separated topics they follow (none: the full edition)')
+    .option('--pending', 'add unconfirmed; they receive nothing until they confirm')
+    .option(...listOption)
+    .action(async (email: string, opts: { name?: string; topics?: string; pending?: boolean; list: string }) => {
+      await withContext(async (ctx) => {
+        const list = await findList(ctx.db, opts.list);
+        const now = ctx.clock.now().toISOString();
+        const parsed = subscriberInputSchema.safeParse({
+          email,
+          name: opts.name ?? null,
+          topics: opts.topics === undefined ? undefined : opts.topics.split(',').map((t) => t.trim()).filter(Boolean),
+          status: opts.pending ? 'pending' : 'active',
+          consent: opts.pending ? { source: 'cli' } : { at: now, source: 'cli', confirmedAt: now },
+        });
+        if (!parsed.success) {
+          warn(`not added: ${describeIssues(parsed.error).join('; ')}`);
+          process.exitCode = EXIT.usage;
+          return;
+        }
+        const outcome = await ctx.db.transaction().execute((trx) => upsertSubscriber(trx, list.id, parsed.data, ctx.clock.now()));
+        say(`${parsed.data.email}: ${outcome === 'inserted' ? 'added to' : 'updated in'} ${list.name}`);
+      });
+    });
+
+  subscribers
+    .command('import')
+    .description('import subscribers from a CSV file with a header row (email, name, topics, status, consent_*, …)')
+    .argument('<file>', 'the CSV file')
+    .option('--confirmed', 'rows without consent columns are active and confirmed (you hold their consent)')
+    .option(...listOption)
+    .action(async (file: string, opts: { confirmed?: boolean; list: string }) => {
+      const report = await withContext(async (ctx) => {
+        const list = await findList(ctx.db, opts.list);
+        return importSubscribersCsv(ctx.db, file, { listId: list.id, now: ctx.clock.now(), confirmed: opts.confirmed ?? false });
+      });
+      printCsvImport(file, report);
+      process.exitCode = report.fatal ? EXIT.usage : report.errors.length > 0 ? EXIT.partial : EXIT.ok;
+    });
+
+  subscribers
+    .command('list')
+    .description("the list's subscribers, oldest first")
+    .option(...listOption)
+    .action(async (opts: { list: string }) => {
+      await withContext(async (ctx) => {
+        const list = await findList(ctx.db, opts.list);
+        const row = (cells: string[]) => say(cells.map((c, i) => (i < 4 ? c.padEnd([36, 13, 10, 13][i] ?? 0) : c)).join(' ').trimEnd());
+        row(['email', 'status', 'confirmed', 'member', 'topics', 'name']);
+        // Paged in id order: the list can be longer than memory.
+        for (let after = 0; ; ) {
+          const page = await subscribersPage(ctx.db, list.id, after, 500);
+          if (page.length === 0) break;
+          after = (page[page.length - 1] as { id: number }).id;
+          for (const s of page) {
+            row([s.email, s.status, s.confirmed ? 'yes' : 'no', s.memberStatus ?? '-', s.topics.join(',') || '(all)', s.name ?? '']);
+          }
+        }
+      });
+    });
+}
+
+export function printCsvImport(file: string, report: CsvImportReport): void {
+  say(`${file}: ${report.inserted} new, ${report.updated} updated, ${report.duplicates.length} duplicate rows, ${report.errors.length} rejected`);
+  for (const d of report.duplicates) warn(`  line ${d.line}: ${d.email} already appears on line ${d.firstLine}; row skipped`);
+  for (const e of report.errors) warn(`  line ${e.line}: ${e.message}`);
+  if (report.fatal) warn(`  stopped: ${report.fatal}`);
+}

@@ -1,0 +1,117 @@
+// The only reader of process.env. Every variable is validated once, with a message that names it;
+// `.env.example` documents each one.
+import { existsSync } from 'node:fs';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { parseMailbox } from './audience/email.ts';
+
+const intFrom = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1).default('var/recap.db'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  SMTP_POOL_SIZE: intFrom(5, 1, 50),
+  OUTBOX_DIR: z.string().min(1).default('var/outbox'),
+  MAIL_FROM: z.string().default('"Weekly AI Recap" <recap@example.com>'),
+  MAIL_REPLY_TO: z.string().optional(),
+  BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('https://recap.example.com')
+    .transform((u) => u.replace(/\/+$/, '')),
+  LIST_UNSUBSCRIBE_MAILTO: z.email().optional(),
+  RECAP_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
+  RECAP_TZ: z.string().default('UTC').refine((tz) => IANAZone.isValidZone(tz), 'is not an IANA time zone such as Europe/Berlin'),
+  RECAP_MAX_STORIES: intFrom(12, 1, 50),
+  RECAP_MAX_PER_TOPIC: intFrom(4, 1, 50),
+  RECAP_MIN_STORIES: intFrom(3, 1, 50),
+  RECAP_POSTAL_ADDRESS: z
+    .string()
+    .min(1)
+    .default('Recap Media, Example Street 1, 10115 Berlin, Germany'),
+  RECAP_SEND_BATCH: intFrom(200, 1, 10_000),
+});
+
+export interface Mailbox {
+  name: string;
+  address: string;
+}
+
+export interface Config {
+  databaseUrl: string;
+  smtpUrl: string | undefined;
+  smtpPoolSize: number;
+  outboxDir: string;
+  from: Mailbox;
+  replyTo: Mailbox;
+  baseUrl: string;
+  unsubscribeMailto: string;
+  /** Undefined until set; commands that sign links ask for it through `requireSecret`. */
+  secret: string | undefined;
+  timeZone: string;
+  maxStories: number;
+  maxPerTopic: number;
+  minStories: number;
+  postalAddress: string;
+  sendBatchSize: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Builds the configuration from an environment (process.env by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const from = mailboxOrThrow('MAIL_FROM', e.MAIL_FROM);
+  const replyTo = e.MAIL_REPLY_TO ? mailboxOrThrow('MAIL_REPLY_TO', e.MAIL_REPLY_TO) : from;
+  const domain = from.address.split('@')[1] as string;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    smtpUrl: e.SMTP_URL,
+    smtpPoolSize: e.SMTP_POOL_SIZE,
+    outboxDir: e.OUTBOX_DIR,
+    from,
+    replyTo,
+    baseUrl: e.BASE_URL,
+    unsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO ?? `unsubscribe@${domain}`,
+    secret: e.RECAP_SECRET,
+    timeZone: e.RECAP_TZ,
+    maxStories: e.RECAP_MAX_STORIES,
+    maxPerTopic: e.RECAP_MAX_PER_TOPIC,
+    minStories: e.RECAP_MIN_STORIES,
+    postalAddress: e.RECAP_POSTAL_ADDRESS,
+    sendBatchSize: e.RECAP_SEND_BATCH,
+  };
+}
+
+function mailboxOrThrow(variable: string, value: string): Mailbox {
+  const mailbox = parseMailbox(value);
+  if (!mailbox) throw new ConfigError(`invalid configuration:\n  ${variable}: "${value}" is not an address like "Name" <name@example.com>`);
+  return mailbox;
+}
+
+/** Reads `.env` from the working directory into process.env, never overriding what is already set. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+export function requireSecret(config: Config): string {
+  if (!config.secret) {
+    throw new ConfigError(
+      'RECAP_SECRET is not set: it signs the unsubscribe and preference links in every email.\n' +
+        '  Set it in the environment or .env (openssl rand -hex 32); `npm run demo` makes its own.',
+    );
+  }
+  return config.secret;
+}

@@ -1,0 +1,84 @@
+// Where messages go: an SMTP server through nodemailer's pool when SMTP_URL is set, otherwise a
+// local outbox folder with one .eml file per delivery (the embedded default: no server needed).
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { Config } from '../config.ts';
+
+export interface Submission {
+  /** The SMTP server's reply, or where the outbox wrote the file. */
+  response: string;
+  /** Outbox only: the written file. */
+  path?: string;
+}
+
+export interface Transport {
+  /** For logs and summaries: "smtp://host:port" or the outbox folder. */
+  readonly target: string;
+  submit(message: SendMailOptions, where: { week: string; deliveryId: number; email: string }): Promise<Submission>;
+  close(): Promise<void>;
+}
+
+/** A failure carrying the server's reply code when there was one (4xx, 5xx). */
+export class SubmitError extends Error {
+  override name = 'SubmitError';
+  constructor(
+    message: string,
+    readonly responseCode: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export function createTransport(config: Config): Transport {
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpPoolSize) : outboxTransport(config.outboxDir);
+}
+
+export function smtpTransport(url: string, poolSize: number): Transport {
+  const parsed = new URL(url);
+  const mailer = nodemailer.createTransport({
+    pool: true,
+    maxConnections: poolSize,
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : parsed.protocol === 'smtps:' ? 465 : 587,
+    secure: parsed.protocol === 'smtps:',
+    ...(parsed.username ? { auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } } : {}),
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  });
+  return {
+    target: `smtp://${parsed.host}`,
+    async submit(message) {
+      try {
+        const info = await mailer.sendMail(message);
+        return { response: info.response };
+      } catch (e) {
+        const err = e as Error & { responseCode?: number; response?: string };
+        throw new SubmitError(err.response ?? err.message, err.responseCode);
+      }
+    },
+    async close() {
+      mailer.close();
+    },
+  };
+}
+
+export function outboxTransport(dir: string): Transport {
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  return {
+    target: dir,
+    async submit(message, where) {
+      const info = await composer.sendMail(message);
+      const folder = join(dir, where.week);
+      await mkdir(folder, { recursive: true });
+      const safe = where.email.replace(/[^a-z0-9@._-]/gi, '_');
+      const path = join(folder, `${String(where.deliveryId).padStart(7, '0')}-${safe}.eml`);
+      // Written under a temporary name and renamed: a crash never leaves half a message behind.
+      await writeFile(`${path}.tmp`, info.message as Buffer);
+      await rename(`${path}.tmp`, path);
+      return { response: `250 written to ${path}`, path };
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,94 @@
+// Which variants an audience needs, and their stored renders. Readers are grouped by the topics
+// they follow that the edition has; each group's variant is rendered once and stored, so a resumed
+// send (or another worker) uses exactly the same body.
+import type { Db } from '../../db/connect.ts';
+import type { VariantRow } from '../../db/schema.ts';
+import { countQuery, eligibleMembers, type SegmentRules } from '../audience/segments.ts';
+import { type Edition, editionForRender } from '../editions/editions.ts';
+import { variantKey } from '../render/arrange.ts';
+import { type RenderSettings, type RenderedVariant, renderVariant } from '../render/variant.ts';
+
+/** Streams the audience in id order, so memory stays flat however many subscribers there are. */
+async function* readerTopics(query: ReturnType<typeof eligibleMembers>, topics: Set<string>) {
+  const rows = query
+    .leftJoin('subscriber_topics as t', (j) => j.onRef('t.subscriber_id', '=', 's.id').on('t.topic', 'in', [...topics]))
+    .select(['s.id as id', 't.topic as topic'])
+    .orderBy('s.id')
+    .stream(1000);
+  let current: { id: number; topics: string[] } | undefined;
+  for await (const row of rows) {
+    if (current && current.id !== row.id) {
+      yield current;
+      current = undefined;
+    }
+    current ??= { id: row.id, topics: [] };
+    if (row.topic) current.topics.push(row.topic);
+  }
+  if (current) yield current;
+}
+
+/** Recipients per variant key, for an audience that has not been enqueued (dry runs, previews). */
+export async function audienceByVariant(db: Db, edition: Edition, topics: Set<string>, rules?: SegmentRules): Promise<Map<string, number>> {
+  const audience = eligibleMembers(db, edition.list.id, rules);
+  // Without topics every reader gets the full edition.
+  if (topics.size === 0) return new Map([['', await countQuery(audience)]]);
+  const counts = new Map<string, number>();
+  for await (const reader of readerTopics(audience, topics)) {
+    const key = variantKey(reader.topics, topics);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export interface StoredVariant {
+  row: VariantRow;
+  compacted: number[];
+}
+
+/** The stored variant for `key`, rendering and storing it the first time. */
+export async function ensureVariant(db: Db, edition: Edition, key: string, settings: RenderSettings, now: Date): Promise<StoredVariant> {
+  const found = await findVariant(db, edition.row.id, key);
+  if (found) return found;
+  const rendered = await renderVariant(editionForRender(edition), key, settings);
+  await db
+    .insertInto('variants')
+    .values(variantValues(edition.row.id, rendered, now))
+    .onConflict((oc) => oc.columns(['edition_id', 'topics_key']).doNothing())
+    .execute();
+  // Whoever stored it first wins; every sender then uses that one.
+  const stored = await findVariant(db, edition.row.id, key);
+  if (!stored) throw new Error(`variant "${key}" of edition ${edition.row.week} could not be stored`);
+  return stored;
+}
+
+async function findVariant(db: Db, editionId: number, key: string): Promise<StoredVariant | undefined> {
+  const row = await db.selectFrom('variants').selectAll().where('edition_id', '=', editionId).where('topics_key', '=', key).executeTakeFirst();
+  return row ? { row, compacted: JSON.parse(row.compacted) as number[] } : undefined;
+}
+
+function variantValues(editionId: number, v: RenderedVariant, now: Date) {
+  return {
+    edition_id: editionId,
+    topics_key: v.topicsKey,
+    placeholder_nonce: v.nonce,
+    html: v.html,
+    text: v.text,
+    html_bytes: v.htmlBytes,
+    compacted: JSON.stringify(v.compacted),
+    created_at: now.toISOString(),
+  };
+}
+
+/** Topics (within the edition's) followed by each of the given subscribers. */
+export async function topicsOfSubscribers(db: Db, subscriberIds: number[], topics: Set<string>): Promise<Map<number, string[]>> {
+  const map = new Map<number, string[]>();
+  if (subscriberIds.length === 0 || topics.size === 0) return map;
+  const rows = await db
+    .selectFrom('subscriber_topics')
+    .select(['subscriber_id', 'topic'])
+    .where('subscriber_id', 'in', subscriberIds)
+    .where('topic', 'in', [...topics])
+    .execute();
+  for (const r of rows) map.set(r.subscriber_id, [...(map.get(r.subscriber_id) ?? []), r.topic]);
+  return map;
+}

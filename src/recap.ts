@@ -1,0 +1,117 @@
+// The weekly job, top to bottom: the week's stored articles become an edition, the edition's
+// audience becomes delivery rows, and each delivery is submitted with its variant.
+//
+//   articles ──► edition (selected, frozen) ──► deliveries (one INSERT … SELECT) ──► variants ──► send
+import { WEEKLY_AI_RECAP } from '../db/migrations/0001_initial.ts';
+import type { DeliveryStatus, EditionStatus } from '../db/schema.ts';
+import { findList } from './audience/lists.ts';
+import { findSegment, type SegmentRules } from './audience/segments.ts';
+import type { Context } from './context.ts';
+import { enqueueDeliveries } from './delivery/enqueue.ts';
+import { deliveryCounts, type SendOutcome, sendQueued } from './delivery/send.ts';
+import type { Transport } from './delivery/transport.ts';
+import { audienceByVariant } from './delivery/variants.ts';
+import { type Edition, editionForRender, editionTopics, ensureEdition, updateDraft } from './editions/editions.ts';
+import type { WeekWindow } from './editions/week.ts';
+import { type RenderedVariant, renderVariant } from './render/variant.ts';
+
+export interface WeeklyOptions {
+  week: string;
+  segment?: string | undefined;
+  dryRun?: boolean;
+  editorNote?: string | undefined;
+  subject?: string | undefined;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export type WeeklyReport =
+  | { kind: 'too-few-stories'; window: WeekWindow; reason: string }
+  | { kind: 'dry-run'; edition: Edition; variants: Array<{ rendered: RenderedVariant; recipients: number }> }
+  | {
+      kind: 'sent';
+      edition: Edition;
+      created: boolean;
+      enqueued: number;
+      outcome: SendOutcome;
+      counts: Record<DeliveryStatus, number>;
+      target: string;
+    };
+
+/** Statuses from which an edition may (still) be sent. */
+const SENDABLE: EditionStatus[] = ['draft', 'approved', 'sending', 'sent'];
+
+export async function runWeeklyRecap(ctx: Context, transport: () => Transport, secret: string, options: WeeklyOptions): Promise<WeeklyReport> {
+  const { db, config, clock } = ctx;
+
+  // 1. The list, and the segment of it this run sends to.
+  const list = await findList(db, WEEKLY_AI_RECAP.slug);
+  const rules = await segmentRules(ctx, list.id, options.segment);
+
+  // 2. The edition: selected and frozen on the first run for this week, reused afterwards.
+  const planned = await ensureEdition(db, list, {
+    week: options.week,
+    timeZone: config.timeZone,
+    rules: { maxStories: config.maxStories, maxPerTopic: config.maxPerTopic, minStories: config.minStories },
+    now: clock.now(),
+    editorNote: options.editorNote,
+    subject: options.subject,
+    persist: !options.dryRun,
+  });
+  if (!planned.ok) return { kind: 'too-few-stories', window: planned.window, reason: planned.reason };
+  let edition = planned.edition;
+
+  // 3. A dry run renders what would go out, writes nothing and sends nothing.
+  if (options.dryRun) {
+    const audience = await audienceByVariant(db, edition, editionTopics(edition), rules);
+    const variants = [];
+    for (const [key, recipients] of audience) {
+      variants.push({ rendered: await renderVariant(editionForRender(edition), key, renderSettings(ctx)), recipients });
+    }
+    return { kind: 'dry-run', edition, variants };
+  }
+  if (!planned.created) edition = await updateDraft(db, edition, options, clock.now());
+  if (!SENDABLE.includes(edition.row.status)) {
+    throw new Error(`edition ${edition.row.week} is ${edition.row.status}; it cannot be sent`);
+  }
+
+  // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers.
+  await setStatus(ctx, edition, 'sending');
+  const enqueued = await enqueueDeliveries(db, edition.row.id, list.id, rules, clock.now());
+
+  // 5. Submit every queued delivery with its variant, rendered once per set of topics.
+  const target = transport();
+  let outcome: SendOutcome;
+  try {
+    outcome = await sendQueued({ db, config, secret, transport: target, now: () => clock.now(), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }, edition);
+  } finally {
+    await target.close();
+  }
+
+  // 6. Nothing left in the queue: the edition is sent.
+  const counts = await deliveryCounts(db, edition.row.id);
+  if (counts.queued === 0) edition = await setStatus(ctx, edition, 'sent');
+  return { kind: 'sent', edition, created: planned.created, enqueued, outcome, counts, target: target.target };
+}
+
+async function segmentRules(ctx: Context, listId: number, name: string | undefined): Promise<SegmentRules | undefined> {
+  if (!name) return undefined;
+  const segment = await findSegment(ctx.db, name);
+  if (segment.list_id !== listId) throw new Error(`segment "${name}" belongs to another list`);
+  return segment.parsedRules;
+}
+
+export function renderSettings(ctx: Context) {
+  return { baseUrl: ctx.config.baseUrl, postalAddress: ctx.config.postalAddress };
+}
+
+async function setStatus(ctx: Context, edition: Edition, status: EditionStatus): Promise<Edition> {
+  if (edition.row.status === status) return edition;
+  const at = ctx.clock.now().toISOString();
+  const row = await ctx.db
+    .updateTable('editions')
+    .set({ status, updated_at: at, ...(status === 'sent' ? { sent_at: edition.row.sent_at ?? at } : {}) })
+    .where('id', '=', edition.row.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { ...edition, row };
+}

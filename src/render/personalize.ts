@@ -1,0 +1,46 @@
+// A variant is rendered once with placeholders; per recipient only these are filled in, escaped for
+// where they land. The nonce makes placeholders unguessable, so article text cannot forge one.
+import { randomBytes } from 'node:crypto';
+import { headerSafe } from '../audience/email.ts';
+
+export const TOKEN_KEYS = ['name', 'email', 'unsubscribe_url', 'preferences_url'] as const;
+export type TokenKey = (typeof TOKEN_KEYS)[number];
+export type TokenValues = Record<TokenKey, string>;
+
+export function newNonce(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function placeholders(nonce: string): TokenValues {
+  return Object.fromEntries(TOKEN_KEYS.map((key) => [key, `%%recap-${nonce}:${key}%%`])) as TokenValues;
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#x27;');
+}
+
+function fill(template: string, nonce: string, values: TokenValues, escape: (v: string) => string): string {
+  const pattern = new RegExp(`%%recap-${nonce}:(${TOKEN_KEYS.join('|')})%%`, 'g');
+  return template.replace(pattern, (_, key: TokenKey) => escape(values[key]));
+}
+
+export interface PersonalizedBody {
+  html: string;
+  text: string;
+}
+
+export function personalize(
+  variant: { html: string; text: string; placeholder_nonce: string },
+  values: TokenValues,
+): PersonalizedBody {
+  return {
+    html: fill(variant.html, variant.placeholder_nonce, values, escapeHtml),
+    // Line breaks in a name must not start a new paragraph or fake a link reference.
+    text: fill(variant.text, variant.placeholder_nonce, values, headerSafe),
+  };
+}

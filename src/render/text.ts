@@ -1,0 +1,131 @@
+// The plain-text part, written from the same props as the HTML (not HTML stripped to text):
+// headings underlined, links as numbered references, lines wrapped at 76 columns.
+import type { WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
+import type { StoryView } from '../../emails/_components/types.ts';
+
+const WIDTH = 76;
+
+export function renderText(props: Required<WeeklyRecapProps>): string {
+  const links: string[] = [];
+  const ref = (url: string) => {
+    const at = links.indexOf(url);
+    if (at >= 0) return `[${at + 1}]`;
+    links.push(url);
+    return `[${links.length}]`;
+  };
+  const out: string[] = [];
+  const para = (text: string, indent = '') => out.push(wrap(text, indent), '');
+  const heading = (text: string, rule: '=' | '-') => out.push(text, rule.repeat(Math.min(displayWidth(text), WIDTH)), '');
+
+  heading(`${props.listName.toUpperCase()} #${props.editionNumber} · ${props.dateRange}`, '=');
+  const count = 1 + props.sections.reduce((n, s) => n + s.stories.length, 0);
+  const leading = props.leadTopics.length > 0 ? `, leading with what you follow: ${props.leadTopics.join(', ')}` : '';
+  para(`Hi ${props.greetingName}, here ${count === 1 ? 'is the story' : `are the ${count} stories`} that mattered in AI this week${leading}.`);
+
+  if (props.editorNote) {
+    heading('From the editor', '-');
+    for (const p of props.editorNote.split(/\n{2,}/)) para(p);
+  }
+
+  const story = props.topStory;
+  heading(`TOP STORY: ${story.title}`, '=');
+  para(`${story.sourceName}${story.topics.length ? ` · ${story.topics.map((t) => `#${t}`).join(' ')}` : ''}`);
+  if (story.hook) para(story.hook);
+  if (story.tldr) {
+    heading('30-second TL;DR', '-');
+    para(`What changed: ${story.tldr.whatChanged}`);
+    para(`Why it matters: ${story.tldr.whyItMatters}`);
+    para(`What to do next: ${story.tldr.whatToDoNext}`);
+    para(`Who should care: ${story.tldr.whoShouldCare}`);
+  }
+  if (story.takeaways.length) {
+    heading('Key takeaways', '-');
+    for (const t of story.takeaways) out.push(wrap(`* ${t}`, '  '));
+    out.push('');
+  }
+  if (story.competitors) {
+    heading('Competitor analysis', '-');
+    const [rowHeader, ...columns] = story.competitors.columns;
+    for (const row of story.competitors.rows) {
+      out.push(wrap(`* ${rowHeader ? `${rowHeader}: ` : ''}${row[0] ?? ''}`, '  '));
+      columns.forEach((column, i) => out.push(wrap(`    ${column}: ${row[i + 1] ?? ''}`, '      ')));
+    }
+    out.push('');
+  }
+  if (story.deepDive.length) {
+    heading('Technical deep dive', '-');
+    for (const d of story.deepDive) out.push(wrap(`* ${d}`, '  '));
+    out.push('');
+  }
+  if (story.predictions.length) {
+    heading('Future implications', '-');
+    for (const p of story.predictions) {
+      out.push(wrap(`* ${p.claim}`, '  '));
+      if (p.rationale) out.push(wrap(`  ${p.rationale}`, '  '));
+    }
+    out.push('');
+  }
+  if (story.timeline.length) {
+    heading('Timeline', '-');
+    for (const t of story.timeline) out.push(wrap(`${t.date.padEnd(10)} ${t.event}`, ' '.repeat(11)));
+    out.push('');
+  }
+  para(`Read original on ${story.sourceName} ${ref(story.url)}`);
+
+  for (const section of props.sections) {
+    heading(section.label.toUpperCase(), '=');
+    for (const s of section.stories) writeCard(s, out, ref);
+  }
+
+  heading('Links', '-');
+  links.forEach((url, i) => out.push(`[${i + 1}] ${url}`));
+  out.push('');
+  out.push('-- ');
+  out.push(`View in browser: ${props.links.viewInBrowser}`);
+  out.push(`Manage preferences: ${props.links.preferences}`);
+  out.push(`Unsubscribe: ${props.links.unsubscribe}`);
+  out.push('');
+  para(
+    `You are receiving this email because ${props.recipientEmail} subscribed to ${props.listName}. ` +
+      'Unsubscribing takes one click and stops every future edition.',
+  );
+  para(props.postalAddress);
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function writeCard(story: StoryView, out: string[], ref: (url: string) => string): void {
+  if (story.compact) {
+    out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), '');
+    return;
+  }
+  out.push(wrap(story.title), '-'.repeat(Math.min(displayWidth(story.title), WIDTH)));
+  if (story.hook) out.push(wrap(story.hook));
+  if (story.tldr) {
+    out.push(wrap(`What changed: ${story.tldr.whatChanged}`));
+    out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
+  }
+  out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, '');
+}
+
+/** Wide (CJK, emoji) characters take two columns in a terminal or a monospace mail reader. */
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1faff}]/u.test(ch) ? 2 : 1;
+  return width;
+}
+
+/** Greedy word wrap; a word longer than the line (a URL) stays whole on its own line. */
+export function wrap(text: string, indent = '', width = WIDTH): string {
+  const lead = /^\s*/.exec(text)?.[0] ?? '';
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line === '') line = (lines.length > 0 ? indent : lead) + word;
+    else if (displayWidth(line) + 1 + displayWidth(word) > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line += ` ${word}`;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}

@@ -1,0 +1,132 @@
+// Renders one variant of an edition: HTML through React Email and the text part from the same
+// props, with placeholders for per-recipient values. Keeps the HTML under Gmail's clipping size by
+// shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections.
+import { render } from '@react-email/components';
+import { createElement } from 'react';
+import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
+import type { StoredArticle } from '../articles/article.ts';
+import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
+import { arrangeVariant, topicsOfKey } from './arrange.ts';
+import { escapeHtml, newNonce, placeholders } from './personalize.ts';
+import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
+import { renderText } from './text.ts';
+
+/** Gmail clips a message whose HTML is larger than this. */
+export const HTML_LIMIT = 102_000;
+
+/** Longest per-recipient values we allow, used to size the worst case. */
+const MAX_EMAIL_LENGTH = 254;
+const MAX_LINK_TAIL = 240; // "/unsubscribe/" + a signed token
+
+export interface EditionForRender {
+  listName: string;
+  number: number;
+  week: string;
+  dateRange: string;
+  preheader: string;
+  editorNote: string | null;
+  /** The frozen order: index 0 is the top story. */
+  stories: StoredArticle[];
+}
+
+export interface RenderSettings {
+  baseUrl: string;
+  postalAddress: string;
+}
+
+export interface RenderedVariant {
+  topicsKey: string;
+  nonce: string;
+  html: string;
+  text: string;
+  /** Bytes of the HTML with the longest possible per-recipient values filled in. */
+  htmlBytes: number;
+  /** Article ids shown as title and link only. */
+  compacted: number[];
+  /** Sections of the top story left out to fit. */
+  trimmedLeadSections: string[];
+}
+
+const LEAD_TRIM_ORDER = ['timeline', 'predictions', 'deepDive', 'competitors', 'takeaways'] as const;
+
+export function archiveUrl(baseUrl: string, week: string): string {
+  return `${baseUrl}/archive/${week}`;
+}
+
+export async function renderVariant(
+  edition: EditionForRender,
+  topicsKey: string,
+  settings: RenderSettings,
+): Promise<RenderedVariant> {
+  const nonce = newNonce();
+  const tokens = placeholders(nonce);
+  const readerTopics = topicsOfKey(topicsKey);
+  const arrangement = arrangeVariant(edition.stories, readerTopics);
+  // Lowest-ranked first: the order in which stories give up their cards.
+  const shrinkOrder = [...edition.stories].reverse().filter((s) => s !== arrangement.lead);
+  const compacted = new Set<number>();
+  const trimmed: Array<(typeof LEAD_TRIM_ORDER)[number]> = [];
+
+  for (;;) {
+    const lead = toStoryView(arrangement.lead);
+    for (const section of trimmed) {
+      if (section === 'competitors') lead.competitors = null;
+      else lead[section] = [];
+    }
+    const props: Required<WeeklyRecapProps> = {
+      listName: edition.listName,
+      editionNumber: edition.number,
+      dateRange: edition.dateRange,
+      preheader: edition.preheader,
+      greetingName: tokens.name,
+      editorNote: edition.editorNote,
+      leadTopics: readerTopics.map(topicLabel),
+      topStory: lead,
+      sections: arrangement.sections.map((section) =>
+        toSectionView(section.topic, section.stories.map((a) => toStoryView(a, compacted.has(a.id)))),
+      ),
+      links: {
+        viewInBrowser: archiveUrl(settings.baseUrl, edition.week),
+        preferences: tokens.preferences_url,
+        unsubscribe: tokens.unsubscribe_url,
+      },
+      recipientEmail: tokens.email,
+      postalAddress: settings.postalAddress,
+    };
+    const html = await render(createElement(WeeklyRecap, props));
+    const htmlBytes = worstCaseBytes(html, nonce, settings.baseUrl);
+    const next = shrinkOrder.find((s) => !compacted.has(s.id));
+    const nextTrim = LEAD_TRIM_ORDER.find((t) => !trimmed.includes(t));
+    if (htmlBytes <= HTML_LIMIT || (!next && !nextTrim)) {
+      if (htmlBytes > HTML_LIMIT) throw new Error(`variant "${topicsKey}" cannot fit in ${HTML_LIMIT} bytes`);
+      return {
+        topicsKey,
+        nonce,
+        html,
+        text: renderText(props),
+        htmlBytes,
+        compacted: [...compacted],
+        trimmedLeadSections: [...trimmed],
+      };
+    }
+    if (next) compacted.add(next.id);
+    else if (nextTrim) trimmed.push(nextTrim);
+  }
+}
+
+/** Size of the HTML once the longest allowed name, address and links are substituted. */
+function worstCaseBytes(html: string, nonce: string, baseUrl: string): number {
+  const worst = {
+    name: escapeHtml('"'.repeat(MAX_NAME_LENGTH)),
+    email: escapeHtml('&'.repeat(MAX_EMAIL_LENGTH)),
+    unsubscribe_url: escapeHtml(baseUrl + 'x'.repeat(MAX_LINK_TAIL)),
+    preferences_url: escapeHtml(baseUrl + 'x'.repeat(MAX_LINK_TAIL)),
+  };
+  let bytes = Buffer.byteLength(html);
+  for (const [key, value] of Object.entries(worst)) {
+    const token = `%%recap-${nonce}:${key}%%`;
+    const count = html.split(token).length - 1;
+    bytes += count * (Buffer.byteLength(value) - token.length);
+  }
+  return bytes;
+}
