@@ -39,8 +39,8 @@ export function personalize(
   values: TokenValues,
 ): PersonalizedBody {
   return {
-    html: fill(variant.html, variant.placeholder_nonce, values, escapeHtml),
-    // Line breaks in a name must not start a new paragraph or fake a link reference.
+    // Line breaks in a name must not start a new paragraph or fake a link reference anywhere.
+    html: fill(variant.html, variant.placeholder_nonce, values, (v) => escapeHtml(headerSafe(v))),
     text: fill(variant.text, variant.placeholder_nonce, values, headerSafe),
   };
 }

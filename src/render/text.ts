@@ -15,7 +15,10 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   };
   const out: string[] = [];
   const para = (text: string, indent = '') => out.push(wrap(text, indent), '');
-  const heading = (text: string, rule: '=' | '-') => out.push(text, rule.repeat(Math.min(displayWidth(text), WIDTH)), '');
+  const heading = (text: string, rule: '=' | '-') => {
+    const lines = wrap(text);
+    out.push(lines, rule.repeat(Math.max(...lines.split('\n').map(displayWidth))), '');
+  };
 
   heading(`${props.listName.toUpperCase()} #${props.editionNumber} · ${props.dateRange}`, '=');
   const count = 1 + props.sections.reduce((n, s) => n + s.stories.length, 0);
@@ -98,7 +101,8 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
     out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), '');
     return;
   }
-  out.push(wrap(story.title), '-'.repeat(Math.min(displayWidth(story.title), WIDTH)));
+  const title = wrap(story.title);
+  out.push(title, '-'.repeat(Math.max(...title.split('\n').map(displayWidth))));
   if (story.hook) out.push(wrap(story.hook));
   if (story.tldr) {
     out.push(wrap(`What changed: ${story.tldr.whatChanged}`));

@@ -1,0 +1,55 @@
+// Real parts for tests: a migrated SQLite file in a temp folder, a config built the way the CLI
+// builds it, and a clock that only moves when a test moves it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb } from '../../db/connect.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import { findList } from '../../src/audience/lists.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import type { Clock, Context } from '../../src/context.ts';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+export interface TestContext extends Context {
+  dir: string;
+  clock: Clock & { set(iso: string): void };
+  listId: number;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'recap-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DATABASE_URL: join(dir, 'recap.db'),
+    OUTBOX_DIR: join(dir, 'outbox'),
+    BASE_URL: 'https://recap.test',
+    MAIL_FROM: '"Weekly AI Recap" <recap@recap.test>',
+    RECAP_SECRET: TEST_SECRET,
+    ...env,
+  });
+}
+
+export async function createTestContext(env: Record<string, string> = {}, now = '2026-11-30T08:00:00Z'): Promise<TestContext> {
+  const dir = tempDir();
+  const config = testConfig(dir, env);
+  const db = openDb(config.databaseUrl);
+  await migrateToLatest(db);
+  let current = new Date(now);
+  const list = await findList(db, WEEKLY_AI_RECAP.slug);
+  return {
+    db,
+    config,
+    dir,
+    listId: list.id,
+    clock: { now: () => new Date(current), set: (iso: string) => (current = new Date(iso)) },
+    async close() {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
