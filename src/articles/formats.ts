@@ -1,6 +1,7 @@
 // Reads an import file into raw records, each labelled with where it came from (index, line or
 // feed item) so a bad record can be named. Validation happens afterwards, on every format alike.
 import { extname } from 'node:path';
+import { decodeHTML } from 'entities';
 import { parseFeed } from 'feedsmith';
 import type { ArticleInput } from './article.ts';
 
@@ -83,7 +84,7 @@ function readFeed(body: string, collectedAt: Date): RawRecord[] {
         source,
         publishedAt: toIso(item.pubDate),
         collectedAt: collected,
-        topics: (item.categories ?? []).map((c) => slugify(c.name ?? '')).filter(Boolean),
+        topics: feedTopics((item.categories ?? []).map((c) => c.name)),
         hook: plainText(item.description ?? ''),
       } satisfies Partial<Record<keyof ArticleInput, unknown>>,
     }));
@@ -100,7 +101,7 @@ function readFeed(body: string, collectedAt: Date): RawRecord[] {
         source,
         publishedAt: toIso(entry.published ?? entry.updated),
         collectedAt: collected,
-        topics: (entry.categories ?? []).map((c) => slugify(c.term ?? '')).filter(Boolean),
+        topics: feedTopics((entry.categories ?? []).map((c) => c.term)),
         hook: plainText(entry.summary?.value ?? entry.content?.value ?? ''),
       } satisfies Partial<Record<keyof ArticleInput, unknown>>,
     }));
@@ -126,27 +127,25 @@ function toIso(date: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
+/** Feeds tag freely: the first eight distinct categories, as topic slugs. */
+function feedTopics(categories: Array<string | undefined>): string[] {
+  return [...new Set(categories.map((c) => slugify(c ?? '')).filter(Boolean))].slice(0, 8);
+}
+
 export function slugify(value: string): string {
   return value
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
+    .slice(0, 40)
+    .replace(/^-+|-+$/g, '');
 }
 
 /** Feed descriptions are HTML; the digest wants a short plain sentence or two. */
 function plainText(html: string): string {
-  const text = html
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
+  // Tags out first, then every entity decoded exactly once (&amp;lt; stays a visible "&lt;").
+  const text = decodeHTML(html.replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]+>/g, ' '))
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > 600 ? `${text.slice(0, 597).replace(/\s+\S*$/, '')}…` : text;

@@ -2,6 +2,7 @@
 // header row in any order, a BOM, quoted fields with commas and newlines, and reports every bad row
 // by its line number while keeping the good ones. Rows are written in batches, one transaction each.
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { Db } from '../../db/connect.ts';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
@@ -43,9 +44,9 @@ export interface CsvImportOptions {
 
 export async function importSubscribersCsv(db: Db, path: string, options: CsvImportOptions): Promise<CsvImportReport> {
   const report: CsvImportReport = { inserted: 0, updated: 0, duplicates: [], errors: [] };
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true }),
-  );
+  const parser = createReadStream(path)
+    .pipe(crlfToLf())
+    .pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true }));
   // Addresses seen in this file (first line of each); a hash of a few MB even for a million rows.
   const seen = new Map<string, number>();
   let header: string[] | undefined;
@@ -127,6 +128,26 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
       confirmedAt: confirmedTime,
     },
   };
+}
+
+/**
+ * csv-parse counts a CRLF inside a quoted field as two lines, which would put every later error on
+ * the wrong line; with LF line ends its count is exact.
+ */
+function crlfToLf(): Transform {
+  let pendingCr = false;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let text = (pendingCr ? '\r' : '') + chunk.toString('latin1');
+      pendingCr = text.endsWith('\r');
+      if (pendingCr) text = text.slice(0, -1);
+      // latin1 keeps every byte as is, so UTF-8 sequences split across chunks survive.
+      callback(null, Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1'));
+    },
+    flush(callback) {
+      callback(null, pendingCr ? Buffer.from('\r') : null);
+    },
+  });
 }
 
 function splitList(value: string): string[] {

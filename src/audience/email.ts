@@ -18,7 +18,7 @@ export function hashEmail(normalized: string): string {
 
 /** Header values come from articles, names and config: strip CR/LF and other controls, collapse space. */
 export function headerSafe(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
 }
 
 /** Parses `"Name" <addr@host>`, `Name <addr@host>` or a bare address. */

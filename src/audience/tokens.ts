@@ -33,6 +33,8 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   const expected = mac(secret, payload);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  // base64url ignores the spare bits of a last character: only the one canonical spelling counts.
+  if (b64(payload) !== encoded || b64(given) !== signature) return null;
   const [p, s, l, exp] = payload.split('.');
   if (p !== purpose || !s || !l || exp === undefined) return null;
   const expiresAt = exp ? new Date(parseInt(exp, 36) * 1000) : undefined;

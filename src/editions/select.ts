@@ -42,8 +42,9 @@ export function selectStories<T extends Candidate>(articles: readonly T[], rules
     stories.push(article);
   }
   if (stories.length < rules.minStories) {
-    const found = articles.length === 1 ? '1 story' : `${articles.length} stories`;
-    return { ok: false, stories, reason: `only ${found} collected this week; an edition needs at least ${rules.minStories}` };
+    const usable = stories.length === 1 ? '1 usable story' : `${stories.length} usable stories`;
+    const capped = stories.length < articles.length ? ` (${articles.length} collected, at most ${rules.maxPerTopic} per topic)` : '';
+    return { ok: false, stories, reason: `only ${usable} this week${capped}; an edition needs at least ${rules.minStories}` };
   }
   return { ok: true, stories };
 }

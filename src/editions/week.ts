@@ -56,9 +56,12 @@ function formatWeek(weekYear: number, weekNumber: number): string {
   return `${weekYear}-W${String(weekNumber).padStart(2, '0')}`;
 }
 
+// Spelled out here rather than taken from ICU, whose abbreviations vary by version ("Sep"/"Sept").
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 function dateRangeLabel(first: DateTime, last: DateTime): string {
-  const en = { locale: 'en-GB' };
-  if (first.year !== last.year) return `${first.toFormat('d MMM yyyy', en)} – ${last.toFormat('d MMM yyyy', en)}`;
-  if (first.month !== last.month) return `${first.toFormat('d MMM', en)} – ${last.toFormat('d MMM yyyy', en)}`;
-  return `${first.toFormat('d', en)}–${last.toFormat('d MMM yyyy', en)}`;
+  const dm = (d: DateTime) => `${d.day} ${MONTHS[d.month - 1]}`;
+  if (first.year !== last.year) return `${dm(first)} ${first.year} – ${dm(last)} ${last.year}`;
+  if (first.month !== last.month) return `${dm(first)} – ${dm(last)} ${last.year}`;
+  return `${first.day}–${dm(last)} ${last.year}`;
 }

@@ -1,0 +1,123 @@
+// Address handling: normalisation, header sanitising and mailbox parsing.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { hashEmail, headerSafe, normalizeEmail, parseMailbox } from '../../src/audience/email.ts';
+
+/** A syntactically valid address of exactly `length` characters. */
+function addressOfLength(length: number): string {
+  const local = 'a'.repeat(64);
+  let domain = 'example.com';
+  while (local.length + 1 + domain.length < length) {
+    const room = length - (local.length + 1 + domain.length);
+    domain = `${'b'.repeat(Math.max(1, Math.min(60, room - 1)))}.${domain}`;
+  }
+  const address = `${local}@${domain}`;
+  if (address.length !== length) throw new Error(`built ${address.length} characters, wanted ${length}`);
+  return address;
+}
+
+describe('normalizeEmail', () => {
+  it('lowercases and trims a good address', () => {
+    expect(normalizeEmail('  Ada.Lindqvist@Example.COM ')).toBe('ada.lindqvist@example.com');
+  });
+
+  it.each(['priya+news@example.co.uk', "tom.o'connell@example.org", 'x_y-z@sub.example.net'])('accepts %s', (address) => {
+    expect(normalizeEmail(address)).toBe(address);
+  });
+
+  it.each(['ada lindqvist@example.com', 'ada@exam ple.com', 'ada@example.com\tbcc@example.com'])('rejects %j, which has whitespace inside', (address) => {
+    expect(normalizeEmail(address)).toBeNull();
+  });
+
+  it.each(['ada@example.com\r\nBcc: evil@example.com', 'ada\r@example.com', 'ada\n@example.com', 'ada@example.com\nX: y'])('rejects %j, which has CR or LF inside', (address) => {
+    expect(normalizeEmail(address)).toBeNull();
+  });
+
+  it.each(['<ada@example.com>', 'Ada <ada@example.com>', 'ada<x>@example.com', 'ada@example.com>'])('rejects %j, which has angle brackets', (address) => {
+    expect(normalizeEmail(address)).toBeNull();
+  });
+
+  it.each(['', '   ', 'not-an-email', 'a@b', 'x@@example.com', '@example.com', 'ada@'])('rejects %j', (address) => {
+    expect(normalizeEmail(address)).toBeNull();
+  });
+
+  it('accepts an address of 254 characters', () => {
+    const address = addressOfLength(254);
+    expect(normalizeEmail(address)).toBe(address);
+  });
+
+  it('rejects an address of 255 characters', () => {
+    expect(normalizeEmail(addressOfLength(255))).toBeNull();
+  });
+});
+
+describe('hashEmail', () => {
+  it('is the hex sha256 of the address', () => {
+    expect(hashEmail('ada@example.com')).toBe(createHash('sha256').update('ada@example.com').digest('hex'));
+  });
+});
+
+describe('headerSafe', () => {
+  it('turns CR and LF into a single space so no header can be injected', () => {
+    expect(headerSafe('Weekly\r\nBcc: evil@example.com')).toBe('Weekly Bcc: evil@example.com');
+  });
+
+  it('strips a lone CR and a lone LF', () => {
+    expect(headerSafe('a\rb\nc')).toBe('a b c');
+  });
+
+  it('strips other C0 control characters and DEL', () => {
+    const cleaned = headerSafe('a\u0000b\u0007c\u001bd\u007fe\tf');
+    expect(cleaned).toBe('a b c d e f');
+    expect(cleaned).not.toMatch(/[\u0000-\u001f\u007f]/);
+  });
+
+  it('strips the Unicode line and paragraph separators U+2028 and U+2029', () => {
+    expect(headerSafe('one\u2028two\u2029three')).toBe('one two three');
+  });
+
+  it('strips C1 control characters such as NEL (U+0085) and CSI (U+009B)', () => {
+    expect(headerSafe('one\u0085two\u009bthree')).toBe('one two three');
+  });
+
+  it('collapses runs of spaces and trims the ends', () => {
+    expect(headerSafe('  Weekly   AI \r\n\r\n Recap  ')).toBe('Weekly AI Recap');
+  });
+
+  it('leaves ordinary Unicode text alone', () => {
+    expect(headerSafe('Zoë Müller — 東京')).toBe('Zoë Müller — 東京');
+  });
+});
+
+describe('parseMailbox', () => {
+  it('parses a quoted name with an address in angle brackets', () => {
+    expect(parseMailbox('"Weekly AI Recap" <recap@example.com>')).toEqual({ name: 'Weekly AI Recap', address: 'recap@example.com' });
+  });
+
+  it('parses a quoted name containing a comma', () => {
+    expect(parseMailbox('"Okafor, Chidi" <chidi@example.org>')).toEqual({ name: 'Okafor, Chidi', address: 'chidi@example.org' });
+  });
+
+  it('parses an unquoted name with an address in angle brackets', () => {
+    expect(parseMailbox('Weekly AI Recap <Recap@Example.com>')).toEqual({ name: 'Weekly AI Recap', address: 'recap@example.com' });
+  });
+
+  it('parses a bare address with an empty name', () => {
+    expect(parseMailbox(' recap@example.com ')).toEqual({ name: '', address: 'recap@example.com' });
+  });
+
+  it('parses an address in angle brackets without a name', () => {
+    expect(parseMailbox('<recap@example.com>')).toEqual({ name: '', address: 'recap@example.com' });
+  });
+
+  it('makes a name with a line break header-safe', () => {
+    expect(parseMailbox('"Recap\r\nBcc: evil@example.com" <recap@example.com>')?.name).not.toMatch(/[\r\n]/);
+  });
+
+  it.each(['', 'garbage', 'Name <>', 'Name <not-an-email>', 'Name recap@example.com', '<recap@example.com', 'a@b', '"Name" <a@b.com> extra'])(
+    'rejects %j',
+    (value) => {
+      expect(parseMailbox(value)).toBeNull();
+    },
+  );
+});
