@@ -35,6 +35,9 @@ const envSchema = z.object({
   RECAP_SEND_BATCH: intFrom(200, 1, 10_000),
 });
 
+/** Every variable Recap reads; `.env.example` documents each one. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+
 export interface Mailbox {
   name: string;
   address: string;

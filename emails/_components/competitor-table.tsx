@@ -8,7 +8,7 @@ export function CompetitorTable({ table }: { table: Table }) {
   const cell = { padding: '6px 8px', fontSize: '13px', lineHeight: '1.4', verticalAlign: 'top' as const, borderBottom: `1px solid ${colors.rule}`, color: colors.text, wordBreak: 'break-word' as const };
   return (
     <table width="100%" cellPadding={0} cellSpacing={0} style={{ borderCollapse: 'collapse', margin: '0 0 12px', tableLayout: 'fixed', width: '100%' }}>
-      <caption style={{ ...s.small, textAlign: 'left', captionSide: 'top' }}>Competitor analysis</caption>
+      <caption className="dark-muted" style={{ ...s.small, textAlign: 'left', captionSide: 'top' }}>Competitor analysis</caption>
       <thead>
         <tr>
           {table.columns.map((column, i) => (

@@ -1,5 +1,6 @@
 // One accent colour, system fonts, and colours chosen to stay readable when a client inverts them
 // for dark mode; the `dark-*` classes give clients that honour prefers-color-scheme a proper palette.
+// (React Email's <Body> puts its style on a wrapper cell, hence the `.dark-page > table … td` rule.)
 import type { CSSProperties } from 'react';
 
 export const colors = {
@@ -18,7 +19,7 @@ export const fontStack =
 export const darkModeCss = `
 :root { color-scheme: light dark; supported-color-schemes: light dark; }
 @media (prefers-color-scheme: dark) {
-  .dark-page { background-color: #111318 !important; }
+  .dark-page, .dark-page > table > tbody > tr > td { background-color: #111318 !important; }
   .dark-card { background-color: #1b1e25 !important; }
   .dark-tint { background-color: #222838 !important; }
   .dark-text { color: #e6e8eb !important; }

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, requireSecret } from '../src/config.ts';
+
+const example = readFileSync(join(import.meta.dirname, '../.env.example'), 'utf8');
+
+describe('configuration', () => {
+  it('documents every variable in .env.example, and .env.example documents nothing else', () => {
+    const documented = Object.keys(parseEnv(example));
+    expect(documented.sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('accepts .env.example as it is', () => {
+    const config = loadConfig(parseEnv(example) as Record<string, string>);
+    expect(config.from).toEqual({ name: 'Weekly AI Recap', address: 'recap@example.com' });
+    expect(config.smtpUrl).toBeUndefined();
+    expect(config.unsubscribeMailto).toBe('unsubscribe@example.com');
+  });
+
+  it('works with no environment at all (the embedded default)', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBe('var/recap.db');
+    expect(config.outboxDir).toBe('var/outbox');
+    expect(config.timeZone).toBe('UTC');
+    expect(() => requireSecret(config)).toThrow(/RECAP_SECRET is not set/);
+  });
+
+  it('names each bad variable and why', () => {
+    const attempt = () => loadConfig({ RECAP_TZ: 'Mars/Base', RECAP_MAX_STORIES: 'many', SMTP_URL: 'http://x', BASE_URL: 'ftp://x', RECAP_SECRET: 'short' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (e) {
+      const message = (e as Error).message;
+      for (const name of ['RECAP_TZ', 'RECAP_MAX_STORIES', 'SMTP_URL', 'BASE_URL', 'RECAP_SECRET']) expect(message).toContain(`${name}:`);
+    }
+    expect(() => loadConfig({ MAIL_FROM: 'not an address' })).toThrow(/MAIL_FROM/);
+  });
+});
