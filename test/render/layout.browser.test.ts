@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The digest in a real browser (Debian's chromium through playwright-core): readable from 320 to
 // 600 px without sideways scrolling, and legible in dark mode. Screenshots land in var/screenshots
 // for people to look at.
