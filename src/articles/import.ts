@@ -7,7 +7,7 @@ import { upsertArticle } from './repository.ts';
 
 export interface RecordResult {
   where: string;
-  outcome: 'inserted' | 'updated' | 'failed';
+  outcome: 'inserted' | 'updated' | 'unchanged' | 'failed';
   title?: string;
   errors?: string[];
 }
@@ -17,6 +17,7 @@ export interface ImportReport {
   results: RecordResult[];
   inserted: number;
   updated: number;
+  unchanged: number;
   failed: number;
 }
 
@@ -41,5 +42,5 @@ export async function importArticles(
     results.push({ where: record.where, outcome, title: parsed.data.title });
   }
   const count = (o: RecordResult['outcome']) => results.filter((r) => r.outcome === o).length;
-  return { format, results, inserted: count('inserted'), updated: count('updated'), failed: count('failed') };
+  return { format, results, inserted: count('inserted'), updated: count('updated'), unchanged: count('unchanged'), failed: count('failed') };
 }

@@ -4,9 +4,9 @@ import type { ArticleRow } from '../../db/schema.ts';
 import type { Article, ArticleContent, StoredArticle } from './article.ts';
 import { canonicalUrl } from './canonical-url.ts';
 
-export type UpsertOutcome = 'inserted' | 'updated';
+export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 
-/** Inserts or updates one article and its topics in one transaction. */
+/** Inserts or updates one article and its topics in one transaction; an identical re-import writes nothing. */
 export async function upsertArticle(db: Db, article: Article, now: Date): Promise<UpsertOutcome> {
   const key = canonicalUrl(article.url);
   const content: ArticleContent = {
@@ -29,16 +29,18 @@ export async function upsertArticle(db: Db, article: Article, now: Date): Promis
     updated_at: now.toISOString(),
   };
   return db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('articles')
-      .select(['id', 'collected_at'])
-      .where('canonical_url', '=', key)
-      .executeTakeFirst();
+    const existing = await trx.selectFrom('articles').selectAll().where('canonical_url', '=', key).executeTakeFirst();
     let id: number;
     if (existing) {
       id = existing.id;
       // An article is collected once: a later re-import (a feed polled again) keeps the first time.
       const collected = article.collectedAt < existing.collected_at ? article.collectedAt : existing.collected_at;
+      const topics = await trx.selectFrom('article_topics').select('topic').where('article_id', '=', id).orderBy('position').execute();
+      const same =
+        collected === existing.collected_at &&
+        topics.map((t) => t.topic).join(',') === article.topics.join(',') &&
+        (['url', 'title', 'source_name', 'source_url', 'published_at', 'hook', 'score', 'content'] as const).every((f) => fields[f] === existing[f]);
+      if (same) return 'unchanged';
       await trx.updateTable('articles').set({ ...fields, collected_at: collected }).where('id', '=', id).execute();
       await trx.deleteFrom('article_topics').where('article_id', '=', id).execute();
     } else {

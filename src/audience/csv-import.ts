@@ -28,6 +28,7 @@ export interface CsvRowError {
 export interface CsvImportReport {
   inserted: number;
   updated: number;
+  unchanged: number;
   duplicates: Array<{ line: number; email: string; firstLine: number }>;
   errors: CsvRowError[];
   /** Set when the file itself is broken (an unclosed quote); rows before it were kept. */
@@ -43,7 +44,7 @@ export interface CsvImportOptions {
 }
 
 export async function importSubscribersCsv(db: Db, path: string, options: CsvImportOptions): Promise<CsvImportReport> {
-  const report: CsvImportReport = { inserted: 0, updated: 0, duplicates: [], errors: [] };
+  const report: CsvImportReport = { inserted: 0, updated: 0, unchanged: 0, duplicates: [], errors: [] };
   const parser = createReadStream(path)
     .pipe(crlfToLf())
     .pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true }));

@@ -62,30 +62,18 @@ export const subscriberInputSchema = z.object({
 });
 export type ValidSubscriber = z.output<typeof subscriberInputSchema>;
 
-export type UpsertResult = 'inserted' | 'updated';
+export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 
-/** Inserts or updates a subscriber and makes them a member of the list. Run inside a transaction. */
+/**
+ * Inserts or updates a subscriber and makes them a member of the list; an identical re-import
+ * writes nothing. Run inside a transaction.
+ */
 export async function upsertSubscriber(db: Db, listId: number, input: ValidSubscriber, now: Date): Promise<UpsertResult> {
   const at = now.toISOString();
-  const existing = await db.selectFrom('subscribers').select(['id', 'status']).where('email', '=', input.email).executeTakeFirst();
   const consent = input.consent ?? {};
-  let id: number;
-  if (existing) {
-    id = existing.id;
-    // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
-    const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
-    await db
-      .updateTable('subscribers')
-      .set({
-        ...(input.name ? { name: input.name } : {}),
-        status,
-        updated_at: at,
-        ...(existing.status === 'pending' && consent.confirmedAt ? confirmationFields(consent) : {}),
-      })
-      .where('id', '=', id)
-      .execute();
-  } else {
-    const row = await db
+  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name']).where('email', '=', input.email).executeTakeFirst();
+  if (!existing) {
+    const { id } = await db
       .insertInto('subscribers')
       .values({
         email: input.email,
@@ -98,7 +86,6 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    id = row.id;
     // An import from another provider carries its bounces and complaints: keep them suppressed.
     if (input.status === 'bounced' || input.status === 'complained') {
       await db
@@ -107,27 +94,63 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
         .onConflict((oc) => oc.column('email_hash').doNothing())
         .execute();
     }
-  }
-  if (input.topics) await setTopics(db, id, input.topics);
-  for (const [name, value] of Object.entries(input.attributes ?? {})) {
-    await db
-      .insertInto('subscriber_attributes')
-      .values({ subscriber_id: id, name, value })
-      .onConflict((oc) => oc.columns(['subscriber_id', 'name']).doUpdateSet({ value }))
-      .execute();
-  }
-  await db
-    .insertInto('list_members')
-    .values({ list_id: listId, subscriber_id: id, status: input.status === 'unsubscribed' ? 'unsubscribed' : 'active', created_at: at, updated_at: at })
-    .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doNothing())
-    .execute();
-  if (!existing) {
+    if (input.topics) await setTopics(db, id, input.topics);
+    await setAttributes(db, id, input.attributes ?? {});
+    await joinList(db, listId, id, input.status === 'unsubscribed' ? 'unsubscribed' : 'active', at);
     await db
       .insertInto('events')
       .values({ subscriber_id: id, edition_id: null, type: 'subscribed', data: JSON.stringify({ source: consent.source ?? null, listId }), created_at: at })
       .execute();
+    return 'inserted';
   }
-  return existing ? 'updated' : 'inserted';
+
+  const id = existing.id;
+  // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
+  const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
+  const confirmation = existing.status === 'pending' && status !== 'pending' && consent.confirmedAt ? confirmationFields(consent) : {};
+  const name = input.name && input.name !== existing.name ? { name: input.name } : {};
+  let changed = status !== existing.status || Object.keys(confirmation).length > 0 || 'name' in name;
+  if (input.topics) {
+    const current = await db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', id).orderBy('topic').execute();
+    if (current.map((t) => t.topic).join(',') !== [...input.topics].sort().join(',')) {
+      await setTopics(db, id, input.topics);
+      changed = true;
+    }
+  }
+  if (await setAttributes(db, id, input.attributes ?? {})) changed = true;
+  if (await joinList(db, listId, id, 'active', at)) changed = true;
+  if (!changed) return 'unchanged';
+  await db.updateTable('subscribers').set({ ...name, status, updated_at: at, ...confirmation }).where('id', '=', id).execute();
+  return 'updated';
+}
+
+/** Adds the membership if there is none (an existing one, even unsubscribed, is left alone). */
+async function joinList(db: Db, listId: number, subscriberId: number, status: 'active' | 'unsubscribed', at: string): Promise<boolean> {
+  const result = await db
+    .insertInto('list_members')
+    .values({ list_id: listId, subscriber_id: subscriberId, status, created_at: at, updated_at: at })
+    .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/** Sets the given attributes (others are kept); true when any value changed. */
+async function setAttributes(db: Db, subscriberId: number, attributes: Record<string, string>): Promise<boolean> {
+  const names = Object.keys(attributes);
+  if (names.length === 0) return false;
+  const current = await db.selectFrom('subscriber_attributes').select(['name', 'value']).where('subscriber_id', '=', subscriberId).where('name', 'in', names).execute();
+  const known = new Map(current.map((a) => [a.name, a.value]));
+  let changed = false;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (known.get(name) === value) continue;
+    await db
+      .insertInto('subscriber_attributes')
+      .values({ subscriber_id: subscriberId, name, value })
+      .onConflict((oc) => oc.columns(['subscriber_id', 'name']).doUpdateSet({ value }))
+      .execute();
+    changed = true;
+  }
+  return changed;
 }
 
 function confirmationFields(consent: Partial<Consent>) {

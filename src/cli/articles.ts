@@ -41,7 +41,7 @@ export function articlesCommand(program: Command): void {
 }
 
 export function printImport(file: string, report: ImportReport): void {
-  say(`${file} (${report.format}): ${report.inserted} new, ${report.updated} updated, ${report.failed} failed`);
+  say(`${file} (${report.format}): ${report.inserted} new, ${report.updated} updated, ${report.unchanged} unchanged, ${report.failed} failed`);
   for (const r of report.results.filter((x) => x.outcome === 'failed')) {
     warn(`  ${r.where}: ${(r.errors ?? []).join('; ')}`);
   }

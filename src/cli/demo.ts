@@ -2,7 +2,7 @@
 // folder), on the sample week shipped in data/sample. Running it again duplicates nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { openDb } from '../../db/connect.ts';
@@ -54,12 +54,12 @@ async function runDemo(week: string): Promise<number> {
 
     const articlesFile = join(SAMPLE_DIR, 'articles.json');
     const articles = await importArticles(db, readFileSync(articlesFile, 'utf8'), { now: ctx.clock.now(), fileName: articlesFile });
-    printImport(`Articles: ${relative(process.cwd(), articlesFile)}`, articles);
+    printImport('Articles: data/sample/articles.json', articles);
 
     const list = await findList(db, WEEKLY_AI_RECAP.slug);
     const csvFile = join(SAMPLE_DIR, 'subscribers.csv');
     const subscribers = await importSubscribersCsv(db, csvFile, { listId: list.id, now: ctx.clock.now(), confirmed: false });
-    printCsvImport(`Subscribers: ${relative(process.cwd(), csvFile)}`, subscribers);
+    printCsvImport('Subscribers: data/sample/subscribers.csv', subscribers);
     say('');
 
     const report = await sendAndReport(ctx, { week, note: DEMO_NOTE });

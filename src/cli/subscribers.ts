@@ -37,7 +37,7 @@ export function subscribersCommand(program: Command): void {
           return;
         }
         const outcome = await ctx.db.transaction().execute((trx) => upsertSubscriber(trx, list.id, parsed.data, ctx.clock.now()));
-        say(`${parsed.data.email}: ${outcome === 'inserted' ? 'added to' : 'updated in'} ${list.name}`);
+        say(`${parsed.data.email}: ${{ inserted: 'added to', updated: 'updated in', unchanged: 'already in' }[outcome]} ${list.name}`);
       });
     });
 
@@ -79,7 +79,7 @@ export function subscribersCommand(program: Command): void {
 }
 
 export function printCsvImport(file: string, report: CsvImportReport): void {
-  say(`${file}: ${report.inserted} new, ${report.updated} updated, ${report.duplicates.length} duplicate rows, ${report.errors.length} rejected`);
+  say(`${file}: ${report.inserted} new, ${report.updated} updated, ${report.unchanged} unchanged, ${report.duplicates.length} duplicate rows, ${report.errors.length} rejected`);
   for (const d of report.duplicates) warn(`  line ${d.line}: ${d.email} already appears on line ${d.firstLine}; row skipped`);
   for (const e of report.errors) warn(`  line ${e.line}: ${e.message}`);
   if (report.fatal) warn(`  stopped: ${report.fatal}`);

@@ -1,7 +1,7 @@
 // `recap digest preview`: writes the HTML and text an editor can open, either per variant (with a
 // sample reader's values) or exactly as one subscriber would receive it.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Db } from '../../db/connect.ts';
 import { normalizeEmail } from '../audience/email.ts';
 import { NotFoundError } from '../audience/lists.ts';
@@ -33,7 +33,7 @@ export interface PreviewRequest {
 
 export async function writePreview(db: Db, edition: Edition, request: PreviewRequest): Promise<PreviewFile[]> {
   const topics = editionTopics(edition);
-  const dir = resolve(request.outDir);
+  const dir = request.outDir;
   await mkdir(dir, { recursive: true });
 
   if (request.subscriberEmail) {

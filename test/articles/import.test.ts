@@ -401,10 +401,10 @@ describe('RSS 2.0 import', () => {
     expect(errorsAt(report, 'item 1').some((e) => e.startsWith('title:'))).toBe(true);
   });
 
-  it('updates an item polled again instead of duplicating it', async () => {
+  it('leaves an item polled again as it was instead of duplicating it', async () => {
     await importRss(FULL_ITEM);
     const later = await importArticles(ctx.db, rss(FULL_ITEM), { now: new Date('2026-12-01T08:00:00Z'), format: 'feed' });
-    expect(later.updated).toBe(1);
+    expect(later).toMatchObject({ inserted: 0, updated: 0, unchanged: 1 });
     expect(await articleCount()).toBe(1);
     expect((await onlyStored()).collectedAt).toBe(NOW.toISOString());
   });

@@ -58,7 +58,7 @@ describe('recap commands', () => {
     writeFileSync(file, JSON.stringify([article({ title: 'Good one' }), { ...article(), url: 'ftp://nope' }, article({ title: 'Good two' })]));
     const result = await runCli(['articles', 'import', file], { cwd, env: env() });
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('2 new, 0 updated, 1 failed');
+    expect(result.stdout).toContain('2 new, 0 updated, 0 unchanged, 1 failed');
     expect(result.stderr).toMatch(/index 1: url: /);
   });
 
@@ -135,5 +135,32 @@ describe('recap commands', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('No edition for 2026-W30');
     expect(result.stdout).toContain('at least 3');
+  });
+});
+
+describe('recap digest send on an oversized week', () => {
+  it('reports the stories it shortened to stay under Gmail’s clipping size', async () => {
+    const big = tempDir('recap-cli-big-');
+    await runCli(['db', 'migrate'], { cwd: big, env: env() });
+    const long = (n: number) => '&"<>'.repeat(Math.ceil(n / 4)).slice(0, n);
+    const huge = Array.from({ length: 12 }, (_, i) =>
+      article({
+        title: `Huge story ${i}`,
+        score: 90 - i,
+        topics: [`topic-${i % 4}`],
+        hook: long(600),
+        takeaways: Array.from({ length: 10 }, () => long(600)),
+        deepDive: Array.from({ length: 10 }, () => long(800)),
+        predictions: Array.from({ length: 6 }, () => ({ claim: long(300), rationale: long(800) })),
+      }),
+    );
+    writeFileSync(join(big, 'huge.json'), JSON.stringify(huge));
+    await runCli(['articles', 'import', 'huge.json'], { cwd: big, env: env() });
+    await runCli(['subscribers', 'add', 'ada@example.com'], { cwd: big, env: env() });
+    const result = await runCli(['digest', 'send', '--week', '2026-W48', '--dry-run'], { cwd: big, env: env() });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/full edition\s+1 recipient\s+\d+\.\d kB HTML\s+\d+ shortened to title and link to stay under 102\.0 kB/);
+    expect(result.stdout).toContain('shortened in "full edition": Huge story 11');
+    rmSync(big, { recursive: true, force: true });
   });
 });
