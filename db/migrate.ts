@@ -3,9 +3,11 @@
 import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import * as initial from './migrations/0001_initial.ts';
+import * as subscriberPages from './migrations/0002_subscriber_pages.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_subscriber_pages': subscriberPages,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

@@ -62,6 +62,10 @@ export interface SubscribersTable {
   consent_ip: string | null;
   consent_user_agent: string | null;
   confirmed_at: string | null;
+  /** Set while the subscriber has paused the recap; they receive nothing until they resume. */
+  paused_at: string | null;
+  /** The latest subscription request awaiting confirmation; a confirmation link answers only it. */
+  confirm_requested_at: string | null;
 }
 
 export interface SubscriberTopicsTable {

@@ -25,13 +25,15 @@ export interface WeeklyRecapProps {
   links?: DigestLinks;
   recipientEmail?: string;
   postalAddress?: string;
+  /** The archive's web version: no greeting, and a footer that invites to subscribe. */
+  webVersion?: boolean;
 }
 
 export function WeeklyRecap(props: WeeklyRecapProps) {
   const {
     listName, editionNumber, dateRange, preheader, greetingName, editorNote, leadTopics, topStory, sections,
-    links, recipientEmail, postalAddress,
-  } = { ...previewDigest, ...props } as Required<WeeklyRecapProps>;
+    links, recipientEmail, postalAddress, webVersion,
+  } = { ...previewDigest, webVersion: false, ...props } as Required<WeeklyRecapProps>;
   const storyCount = 1 + sections.reduce((n, section) => n + section.stories.length, 0);
   return (
     <Html lang="en" dir="ltr">
@@ -50,8 +52,8 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
             </Text>
             <Heading as="h1" className="dark-text" style={s.h1}>{listName}</Heading>
             <Text className="dark-text" style={{ ...s.text, marginTop: '12px' }}>
-              Hi {greetingName}, here {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that mattered in AI
-              this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
+              {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
+              mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
             </Text>
             {editorNote ? (
               <Section className="dark-tint" style={{ backgroundColor: colors.tint, padding: '12px 16px', margin: '4px 0 8px' }}>
@@ -88,7 +90,7 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
             </Section>
           ))}
 
-          <Footer listName={listName} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} />
+          <Footer listName={listName} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} webVersion={webVersion} />
         </Container>
       </Body>
     </Html>

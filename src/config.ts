@@ -1,6 +1,7 @@
 // The only reader of process.env. Every variable is validated once, with a message that names it;
 // `.env.example` documents each one.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseMailbox } from './audience/email.ts';
@@ -33,6 +34,11 @@ const envSchema = z.object({
     .min(1)
     .default('Recap Media, Example Street 1, 10115 Berlin, Germany'),
   RECAP_SEND_BATCH: intFrom(200, 1, 10_000),
+  PORT: intFrom(3000, 0, 65_535),
+  RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
+  RECAP_WELCOME_EMAIL: z.enum(['true', 'false']).default('false'),
+  RECAP_INGEST_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
 });
 
 /** Every variable Recap reads; `.env.example` documents each one. */
@@ -60,6 +66,13 @@ export interface Config {
   minStories: number;
   postalAddress: string;
   sendBatchSize: number;
+  port: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy: boolean;
+  confirmTtlHours: number;
+  welcomeEmail: boolean;
+  /** Bearer token of POST /api/articles; the intake is closed without it. */
+  ingestToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +108,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     minStories: e.RECAP_MIN_STORIES,
     postalAddress: e.RECAP_POSTAL_ADDRESS,
     sendBatchSize: e.RECAP_SEND_BATCH,
+    port: e.PORT,
+    trustProxy: e.RECAP_TRUST_PROXY === 'true',
+    confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,
+    welcomeEmail: e.RECAP_WELCOME_EMAIL === 'true',
+    ingestToken: e.RECAP_INGEST_TOKEN,
   };
 }
 
@@ -109,12 +127,24 @@ export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
 }
 
-export function requireSecret(config: Config): string {
-  if (!config.secret) {
-    throw new ConfigError(
-      'RECAP_SECRET is not set: it signs the unsubscribe and preference links in every email.\n' +
-        '  Set it in the environment or .env (openssl rand -hex 32); `npm run demo` makes its own.',
-    );
+/** Where `npm run demo` keeps the secret it made, next to its database. */
+export function demoSecretPath(config: Pick<Config, 'databaseUrl'>): string {
+  return join(dirname(config.databaseUrl), 'demo-secret');
+}
+
+/**
+ * RECAP_SECRET, or, on a machine where only the demo has run, the demo's own secret (with a
+ * warning), so that the links in the demo's emails keep working with `recap serve`.
+ */
+export function requireSecret(config: Config, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  if (config.secret) return config.secret;
+  const demo = demoSecretPath(config);
+  if (existsSync(demo)) {
+    warn(`warning: RECAP_SECRET is not set; using the demo's secret from ${demo}. Set RECAP_SECRET outside the demo.`);
+    return readFileSync(demo, 'utf8').trim();
   }
-  return config.secret;
+  throw new ConfigError(
+    'RECAP_SECRET is not set: it signs the unsubscribe and preference links in every email.\n' +
+      '  Set it in the environment or .env (openssl rand -hex 32); `npm run demo` makes its own.',
+  );
 }

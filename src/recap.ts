@@ -74,8 +74,9 @@ export async function runWeeklyRecap(ctx: Context, transport: () => Transport, s
     throw new Error(`edition ${edition.row.week} is ${edition.row.status}; it cannot be sent`);
   }
 
-  // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers.
-  await setStatus(ctx, edition, 'sending');
+  // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
+  // edition stays sent while they get their copy).
+  if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
   const enqueued = await enqueueDeliveries(db, edition.row.id, list.id, rules, clock.now());
 
   // 5. Submit every queued delivery with its variant, rendered once per set of topics.

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, ConfigError, loadConfig, requireSecret } from '../src/config.ts';
+import { CONFIG_VARIABLES, ConfigError, demoSecretPath, loadConfig, requireSecret } from '../src/config.ts';
+import { tempDir } from './helpers/context.ts';
 
 const example = readFileSync(join(import.meta.dirname, '../.env.example'), 'utf8');
 
@@ -24,7 +25,18 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('var/recap.db');
     expect(config.outboxDir).toBe('var/outbox');
     expect(config.timeZone).toBe('UTC');
+  });
+
+  it('requires RECAP_SECRET, except where only the demo has run: then it uses the demo’s, with a warning', () => {
+    const dir = tempDir();
+    const config = loadConfig({ DATABASE_URL: join(dir, 'recap.db') });
     expect(() => requireSecret(config)).toThrow(/RECAP_SECRET is not set/);
+    writeFileSync(demoSecretPath(config), 'demo-secret-value\n');
+    const warnings: string[] = [];
+    expect(requireSecret(config, (w) => warnings.push(w))).toBe('demo-secret-value');
+    expect(warnings[0]).toContain('using the demo');
+    expect(requireSecret(loadConfig({ DATABASE_URL: join(dir, 'recap.db'), RECAP_SECRET: 'x'.repeat(32) }))).toBe('x'.repeat(32));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('names each bad variable and why', () => {

@@ -7,10 +7,25 @@ export interface FooterProps {
   links: DigestLinks;
   recipientEmail: string;
   postalAddress: string;
+  /** In the web version links.viewInBrowser is the archive and links.preferences the subscribe page. */
+  webVersion?: boolean;
 }
 
 /** Why the reader gets this, and how to change that in one click. */
-export function Footer({ listName, links, recipientEmail, postalAddress }: FooterProps) {
+export function Footer({ listName, links, recipientEmail, postalAddress, webVersion = false }: FooterProps) {
+  if (webVersion) {
+    return (
+      <Section className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
+        <Hr className="dark-rule" style={s.rule} />
+        <Text className="dark-muted" style={s.small}>
+          This is the web version of {listName}.{' '}
+          <Link href={links.preferences} className="dark-link" style={s.link}>Subscribe</Link> to get it every Monday, or browse
+          the <Link href={links.viewInBrowser} className="dark-link" style={s.link}>archive</Link>.
+        </Text>
+        <Text className="dark-muted" style={s.small}>{postalAddress}</Text>
+      </Section>
+    );
+  }
   return (
     <Section className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
       <Hr className="dark-rule" style={s.rule} />

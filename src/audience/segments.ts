@@ -58,13 +58,14 @@ export function segmentMembers(db: Db, listId: number, rules: SegmentRules = {},
 }
 
 /**
- * Who receives an edition: active, confirmed subscribers whose membership of the list is active
- * and whose address is not suppressed.
+ * Who receives an edition: active, confirmed, unpaused subscribers whose membership of the list is
+ * active and whose address is not suppressed.
  */
 export function eligibleMembers(db: Db, listId: number, rules: SegmentRules = {}): SubscriberQuery {
   return segmentMembers(db, listId, rules, 'active')
     .where('s.status', '=', 'active')
     .where('s.confirmed_at', 'is not', null)
+    .where('s.paused_at', 'is', null)
     .where((eb: Eb) =>
       eb.not(eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash'))),
     );
@@ -113,10 +114,11 @@ export async function audienceBreakdown(db: Db, listId: number, rules: SegmentRu
       's.status',
       'lm.status as member_status',
       sql<number>`case when s.confirmed_at is null then 1 else 0 end`.as('unconfirmed'),
+      sql<number>`case when s.paused_at is null then 0 else 1 end`.as('paused'),
       sql<number>`case when ${eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash'))} then 1 else 0 end`.as('suppressed'),
       eb.fn.countAll<number>().as('n'),
     ])
-    .groupBy(['s.status', 'lm.status', 'unconfirmed', 'suppressed'])
+    .groupBy(['s.status', 'lm.status', 'unconfirmed', 'paused', 'suppressed'])
     .execute();
   const result: AudienceBreakdown = { members: 0, eligible: 0, excluded: {} };
   for (const r of rows) {
@@ -125,6 +127,7 @@ export async function audienceBreakdown(db: Db, listId: number, rules: SegmentRu
     const reason =
       r.status !== 'active' ? r.status
       : Number(r.unconfirmed) ? 'unconfirmed'
+      : Number(r.paused) ? 'paused'
       : r.member_status !== 'active' ? 'left the list'
       : Number(r.suppressed) ? 'suppressed'
       : null;

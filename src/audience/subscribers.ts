@@ -17,16 +17,6 @@ export interface Consent {
   confirmedAt: string | null;
 }
 
-export interface SubscriberInput {
-  email: string;
-  name?: string | null;
-  /** Undefined leaves an existing subscriber's topics alone. */
-  topics?: string[];
-  attributes?: Record<string, string>;
-  status: SubscriberStatus;
-  consent?: Partial<Consent>;
-}
-
 const instant = z.iso
   .datetime({ offset: true, error: 'is not an ISO-8601 date-time' })
   .or(z.iso.date({ error: 'is not a date' }))

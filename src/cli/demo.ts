@@ -11,7 +11,7 @@ import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { importArticles } from '../articles/import.ts';
 import { importSubscribersCsv } from '../audience/csv-import.ts';
 import { findList } from '../audience/lists.ts';
-import { loadConfig, loadDotEnv } from '../config.ts';
+import { demoSecretPath, loadConfig, loadDotEnv } from '../config.ts';
 import { type Context, systemClock } from '../context.ts';
 import { writePreview } from '../editions/preview.ts';
 import { renderSettings } from '../recap.ts';
@@ -43,7 +43,7 @@ async function runDemo(week: string): Promise<number> {
   delete env.SMTP_URL;
   const dataDir = dirname(env.DATABASE_URL ?? 'var/recap.db');
   // Outside the demo RECAP_SECRET must be set; the demo keeps one of its own next to its database.
-  env.RECAP_SECRET ??= demoSecret(join(dataDir, 'demo-secret'));
+  env.RECAP_SECRET ??= demoSecret(demoSecretPath({ databaseUrl: env.DATABASE_URL ?? 'var/recap.db' }));
   const config = loadConfig(env);
   const db = openDb(config.databaseUrl);
   const ctx: Context = { db, config, clock: systemClock };

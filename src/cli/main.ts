@@ -12,6 +12,7 @@ import { demoCommand } from './demo.ts';
 import { digestCommand } from './digest.ts';
 import { EXIT, warn } from './output.ts';
 import { segmentsCommand } from './segments.ts';
+import { serveCommand } from './serve.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -25,6 +26,7 @@ subscribersCommand(program);
 segmentsCommand(program);
 digestCommand(program);
 demoCommand(program);
+serveCommand(program);
 
 const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError];
 

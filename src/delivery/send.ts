@@ -82,6 +82,7 @@ export async function sendQueued(deps: SendDeps, edition: Edition): Promise<Send
         's.name',
         's.status',
         's.confirmed_at',
+        's.paused_at',
         'm.status as member_status',
         eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash')).as('suppressed'),
       ])
@@ -102,6 +103,7 @@ export async function sendQueued(deps: SendDeps, edition: Edition): Promise<Send
         const reason =
           d.status !== 'active' ? `subscriber is ${d.status}`
           : d.confirmed_at === null ? 'subscriber has not confirmed'
+          : d.paused_at !== null ? 'subscriber has paused the recap'
           : d.member_status !== 'active' ? 'not an active member of the list'
           : Number(d.suppressed) ? 'address is suppressed'
           : null;
@@ -133,7 +135,7 @@ export async function sendQueued(deps: SendDeps, edition: Edition): Promise<Send
           date: deps.now(),
         });
         try {
-          const submission = await deps.transport.submit(message, { week: edition.row.week, deliveryId: d.id, email: d.email });
+          const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
           use.recipients++;
           return { id: d.id, status: 'submitted', variantId: variant.row.id, messageId, response: submission.response, error: null };
         } catch (e) {

@@ -12,10 +12,18 @@ export interface Submission {
   path?: string;
 }
 
+export interface OutboxFile {
+  /** An edition's week, or "transactional" for confirmations and the like. */
+  folder: string;
+  id: string;
+  email: string;
+}
+
 export interface Transport {
   /** For logs and summaries: "smtp://host:port" or the outbox folder. */
   readonly target: string;
-  submit(message: SendMailOptions, where: { week: string; deliveryId: number; email: string }): Promise<Submission>;
+  /** `file` names the outbox file (`<folder>/<id>-<email>.eml`); SMTP ignores it. */
+  submit(message: SendMailOptions, file: OutboxFile): Promise<Submission>;
   close(): Promise<void>;
 }
 
@@ -68,12 +76,12 @@ export function outboxTransport(dir: string): Transport {
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     target: dir,
-    async submit(message, where) {
+    async submit(message, file) {
       const info = await composer.sendMail(message);
-      const folder = join(dir, where.week);
+      const folder = join(dir, file.folder);
       await mkdir(folder, { recursive: true });
-      const safe = where.email.replace(/[^a-z0-9@._-]/gi, '_');
-      const path = join(folder, `${String(where.deliveryId).padStart(7, '0')}-${safe}.eml`);
+      const safe = file.email.replace(/[^a-z0-9@._-]/gi, '_');
+      const path = join(folder, `${file.id}-${safe}.eml`);
       // Written under a temporary name and renamed: a crash never leaves half a message behind.
       await writeFile(`${path}.tmp`, info.message as Buffer);
       await rename(`${path}.tmp`, path);

@@ -6,7 +6,7 @@ import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
-import { arrangeVariant, topicsOfKey } from './arrange.ts';
+import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
 import { escapeHtml, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
 import { renderText } from './text.ts';
@@ -67,32 +67,15 @@ export async function renderVariant(
   const compacted = new Set<number>();
   const trimmed: Array<(typeof LEAD_TRIM_ORDER)[number]> = [];
 
+  const personal = {
+    greetingName: tokens.name,
+    links: { viewInBrowser: archiveUrl(settings.baseUrl, edition.week), preferences: tokens.preferences_url, unsubscribe: tokens.unsubscribe_url },
+    recipientEmail: tokens.email,
+    webVersion: false,
+  };
+
   for (;;) {
-    const lead = toStoryView(arrangement.lead);
-    for (const section of trimmed) {
-      if (section === 'competitors') lead.competitors = null;
-      else lead[section] = [];
-    }
-    const props: Required<WeeklyRecapProps> = {
-      listName: edition.listName,
-      editionNumber: edition.number,
-      dateRange: edition.dateRange,
-      preheader: edition.preheader,
-      greetingName: tokens.name,
-      editorNote: edition.editorNote,
-      leadTopics: readerTopics.map(topicLabel),
-      topStory: lead,
-      sections: arrangement.sections.map((section) =>
-        toSectionView(section.topic, section.stories.map((a) => toStoryView(a, compacted.has(a.id)))),
-      ),
-      links: {
-        viewInBrowser: archiveUrl(settings.baseUrl, edition.week),
-        preferences: tokens.preferences_url,
-        unsubscribe: tokens.unsubscribe_url,
-      },
-      recipientEmail: tokens.email,
-      postalAddress: settings.postalAddress,
-    };
+    const props = digestProps(edition, readerTopics, { arrangement, compacted, trimmed }, personal, settings);
     const html = await render(createElement(WeeklyRecap, props));
     const htmlBytes = worstCaseBytes(html, nonce, settings.baseUrl);
     const next = shrinkOrder.find((s) => !compacted.has(s.id));
@@ -112,6 +95,50 @@ export async function renderVariant(
     if (next) compacted.add(next.id);
     else if (nextTrim) trimmed.push(nextTrim);
   }
+}
+
+/**
+ * The web version of an edition (the archive page and "view in browser"): the full edition, no
+ * personal data, no tokens, nothing shortened.
+ */
+export async function renderWebVersion(edition: EditionForRender, settings: RenderSettings): Promise<string> {
+  const arrangement = arrangeVariant(edition.stories, []);
+  const personal = {
+    greetingName: '',
+    links: { viewInBrowser: `${settings.baseUrl}/archive`, preferences: `${settings.baseUrl}/subscribe`, unsubscribe: '' },
+    recipientEmail: '',
+    webVersion: true,
+  };
+  const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings);
+  return render(createElement(WeeklyRecap, props));
+}
+
+function digestProps(
+  edition: EditionForRender,
+  readerTopics: string[],
+  layout: { arrangement: Arrangement<StoredArticle>; compacted: Set<number>; trimmed: ReadonlyArray<(typeof LEAD_TRIM_ORDER)[number]> },
+  personal: Pick<Required<WeeklyRecapProps>, 'greetingName' | 'links' | 'recipientEmail' | 'webVersion'>,
+  settings: RenderSettings,
+): Required<WeeklyRecapProps> {
+  const lead = toStoryView(layout.arrangement.lead);
+  for (const section of layout.trimmed) {
+    if (section === 'competitors') lead.competitors = null;
+    else lead[section] = [];
+  }
+  return {
+    listName: edition.listName,
+    editionNumber: edition.number,
+    dateRange: edition.dateRange,
+    preheader: edition.preheader,
+    editorNote: edition.editorNote,
+    leadTopics: readerTopics.map(topicLabel),
+    topStory: lead,
+    sections: layout.arrangement.sections.map((section) =>
+      toSectionView(section.topic, section.stories.map((a) => toStoryView(a, layout.compacted.has(a.id)))),
+    ),
+    postalAddress: settings.postalAddress,
+    ...personal,
+  };
 }
 
 /** Size of the HTML once the longest allowed name, address and links are substituted. */

@@ -22,7 +22,7 @@ async function compose(overrides: { subject?: string; name?: string | null }) {
     messageId: '<id-1@recap.test>',
     date: new Date('2026-11-30T08:00:00Z'),
   });
-  const submission = await outboxTransport(dir).submit(message, { week: '2026-W48', deliveryId: 1, email: 'ada@example.com' });
+  const submission = await outboxTransport(dir).submit(message, { folder: '2026-W48', id: '0000001', email: 'ada@example.com' });
   const raw = readFileSync(submission.path as string, 'utf8');
   return { raw, parsed: await simpleParser(raw) };
 }

@@ -1,0 +1,287 @@
+// A subscriber's own actions, whatever page or endpoint they come through: ask to subscribe,
+// confirm, unsubscribe, change preferences, pause, download their data, be erased. Every change is
+// recorded as an event, and no answer reveals whether an address was already known.
+import { z } from 'zod';
+import type { Db } from '../../db/connect.ts';
+import { topicSchema } from '../articles/article.ts';
+import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
+import { MAX_NAME_LENGTH, setTopics } from './subscribers.ts';
+
+/** What a person may type as their name: no markup, no links (names end up in emails we send). */
+export const personNameSchema = z
+  .string()
+  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
+  .refine((n) => !/[<>]/.test(n), 'must not contain < or >')
+  .refine((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n), 'must not contain control characters')
+  .refine((n) => !/(https?:|www\.|:\/\/)/i.test(n), 'must not contain a link')
+  .transform((n) => headerSafe(n) || null);
+
+export const emailFieldSchema = z
+  .string()
+  .max(254, 'must be at most 254 characters')
+  .transform((raw, ctx) => {
+    const email = normalizeEmail(raw);
+    if (!email) {
+      ctx.addIssue({ code: 'custom', message: 'is not a valid email address' });
+      return z.NEVER;
+    }
+    return email;
+  });
+
+/** The subscribe form and its JSON twin, checked against the topics the list has. */
+export function subscribeSchema(knownTopics: ReadonlySet<string>) {
+  return z.object({
+    email: emailFieldSchema,
+    name: personNameSchema.optional().default(''),
+    topics: z
+      .array(topicSchema.refine((t) => knownTopics.has(t), 'is not a topic of this list'))
+      .max(knownTopics.size)
+      .default([])
+      .transform((ts) => [...new Set(ts)]),
+  });
+}
+
+export interface RequestMeta {
+  source: 'form' | 'api' | 'preferences';
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type SubscribeOutcome =
+  /** Send a confirmation link for this request. */
+  | { send: true; subscriberId: number; requestedAt: string }
+  /** Nothing to send: already subscribed, or an address we must not mail. */
+  | { send: false; reason: 'active' | 'suppressed' };
+
+async function isSuppressed(db: Db, email: string, ignoreErased: boolean): Promise<boolean> {
+  let q = db.selectFrom('suppressions').select('id').where('email_hash', '=', hashEmail(email));
+  if (ignoreErased) q = q.where('reason', '!=', 'erased');
+  return (await q.executeTakeFirst()) !== undefined;
+}
+
+/**
+ * Records a request to subscribe (pending until confirmed). An active subscriber is left alone; a
+ * bounced, complained or suppressed address is never mailed; one that left may come back, but only
+ * through a new confirmation. A confirmation link answers only the latest request.
+ */
+export async function requestSubscription(
+  db: Db,
+  listId: number,
+  request: { email: string; name: string | null; topics: string[] },
+  meta: RequestMeta,
+  now: Date,
+): Promise<SubscribeOutcome> {
+  const at = now.toISOString();
+  return db.transaction().execute(async (trx) => {
+    // An erased address may subscribe again with new consent; bounces and complaints may not.
+    if (await isSuppressed(trx, request.email, true)) return { send: false, reason: 'suppressed' };
+    const existing = await trx
+      .selectFrom('subscribers as s')
+      .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+      .select(['s.id', 's.status', 's.paused_at', 'm.status as member_status'])
+      .where('s.email', '=', request.email)
+      .executeTakeFirst();
+    const consent = { consent_at: at, consent_source: meta.source, consent_ip: meta.ip, consent_user_agent: meta.userAgent, confirm_requested_at: at };
+    let id: number;
+    if (!existing) {
+      const row = await trx
+        .insertInto('subscribers')
+        .values({ email: request.email, email_hash: hashEmail(request.email), name: request.name, status: 'pending', created_at: at, updated_at: at, confirmed_at: null, paused_at: null, ...consent })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      id = row.id;
+      await trx.insertInto('list_members').values({ list_id: listId, subscriber_id: id, status: 'active', created_at: at, updated_at: at }).execute();
+    } else {
+      id = existing.id;
+      if (existing.status === 'bounced' || existing.status === 'complained') return { send: false, reason: 'suppressed' };
+      if (existing.status === 'active' && existing.member_status === 'active') return { send: false, reason: 'active' };
+      // Pending or left: the new request replaces the old one; status changes only on confirmation.
+      await trx.updateTable('subscribers').set({ ...consent, ...(request.name ? { name: request.name } : {}), updated_at: at }).where('id', '=', id).execute();
+    }
+    await setTopics(trx, id, request.topics);
+    await recordEvent(trx, id, 'subscribe_requested', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, topics: request.topics }, at);
+    return { send: true, subscriberId: id, requestedAt: at };
+  });
+}
+
+/** When the confirmation link of a request made at `requestedAt` stops working. */
+export function confirmationExpiry(requestedAt: string, ttlHours: number): Date {
+  return new Date(Date.parse(requestedAt) + ttlHours * 3_600_000);
+}
+
+export type ConfirmOutcome = 'confirmed' | 'already-active' | 'stale';
+
+/** Confirms the request whose link expires at `expiresAt`; an older or answered request is stale. */
+export async function confirmSubscription(db: Db, listId: number, subscriberId: number, expiresAt: Date, meta: RequestMeta, ttlHours: number, now: Date): Promise<ConfirmOutcome> {
+  const at = now.toISOString();
+  return db.transaction().execute(async (trx) => {
+    const s = await trx.selectFrom('subscribers').select(['id', 'email', 'status', 'confirm_requested_at']).where('id', '=', subscriberId).executeTakeFirst();
+    if (!s) return 'stale';
+    if (!s.confirm_requested_at) return s.status === 'active' ? 'already-active' : 'stale';
+    const expected = Math.floor(confirmationExpiry(s.confirm_requested_at, ttlHours).getTime() / 1000);
+    if (expected !== Math.floor(expiresAt.getTime() / 1000)) return 'stale';
+    if (s.status === 'bounced' || s.status === 'complained' || (await isSuppressed(trx, s.email, true))) return 'stale';
+    await trx
+      .updateTable('subscribers')
+      .set({ status: 'active', confirmed_at: at, confirm_requested_at: null, paused_at: null, updated_at: at })
+      .where('id', '=', s.id)
+      .execute();
+    await trx.updateTable('list_members').set({ status: 'active', updated_at: at }).where('list_id', '=', listId).where('subscriber_id', '=', s.id).execute();
+    await trx
+      .insertInto('list_members')
+      .values({ list_id: listId, subscriber_id: s.id, status: 'active', created_at: at, updated_at: at })
+      .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doNothing())
+      .execute();
+    // New consent lifts an erasure's suppression (never a bounce's or a complaint's).
+    await trx.deleteFrom('suppressions').where('email_hash', '=', hashEmail(s.email)).where('reason', '=', 'erased').execute();
+    await recordEvent(trx, s.id, 'confirmed', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent }, at);
+    return 'confirmed';
+  });
+}
+
+/** Idempotent: a second call changes nothing and records nothing. */
+export async function unsubscribe(db: Db, listId: number, subscriberId: number, via: string, now: Date): Promise<'unsubscribed' | 'already' | 'unknown'> {
+  const at = now.toISOString();
+  return db.transaction().execute(async (trx) => {
+    const s = await trx
+      .selectFrom('subscribers as s')
+      .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+      .select(['s.id', 's.status', 'm.status as member_status'])
+      .where('s.id', '=', subscriberId)
+      .executeTakeFirst();
+    if (!s) return 'unknown';
+    if (s.member_status === 'unsubscribed' && s.status !== 'active' && s.status !== 'pending') return 'already';
+    await trx.updateTable('list_members').set({ status: 'unsubscribed', updated_at: at }).where('list_id', '=', listId).where('subscriber_id', '=', s.id).execute();
+    // One list today: leaving it means the address receives nothing from us.
+    if (s.status === 'active' || s.status === 'pending') {
+      await trx.updateTable('subscribers').set({ status: 'unsubscribed', confirm_requested_at: null, updated_at: at }).where('id', '=', s.id).execute();
+    }
+    await recordEvent(trx, s.id, 'unsubscribed', { via, listId }, at);
+    return 'unsubscribed';
+  });
+}
+
+export async function updatePreferences(db: Db, subscriberId: number, changes: { name: string | null; topics: string[] }, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('subscribers').set({ name: changes.name, updated_at: at }).where('id', '=', subscriberId).execute();
+    await setTopics(trx, subscriberId, changes.topics);
+    await recordEvent(trx, subscriberId, 'preferences_changed', { topics: changes.topics }, at);
+  });
+}
+
+export async function setPaused(db: Db, subscriberId: number, paused: boolean, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('subscribers').set({ paused_at: paused ? at : null, updated_at: at }).where('id', '=', subscriberId).execute();
+    await recordEvent(trx, subscriberId, paused ? 'paused' : 'resumed', null, at);
+  });
+}
+
+export interface SubscriberView {
+  id: number;
+  email: string;
+  name: string | null;
+  status: string;
+  memberStatus: string | null;
+  paused: boolean;
+  topics: string[];
+}
+
+export async function subscriberView(db: Db, listId: number, subscriberId: number): Promise<SubscriberView | undefined> {
+  const s = await db
+    .selectFrom('subscribers as s')
+    .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+    .select(['s.id', 's.email', 's.name', 's.status', 's.paused_at', 'm.status as member_status'])
+    .where('s.id', '=', subscriberId)
+    .executeTakeFirst();
+  if (!s || s.email.endsWith('@erased.invalid')) return undefined;
+  const topics = await db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', s.id).orderBy('topic').execute();
+  return { id: s.id, email: s.email, name: s.name, status: s.status, memberStatus: s.member_status, paused: s.paused_at !== null, topics: topics.map((t) => t.topic) };
+}
+
+/** Everything we hold about a subscriber (GDPR Art. 15 and 20), as one JSON document. */
+export async function exportSubscriber(db: Db, subscriberId: number) {
+  const s = await db.selectFrom('subscribers').selectAll().where('id', '=', subscriberId).executeTakeFirstOrThrow();
+  const [topics, attributes, lists, events, deliveries] = await Promise.all([
+    db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', s.id).orderBy('topic').execute(),
+    db.selectFrom('subscriber_attributes').select(['name', 'value']).where('subscriber_id', '=', s.id).orderBy('name').execute(),
+    db.selectFrom('list_members as m').innerJoin('lists as l', 'l.id', 'm.list_id').select(['l.name', 'm.status', 'm.created_at']).where('m.subscriber_id', '=', s.id).execute(),
+    db.selectFrom('events').select(['type', 'data', 'created_at']).where('subscriber_id', '=', s.id).orderBy('id').execute(),
+    db
+      .selectFrom('deliveries as d')
+      .innerJoin('editions as e', 'e.id', 'd.edition_id')
+      .select(['e.week', 'e.subject', 'd.status', 'd.submitted_at'])
+      .where('d.subscriber_id', '=', s.id)
+      .orderBy('d.id')
+      .execute(),
+  ]);
+  return {
+    profile: { email: s.email, name: s.name, status: s.status, paused: s.paused_at !== null, signedUpAt: s.created_at, topics: topics.map((t) => t.topic), attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value])) },
+    consent: { at: s.consent_at, source: s.consent_source, ip: s.consent_ip, userAgent: s.consent_user_agent, confirmedAt: s.confirmed_at },
+    lists: lists.map((l) => ({ list: l.name, status: l.status, since: l.created_at })),
+    events: events.map((e) => ({ type: e.type, at: e.created_at, ...(e.data ? { details: JSON.parse(e.data) as unknown } : {}) })),
+    deliveries: deliveries.map((d) => ({ edition: d.week, subject: d.subject, status: d.status, submittedAt: d.submitted_at })),
+  };
+}
+
+/**
+ * Erases a subscriber's personal data (GDPR Art. 17). The row stays, emptied, so past deliveries
+ * still add up; only the address's hash is kept, as a suppression, so we never mail it again unless
+ * the person subscribes and confirms anew.
+ */
+export async function eraseSubscriber(db: Db, subscriberId: number, now: Date): Promise<void> {
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    const s = await trx.selectFrom('subscribers').select(['id', 'email', 'email_hash']).where('id', '=', subscriberId).executeTakeFirstOrThrow();
+    await trx
+      .insertInto('suppressions')
+      .values({ email_hash: s.email_hash, reason: 'erased', created_at: at })
+      .onConflict((oc) => oc.column('email_hash').doNothing())
+      .execute();
+    const placeholder = `erased-${s.id}@erased.invalid`;
+    await trx
+      .updateTable('subscribers')
+      .set({
+        email: placeholder,
+        email_hash: hashEmail(placeholder),
+        name: null,
+        status: 'unsubscribed',
+        consent_at: null,
+        consent_source: null,
+        consent_ip: null,
+        consent_user_agent: null,
+        confirmed_at: null,
+        paused_at: null,
+        confirm_requested_at: null,
+        updated_at: at,
+      })
+      .where('id', '=', s.id)
+      .execute();
+    await trx.deleteFrom('subscriber_topics').where('subscriber_id', '=', s.id).execute();
+    await trx.deleteFrom('subscriber_attributes').where('subscriber_id', '=', s.id).execute();
+    await trx.updateTable('list_members').set({ status: 'unsubscribed', updated_at: at }).where('subscriber_id', '=', s.id).execute();
+    await trx.updateTable('deliveries').set({ message_id: null, smtp_response: null, error: null }).where('subscriber_id', '=', s.id).execute();
+    await trx.deleteFrom('events').where('subscriber_id', '=', s.id).execute();
+    await recordEvent(trx, s.id, 'erased', null, at);
+  });
+}
+
+async function recordEvent(db: Db, subscriberId: number, type: string, data: unknown, at: string): Promise<void> {
+  await db
+    .insertInto('events')
+    .values({ subscriber_id: subscriberId, edition_id: null, type, data: data === null ? null : JSON.stringify(data), created_at: at })
+    .execute();
+}
+
+/** Topics a subscriber can choose: those the list's stored articles carry, most used first. */
+export async function knownTopics(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('article_topics')
+    .select((eb) => ['topic', eb.fn.countAll<number>().as('n')])
+    .groupBy('topic')
+    .orderBy('n', 'desc')
+    .orderBy('topic')
+    .execute();
+  return rows.map((r) => r.topic);
+}

@@ -1,0 +1,52 @@
+import { serve } from '@hono/node-server';
+import type { Command } from 'commander';
+import { openDb } from '../../db/connect.ts';
+import { pendingMigrations } from '../../db/migrate.ts';
+import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import { findList } from '../audience/lists.ts';
+import { ConfigError, loadConfig, loadDotEnv, requireSecret } from '../config.ts';
+import { systemClock } from '../context.ts';
+import { createTransport } from '../delivery/transport.ts';
+import { createApp } from '../web/app.ts';
+import { rateLimiter } from '../web/rate-limit.ts';
+import { say } from './output.ts';
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the subscriber pages, the archive and RSS feed, and the article intake (PORT, BASE_URL)')
+    .option('--port <port>', 'port to listen on (default: PORT or 3000)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (opts: { port?: string; host: string }) => {
+      loadDotEnv();
+      const config = loadConfig(opts.port ? { ...process.env, PORT: opts.port } : process.env);
+      const secret = requireSecret(config);
+      const db = openDb(config.databaseUrl);
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0) throw new ConfigError(`the database needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
+      const transport = createTransport(config);
+      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const app = createApp({
+        db,
+        config,
+        clock: systemClock,
+        secret,
+        transport,
+        list: await findList(db, WEEKLY_AI_RECAP.slug),
+        // Per IP: 10 subscription requests in 15 minutes. Per address: 3 confirmation emails an hour.
+        limits: { perIp: rateLimiter(systemClock, 10, 15 * 60_000), perAddress: rateLimiter(systemClock, 3, 60 * 60_000) },
+        log,
+      });
+      const server = serve({ fetch: app.fetch, port: config.port, hostname: opts.host }, (info) => {
+        say(`Recap is serving on http://${info.address}:${info.port} (public address: ${config.baseUrl}); mail goes to ${transport.target}`);
+      });
+      const stop = () => {
+        log('stopping');
+        server.close(() => {
+          void transport.close().then(() => db.destroy());
+        });
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,71 @@
+// The HTTP app of `recap serve`: subscriber pages, the archive and its feed, the aggregator's
+// intake and a health check. Every response carries security headers; pages load nothing from
+// other hosts and run no script.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
+import { html } from 'hono/html';
+import { secureHeaders } from 'hono/secure-headers';
+import { sql } from 'kysely';
+import { archiveRoutes } from './archive.ts';
+import type { WebDeps } from './context.ts';
+import { intakeRoutes } from './intake.ts';
+import { page } from './page.ts';
+import { preferencesRoutes } from './preferences.ts';
+import { STYLESHEET } from './style.ts';
+import { subscribeRoutes } from './subscribe.ts';
+import { unsubscribeRoutes } from './unsubscribe.ts';
+
+export function createApp(deps: WebDeps): Hono {
+  const app = new Hono();
+  const origin = new URL(deps.config.baseUrl).origin;
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      referrerPolicy: 'no-referrer',
+      strictTransportSecurity: origin.startsWith('https:') ? 'max-age=31536000' : false,
+    }),
+  );
+  // Forms are small; the intake sets its own, larger limit.
+  app.use('*', async (c, next) => (c.req.path === '/api/articles' ? next() : bodyLimit({ maxSize: 64 * 1024 })(c, next)));
+  // Browser forms must come from our own pages. The one-click unsubscribe POST is exempt: mailbox
+  // providers send it from their servers, and the signed URL is what authorises it.
+  app.use('*', async (c, next) =>
+    c.req.path.startsWith('/unsubscribe/') ? next() : csrf({ origin: (o, ctx) => o === origin || o === new URL(ctx.req.url).origin })(c, next),
+  );
+
+  app.get('/assets/recap.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.get('/', (c) => c.redirect('/subscribe'));
+  app.get('/healthz', async (c) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return c.json({ status: 'ok' });
+    } catch (e) {
+      return c.json({ status: 'error', error: (e as Error).message }, 503);
+    }
+  });
+
+  subscribeRoutes(app, deps);
+  unsubscribeRoutes(app, deps);
+  preferencesRoutes(app, deps);
+  archiveRoutes(app, deps);
+  intakeRoutes(app, deps);
+
+  app.notFound((c) => page(c, { listName: deps.list.name, title: 'Not found', status: 404, body: html`<h1>Not found</h1><p>There is nothing here. Try the <a href="/archive">archive</a>.</p>` }));
+  app.onError((err, c) => {
+    // Refusals raised by middleware (a cross-site form: 403, a body too large: 413) keep their status.
+    if (err instanceof HTTPException) return err.getResponse();
+    deps.log(`error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`);
+    return page(c, { listName: deps.list.name, title: 'Error', status: 500, body: html`<h1>Something went wrong</h1><p>Please try again in a moment.</p>` });
+  });
+  return app;
+}

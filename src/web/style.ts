@@ -1,0 +1,37 @@
+// The pages' only stylesheet, served from /assets/recap.css: no inline styles, so the
+// Content-Security-Policy can forbid them; nothing loaded from other hosts.
+export const STYLESHEET = `
+:root { color-scheme: light dark; --bg: #f3f4f6; --card: #ffffff; --text: #1f2328; --muted: #4b5563; --accent: #1d4ed8; --rule: #d9dde3; --tint: #eef3fd; --bad: #b42318; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #111318; --card: #1b1e25; --text: #e6e8eb; --muted: #b3b9c3; --accent: #93b4ff; --rule: #39404d; --tint: #222838; --bad: #ff8a80; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 12px; background: var(--bg); color: var(--text);
+  font: 16px/1.6 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
+main { max-width: 600px; margin: 0 auto; background: var(--card); padding: 24px 28px; border-radius: 8px; }
+@media (max-width: 480px) { main { padding: 20px 16px; } body { padding: 12px 8px; } }
+h1 { font-size: 26px; line-height: 1.25; margin: 0 0 12px; }
+h2 { font-size: 19px; margin: 24px 0 8px; }
+p { margin: 0 0 12px; }
+a { color: var(--accent); }
+.muted, small { color: var(--muted); font-size: 14px; }
+.brand { color: var(--accent); font-weight: 700; font-size: 14px; margin-bottom: 4px; }
+label { display: block; font-weight: 600; margin: 14px 0 4px; }
+input[type=email], input[type=text] { width: 100%; padding: 10px 12px; font: inherit; color: var(--text); background: var(--card);
+  border: 1px solid var(--rule); border-radius: 6px; }
+fieldset { border: 1px solid var(--rule); border-radius: 6px; margin: 14px 0; padding: 8px 12px 12px; }
+legend { font-weight: 600; padding: 0 4px; }
+.topics { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 4px 12px; }
+.topics label, label.check { display: flex; gap: 8px; align-items: center; font-weight: 400; margin: 4px 0; }
+button { font: inherit; font-weight: 700; padding: 10px 18px; margin: 12px 8px 0 0; border-radius: 6px; border: 1px solid var(--accent);
+  background: var(--accent); color: var(--card); cursor: pointer; }
+button.secondary { background: transparent; color: var(--accent); }
+button.danger { background: transparent; color: var(--bad); border-color: var(--bad); }
+.notice { background: var(--tint); border-left: 4px solid var(--accent); padding: 10px 14px; margin: 0 0 16px; }
+.errors { border-left: 4px solid var(--bad); padding: 10px 14px; margin: 0 0 16px; }
+.errors li { color: var(--bad); }
+.hp { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
+ol.archive { padding-left: 0; list-style: none; }
+ol.archive li { border-top: 1px solid var(--rule); padding: 10px 0; }
+footer { max-width: 600px; margin: 12px auto 0; text-align: center; }
+`;
