@@ -13,7 +13,7 @@ import type { WebDeps } from './context.ts';
 import { intakeRoutes } from './intake.ts';
 import { page } from './page.ts';
 import { preferencesRoutes } from './preferences.ts';
-import { STYLESHEET } from './style.ts';
+import { ICON, STYLESHEET } from './style.ts';
 import { subscribeRoutes } from './subscribe.ts';
 import { unsubscribeRoutes } from './unsubscribe.ts';
 
@@ -44,6 +44,8 @@ export function createApp(deps: WebDeps): Hono {
   );
 
   app.get('/assets/recap.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+  app.get('/assets/icon.svg', (c) => c.body(ICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }));
+  app.get('/favicon.ico', (c) => c.redirect('/assets/icon.svg', 301));
   app.get('/', (c) => c.redirect('/subscribe'));
   app.get('/healthz', async (c) => {
     try {

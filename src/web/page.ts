@@ -17,6 +17,7 @@ export function page(c: Context, options: { title: string; body: Markup; status?
 <meta name="robots" content="noindex">
 <title>${options.title} · ${options.listName}</title>
 <link rel="stylesheet" href="/assets/recap.css">
+<link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 </head>
 <body>
 <main>

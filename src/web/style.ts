@@ -1,5 +1,8 @@
 // The pages' only stylesheet, served from /assets/recap.css: no inline styles, so the
 // Content-Security-Policy can forbid them; nothing loaded from other hosts.
+/** The pages' icon: the accent colour's square with an R. */
+export const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d4ed8"/><text x="16" y="23" font-family="Arial, sans-serif" font-size="20" font-weight="700" fill="#fff" text-anchor="middle">R</text></svg>`;
+
 export const STYLESHEET = `
 :root { color-scheme: light dark; --bg: #f3f4f6; --card: #ffffff; --text: #1f2328; --muted: #4b5563; --accent: #1d4ed8; --rule: #d9dde3; --tint: #eef3fd; --bad: #b42318; }
 @media (prefers-color-scheme: dark) {
@@ -13,6 +16,7 @@ main { max-width: 600px; margin: 0 auto; background: var(--card); padding: 24px 
 h1 { font-size: 26px; line-height: 1.25; margin: 0 0 12px; }
 h2 { font-size: 19px; margin: 24px 0 8px; }
 p { margin: 0 0 12px; }
+form { margin: 0 0 16px; }
 a { color: var(--accent); }
 .muted, small { color: var(--muted); font-size: 14px; }
 .brand { color: var(--accent); font-weight: 700; font-size: 14px; margin-bottom: 4px; }

@@ -1,9 +1,10 @@
 // The CLI as a user meets it: help on every command, exit codes that mean something, clear errors.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { article, SAMPLE_DIR } from '../helpers/articles.ts';
-import { runCli } from '../helpers/cli.ts';
+import { RECAP_BIN, runCli } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
 
 let cwd: string;
@@ -162,5 +163,33 @@ describe('recap digest send on an oversized week', () => {
     expect(result.stdout).toMatch(/full edition\s+1 recipient\s+\d+\.\d kB HTML\s+\d+ shortened to title and link to stay under 102\.0 kB/);
     expect(result.stdout).toContain('shortened in "full edition": Huge story 11');
     rmSync(big, { recursive: true, force: true });
+  });
+});
+
+describe('recap serve', () => {
+  it('serves until SIGTERM, then stops cleanly with exit code 0', async () => {
+    const child = spawn(process.execPath, [RECAP_BIN, 'serve', '--port', '0'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', RECAP_SECRET: TEST_SECRET, BASE_URL: 'https://recap.test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+    });
+    const health = await fetch(`${url}/healthz`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const archive = await (await fetch(`${url}/archive`)).text();
+    expect(archive).toContain('href="/archive/2026-W48"');
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
   });
 });
