@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration';
 import * as initial from './migrations/0001_initial.ts';
 import * as subscriberPages from './migrations/0002_subscriber_pages.ts';
+import * as reliableDelivery from './migrations/0003_reliable_delivery.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_subscriber_pages': subscriberPages,
+  '0003_reliable_delivery': reliableDelivery,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

@@ -12,7 +12,12 @@ export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 export const EDITION_STATUSES = ['draft', 'approved', 'sending', 'sent', 'skipped', 'paused', 'cancelled'] as const;
 export type EditionStatus = (typeof EDITION_STATUSES)[number];
 
-export const DELIVERY_STATUSES = ['queued', 'submitted', 'failed', 'skipped'] as const;
+/**
+ * queued → claimed → submitted; or deferred (retried at next_attempt_at), failed (permanent),
+ * skipped (may no longer be mailed), uncertain (claimed by a sender that died: it may or may not
+ * have gone out, so it is reported, not silently re-sent).
+ */
+export const DELIVERY_STATUSES = ['queued', 'claimed', 'submitted', 'deferred', 'failed', 'skipped', 'uncertain'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface ArticlesTable {
@@ -112,6 +117,8 @@ export interface EditionsTable {
   created_at: string;
   updated_at: string;
   sent_at: string | null;
+  /** Why sending stopped by itself (a run of failures) or who paused it. */
+  paused_reason: string | null;
 }
 
 export interface EditionArticlesTable {
@@ -149,6 +156,13 @@ export interface DeliveriesTable {
   queued_at: string;
   submitted_at: string | null;
   updated_at: string;
+  /** Which sender's batch claimed it. */
+  claim_token: string | null;
+  claimed_at: string | null;
+  /** When a deferred delivery is due again. */
+  next_attempt_at: string | null;
+  /** Why it was deferred, failed or skipped, in the bounce taxonomy (userunknown, blocked, …). */
+  reason: string | null;
 }
 
 export interface EventsTable {
@@ -168,6 +182,33 @@ export interface SuppressionsTable {
   created_at: string;
 }
 
+export interface LeasesTable {
+  /** e.g. "send:edition:7" */
+  name: string;
+  /** host:pid:random of the holder */
+  owner: string;
+  expires_at: string;
+}
+
+export const BOUNCE_KINDS = ['hard', 'soft', 'policy', 'complaint'] as const;
+export type BounceKind = (typeof BOUNCE_KINDS)[number];
+
+export interface BouncesTable {
+  id: Generated<number>;
+  subscriber_id: number | null;
+  edition_id: number | null;
+  email_hash: string;
+  kind: BounceKind;
+  /** Sisimai's taxonomy: userunknown, hostunknown, mailboxfull, blocked, spamdetected, … */
+  reason: string;
+  /** RFC 3463 enhanced status code, when there was one. */
+  status_code: string | null;
+  diagnostic: string | null;
+  /** smtp (a reply while sending), dsn, arf, webhook */
+  source: string;
+  created_at: string;
+}
+
 export interface Database {
   articles: ArticlesTable;
   article_topics: ArticleTopicsTable;
@@ -183,6 +224,8 @@ export interface Database {
   deliveries: DeliveriesTable;
   events: EventsTable;
   suppressions: SuppressionsTable;
+  leases: LeasesTable;
+  bounces: BouncesTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

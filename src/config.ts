@@ -33,7 +33,16 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default('Recap Media, Example Street 1, 10115 Berlin, Germany'),
-  RECAP_SEND_BATCH: intFrom(200, 1, 10_000),
+  RECAP_SEND_BATCH: intFrom(50, 1, 10_000),
+  RECAP_RATE: z.coerce.number().min(0).max(10_000).default(20),
+  RECAP_MAX_ATTEMPTS: intFrom(6, 1, 50),
+  RECAP_RETRY_BASE_SECONDS: intFrom(60, 1, 86_400),
+  RECAP_RETRY_DEADLINE_HOURS: intFrom(24, 1, 24 * 14),
+  RECAP_RESEND_UNCERTAIN: z.enum(['true', 'false']).default('false'),
+  RECAP_MAX_FAILURES_IN_A_ROW: intFrom(10, 1, 10_000),
+  RECAP_DOMAIN_PAUSE_AFTER: intFrom(5, 1, 10_000),
+  RECAP_DOMAIN_PAUSE_MINUTES: intFrom(60, 1, 24 * 60),
+  RECAP_SOFT_BOUNCE_LIMIT: intFrom(3, 1, 100),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
@@ -66,6 +75,16 @@ export interface Config {
   minStories: number;
   postalAddress: string;
   sendBatchSize: number;
+  /** Messages per second at most (0: no limit). */
+  rate: number;
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  retryDeadlineHours: number;
+  resendUncertain: boolean;
+  maxFailuresInARow: number;
+  domainPauseAfter: number;
+  domainPauseMinutes: number;
+  softBounceLimit: number;
   port: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
@@ -108,6 +127,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     minStories: e.RECAP_MIN_STORIES,
     postalAddress: e.RECAP_POSTAL_ADDRESS,
     sendBatchSize: e.RECAP_SEND_BATCH,
+    rate: e.RECAP_RATE,
+    maxAttempts: e.RECAP_MAX_ATTEMPTS,
+    retryBaseSeconds: e.RECAP_RETRY_BASE_SECONDS,
+    retryDeadlineHours: e.RECAP_RETRY_DEADLINE_HOURS,
+    resendUncertain: e.RECAP_RESEND_UNCERTAIN === 'true',
+    maxFailuresInARow: e.RECAP_MAX_FAILURES_IN_A_ROW,
+    domainPauseAfter: e.RECAP_DOMAIN_PAUSE_AFTER,
+    domainPauseMinutes: e.RECAP_DOMAIN_PAUSE_MINUTES,
+    softBounceLimit: e.RECAP_SOFT_BOUNCE_LIMIT,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,

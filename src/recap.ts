@@ -8,7 +8,7 @@ import { findList } from './audience/lists.ts';
 import { findSegment, type SegmentRules } from './audience/segments.ts';
 import type { Context } from './context.ts';
 import { enqueueDeliveries } from './delivery/enqueue.ts';
-import { deliveryCounts, type SendOutcome, sendQueued } from './delivery/send.ts';
+import { deliveryCounts, type SendDeps, type SendOutcome, sendEdition } from './delivery/send.ts';
 import type { Transport } from './delivery/transport.ts';
 import { audienceByVariant } from './delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics, ensureEdition, updateDraft } from './editions/editions.ts';
@@ -21,7 +21,11 @@ export interface WeeklyOptions {
   dryRun?: boolean;
   editorNote?: string | undefined;
   subject?: string | undefined;
-  onProgress?: (done: number, total: number) => void;
+}
+
+/** How the run reaches the outside world: the transport, the signing secret, waiting and logging. */
+export interface SendIo extends Pick<SendDeps, 'secret' | 'sleep' | 'log' | 'onProgress' | 'signal' | 'waitForRetries'> {
+  transport: () => Transport;
 }
 
 export type WeeklyReport =
@@ -37,10 +41,14 @@ export type WeeklyReport =
       target: string;
     };
 
-/** Statuses from which an edition may (still) be sent. */
+/** Statuses from which an edition may (still) be sent; a paused one needs `recap digest resume`. */
 const SENDABLE: EditionStatus[] = ['draft', 'approved', 'sending', 'sent'];
 
-export async function runWeeklyRecap(ctx: Context, transport: () => Transport, secret: string, options: WeeklyOptions): Promise<WeeklyReport> {
+export class EditionStateError extends Error {
+  override name = 'EditionStateError';
+}
+
+export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOptions): Promise<WeeklyReport> {
   const { db, config, clock } = ctx;
 
   // 1. The list, and the segment of it this run sends to.
@@ -71,7 +79,9 @@ export async function runWeeklyRecap(ctx: Context, transport: () => Transport, s
   }
   if (!planned.created) edition = await updateDraft(db, edition, options, clock.now());
   if (!SENDABLE.includes(edition.row.status)) {
-    throw new Error(`edition ${edition.row.week} is ${edition.row.status}; it cannot be sent`);
+    const why = edition.row.paused_reason ? ` (${edition.row.paused_reason})` : '';
+    const hint = edition.row.status === 'paused' ? `; run \`recap digest resume --week ${edition.row.week}\`` : '';
+    throw new EditionStateError(`edition ${edition.row.week} is ${edition.row.status}${why}${hint}`);
   }
 
   // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
@@ -79,19 +89,29 @@ export async function runWeeklyRecap(ctx: Context, transport: () => Transport, s
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
   const enqueued = await enqueueDeliveries(db, edition.row.id, list.id, rules, clock.now());
 
-  // 5. Submit every queued delivery with its variant, rendered once per set of topics.
-  const target = transport();
+  // 5. Submit every due delivery with its variant, rendered once per set of topics; retry the
+  //    deferred ones as they come due; account for every one.
+  const target = io.transport();
   let outcome: SendOutcome;
   try {
-    outcome = await sendQueued({ db, config, secret, transport: target, now: () => clock.now(), ...(options.onProgress ? { onProgress: options.onProgress } : {}) }, edition);
+    outcome = await sendEdition({ ...io, db, config, clock, transport: target }, edition);
   } finally {
     await target.close();
   }
 
-  // 6. Nothing left in the queue: the edition is sent.
+  // 6. Nothing left to try: the edition is sent (uncertain deliveries are reported, not retried).
   const counts = await deliveryCounts(db, edition.row.id);
-  if (counts.queued === 0) edition = await setStatus(ctx, edition, 'sent');
+  const current = await reloadStatus(ctx, edition);
+  edition = current;
+  if (counts.queued + counts.deferred + counts.claimed === 0 && (current.row.status === 'sending' || current.row.status === 'sent')) {
+    edition = await setStatus(ctx, edition, 'sent');
+  }
   return { kind: 'sent', edition, created: planned.created, enqueued, outcome, counts, target: target.target };
+}
+
+async function reloadStatus(ctx: Context, edition: Edition): Promise<Edition> {
+  const row = await ctx.db.selectFrom('editions').selectAll().where('id', '=', edition.row.id).executeTakeFirstOrThrow();
+  return { ...edition, row };
 }
 
 async function segmentRules(ctx: Context, listId: number, name: string | undefined): Promise<SegmentRules | undefined> {
@@ -105,12 +125,12 @@ export function renderSettings(ctx: Context) {
   return { baseUrl: ctx.config.baseUrl, postalAddress: ctx.config.postalAddress };
 }
 
-async function setStatus(ctx: Context, edition: Edition, status: EditionStatus): Promise<Edition> {
+export async function setStatus(ctx: Context, edition: Edition, status: EditionStatus): Promise<Edition> {
   if (edition.row.status === status) return edition;
   const at = ctx.clock.now().toISOString();
   const row = await ctx.db
     .updateTable('editions')
-    .set({ status, updated_at: at, ...(status === 'sent' ? { sent_at: edition.row.sent_at ?? at } : {}) })
+    .set({ status, updated_at: at, paused_reason: null, ...(status === 'sent' ? { sent_at: edition.row.sent_at ?? at } : {}) })
     .where('id', '=', edition.row.id)
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import type { DeliveryStatus } from '../../db/schema.ts';
 import { requireSecret } from '../config.ts';
 import { findList } from '../audience/lists.ts';
 import { audienceBreakdown, findSegment } from '../audience/segments.ts';
@@ -41,7 +42,8 @@ export function digestCommand(program: Command): void {
     .option('--segment <name>', 'only the subscribers of this segment')
     .option('--note <text>', "an editor's note, when the edition is still a draft")
     .option('--dry-run', 'show who would get which variant; write and send nothing')
-    .action(async (opts: { week?: string; segment?: string; note?: string; dryRun?: boolean }) => {
+    .option('--no-wait', 'do not wait for deferred deliveries to come due; a later run retries them')
+    .action(async (opts: { week?: string; segment?: string; note?: string; dryRun?: boolean; wait?: boolean }) => {
       await withContext(async (ctx) => {
         await sendAndReport(ctx, { ...opts, week: opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone) });
       });
@@ -101,20 +103,41 @@ async function buildEdition(ctx: Context, week: string | undefined, changes: { e
   return planned.created ? planned.edition : updateDraft(ctx.db, planned.edition, changes, ctx.clock.now());
 }
 
-export async function sendAndReport(ctx: Context, opts: { week: string; segment?: string | undefined; note?: string | undefined; dryRun?: boolean | undefined }): Promise<WeeklyReport> {
+export async function sendAndReport(
+  ctx: Context,
+  opts: { week: string; segment?: string | undefined; note?: string | undefined; dryRun?: boolean | undefined; wait?: boolean | undefined },
+): Promise<WeeklyReport> {
   const secret = opts.dryRun ? '' : requireSecret(ctx.config);
   const bar = progress('sending');
+  // SIGINT or SIGTERM: finish the batch in flight, record it, release the edition and stop.
+  const signal = { stop: false };
+  const onSignal = (name: string) => {
+    warn(`${name}: finishing the batch in flight, then stopping (run the same command again to resume)`);
+    signal.stop = true;
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
   let report: WeeklyReport;
   try {
-    report = await runWeeklyRecap(ctx, () => createTransport(ctx.config), secret, {
-      week: opts.week,
-      segment: opts.segment,
-      dryRun: opts.dryRun ?? false,
-      editorNote: opts.note,
-      onProgress: (done, total) => bar.update(done, total),
-    });
+    report = await runWeeklyRecap(
+      ctx,
+      {
+        transport: () => createTransport(ctx.config),
+        secret,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        log: (line) => warn(line),
+        onProgress: (done, total) => bar.update(done, total),
+        signal,
+        waitForRetries: opts.wait ?? true,
+      },
+      { week: opts.week, segment: opts.segment, dryRun: opts.dryRun ?? false, editorNote: opts.note },
+    );
   } finally {
     bar.stop();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
   }
   if (report.kind === 'too-few-stories') {
     say(`No edition for ${report.window.week} (${report.window.label}): ${report.reason}. Nothing was sent.`);
@@ -137,11 +160,27 @@ export async function sendAndReport(ctx: Context, opts: { week: string; segment?
     printVariants(report.edition, report.outcome.variants);
   }
   const { outcome, counts } = report;
-  say(`This run: ${outcome.submitted} submitted, ${outcome.failed} failed, ${outcome.skipped} skipped (${report.enqueued} newly queued) → ${report.target}`);
-  say(`Edition total: ${counts.submitted} submitted, ${counts.failed} failed, ${counts.skipped} skipped, ${counts.queued} queued · status ${report.edition.row.status}`);
-  for (const e of outcome.errors) warn(`  failed: ${e.email}: ${e.error}`);
-  if (outcome.failed > 0) process.exitCode = EXIT.partial;
+  say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped (${report.enqueued} newly queued) → ${report.target}`);
+  if (outcome.recoveredUncertain > 0) say(`Uncertain: ${outcome.recoveredUncertain} deliveries were in flight when an earlier run died; not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
+  if (outcome.requeuedUncertain > 0) say(`Re-sent: ${outcome.requeuedUncertain} uncertain deliveries (RECAP_RESEND_UNCERTAIN=true), with their original Message-IDs.`);
+  say(`Edition total: ${describeCounts(counts)} · status ${report.edition.row.status}`);
+  for (const d of outcome.pausedDomains) warn(`  paused sending to ${d.domain} until ${d.until} after policy rejections (last: ${d.reply})`);
+  for (const e of outcome.errors) warn(`  not submitted: ${e.email}: ${e.error}`);
+  if (outcome.pausedBecause) {
+    warn(`Paused: ${outcome.pausedBecause}`);
+    process.exitCode = EXIT.stopped;
+  } else if (outcome.interrupted) {
+    say(`Stopped before the end; ${counts.queued + counts.deferred} deliveries wait. Run the same command again to resume.`);
+    process.exitCode = EXIT.stopped;
+  } else if (counts.failed + counts.uncertain + counts.deferred > 0) process.exitCode = EXIT.partial;
   return report;
+}
+
+export function describeCounts(counts: Record<DeliveryStatus, number>): string {
+  return (['submitted', 'deferred', 'failed', 'skipped', 'uncertain', 'queued', 'claimed'] as const)
+    .filter((s) => counts[s] > 0 || s === 'submitted' || s === 'failed')
+    .map((s) => `${counts[s]} ${s}`)
+    .join(', ');
 }
 
 export function printEdition(edition: Edition): void {

@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   /** Nothing to send: the week has too few stories. */
   tooFewStories: 3,
+  /** Sending stopped before the end: paused after a run of failures, by the operator, or by a signal. */
+  stopped: 4,
 } as const;
 
 export function say(line = ''): void {

@@ -1,16 +1,27 @@
-// Submits an edition's queued deliveries in id-ordered batches. Each delivery records its outcome:
-// submitted (with the server's reply), failed (with the error), or skipped when the subscriber may
-// no longer be mailed. Variants are looked up per recipient and rendered at most once.
-import { randomUUID } from 'node:crypto';
+// Sends an edition's deliveries so that a crash, a flaky server or a bounce never loses a copy or
+// sends one twice, and every delivery ends accounted for.
+//
+//   queued ──claim──► claimed ──250──► submitted
+//                        ├──4xx / no connection──► deferred ──(due)──► claimed …  ──(too late)──► failed
+//                        ├──5xx──► failed (and, for a bad address, suppressed)
+//                        └──(sender died)──► uncertain: reported, not re-sent unless asked
+//
+// One sender per edition holds a lease; rows are claimed in id-ordered batches, each claim a
+// transaction; each outcome is written the moment it is known.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
 import type { DeliveryStatus } from '../../db/schema.ts';
-import type { Config } from '../config.ts';
+import { bounceKind, recordBounce } from '../audience/bounces.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
+import type { Config } from '../config.ts';
+import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { personalize } from '../render/personalize.ts';
-import { composeMessage, newMessageId } from './compose.ts';
-import type { Transport } from './transport.ts';
+import { type Classification, classifyReply } from './classify.ts';
+import { composeMessage } from './compose.ts';
+import { acquireLease } from './lease.ts';
+import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
 
 export interface SendDeps {
@@ -18,8 +29,15 @@ export interface SendDeps {
   config: Config;
   secret: string;
   transport: Transport;
-  now: () => Date;
+  clock: Clock;
+  /** Waits (tests pass one that moves their clock instead). */
+  sleep: (ms: number) => Promise<void>;
+  log: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Set `stop` to finish the batch in flight and return (SIGINT, SIGTERM). */
+  signal?: { stop: boolean };
+  /** Wait for deferred deliveries to come due (default), or leave them for a later run. */
+  waitForRetries?: boolean;
 }
 
 export interface VariantUse {
@@ -31,146 +49,344 @@ export interface VariantUse {
 
 export interface SendOutcome {
   submitted: number;
+  deferred: number;
   failed: number;
   skipped: number;
+  /** Found claimed by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
+  recoveredUncertain: number;
+  requeuedUncertain: number;
   variants: VariantUse[];
   /** The first few failures, for the summary. */
   errors: Array<{ email: string; error: string }>;
+  /** Domains paused for policy rejections, with the reply that tipped it. */
+  pausedDomains: Array<{ domain: string; until: string; reply: string }>;
+  /** Set when the run paused the edition itself (a run of failures), with why. */
+  pausedBecause: string | null;
+  /** The operator stopped the run (a signal) or paused/cancelled the edition meanwhile. */
+  interrupted: boolean;
 }
 
-interface Outcome {
+interface Claimed {
   id: number;
-  status: DeliveryStatus;
-  variantId: number | null;
-  messageId: string | null;
-  response: string | null;
-  error: string | null;
+  subscriber_id: number;
+  queued_at: string;
+  attempts: number;
+  email: string;
+  name: string | null;
+  status: string;
+  confirmed_at: string | null;
+  paused_at: string | null;
+  member_status: string | null;
+  suppressed: unknown;
 }
 
-export async function countQueued(db: Db, editionId: number): Promise<number> {
+const LEASE_TTL_MS = 60_000;
+
+export async function countDue(db: Db, editionId: number, now: Date): Promise<number> {
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('edition_id', '=', editionId)
-    .where('status', '=', 'queued')
+    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', now.toISOString())])]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
-export async function sendQueued(deps: SendDeps, edition: Edition): Promise<SendOutcome> {
-  const { db, config } = deps;
+/** A Message-ID that is the same for every attempt of a delivery, so receivers can spot a repeat. */
+export function deliveryMessageId(config: Config, secret: string, editionId: number, deliveryId: number): string {
+  const tag = createHmac('sha256', secret).update(`message-id:${editionId}:${deliveryId}`).digest('base64url').slice(0, 16);
+  return `<recap.${editionId}.${deliveryId}.${tag}@${config.from.address.split('@')[1]}>`;
+}
+
+export async function sendEdition(deps: SendDeps, edition: Edition): Promise<SendOutcome> {
+  const { db, config, clock } = deps;
+  const result: SendOutcome = {
+    submitted: 0, deferred: 0, failed: 0, skipped: 0, recoveredUncertain: 0, requeuedUncertain: 0,
+    variants: [], errors: [], pausedDomains: [], pausedBecause: null, interrupted: false,
+  };
+  const lease = await acquireLease(db, `send:edition:${edition.row.id}`, clock, LEASE_TTL_MS);
+  try {
+    // 1. Whatever a dead sender had claimed may or may not have gone out.
+    const recovered = await db
+      .updateTable('deliveries')
+      .set({ status: config.resendUncertain ? 'queued' : 'uncertain', claim_token: null, updated_at: clock.now().toISOString() })
+      .where('edition_id', '=', edition.row.id)
+      .where('status', '=', 'claimed')
+      .executeTakeFirst();
+    const n = Number(recovered.numUpdatedRows);
+    if (n > 0) {
+      if (config.resendUncertain) result.requeuedUncertain = n;
+      else result.recoveredUncertain = n;
+      deps.log(`${n} deliveries were claimed by a sender that stopped mid-batch: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
+    }
+    await runLoop(deps, edition, lease.renew, result);
+  } finally {
+    await lease.release();
+  }
+  return result;
+}
+
+async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<boolean>, result: SendOutcome): Promise<void> {
+  const { db, config, clock } = deps;
   const listId = edition.list.id;
   const topics = editionTopics(edition);
-  const total = await countQueued(db, edition.row.id);
   const variants = new Map<string, Promise<StoredVariant>>();
   const uses = new Map<string, VariantUse>();
-  const result: SendOutcome = { submitted: 0, failed: 0, skipped: 0, variants: [], errors: [] };
   const settings = { baseUrl: config.baseUrl, postalAddress: config.postalAddress };
-  let after = 0;
+  const policyByDomain = new Map<string, number>();
+  const pausedUntil = new Map<string, number>();
+  const pace = pacer(config.rate, clock, deps.sleep);
+  let failuresInARow = 0;
   let done = 0;
+  const total = await countDue(db, edition.row.id, clock.now());
   deps.onProgress?.(0, total);
 
   for (;;) {
-    const batch = await db
-      .selectFrom('deliveries as d')
-      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-      .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
-      .select((eb) => [
-        'd.id',
-        'd.subscriber_id',
-        's.email',
-        's.name',
-        's.status',
-        's.confirmed_at',
-        's.paused_at',
-        'm.status as member_status',
-        eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash')).as('suppressed'),
-      ])
-      .where('d.edition_id', '=', edition.row.id)
-      .where('d.status', '=', 'queued')
-      .where('d.id', '>', after)
-      .orderBy('d.id')
-      .limit(config.sendBatchSize)
-      .execute();
-    if (batch.length === 0) break;
-    after = (batch[batch.length - 1] as { id: number }).id;
+    if (deps.signal?.stop) {
+      result.interrupted = true;
+      break;
+    }
+    const status = await db.selectFrom('editions').select('status').where('id', '=', edition.row.id).executeTakeFirstOrThrow();
+    if (status.status === 'paused' || status.status === 'cancelled') {
+      deps.log(`edition ${edition.row.week} is ${status.status}: stopping`);
+      result.interrupted = true;
+      break;
+    }
+    if (!(await renew())) throw new Error(`lost the send lease of edition ${edition.row.week} to another process`);
+
+    const batch = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now());
+    if (batch.length === 0) {
+      const next = await nextRetry(db, edition.row.id);
+      if (!next || deps.waitForRetries === false) break;
+      const wait = Math.max(0, Date.parse(next) - clock.now().getTime());
+      deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
+      await deps.sleep(Math.min(wait, 30_000));
+      continue;
+    }
     const followed = await topicsOfSubscribers(db, batch.map((d) => d.subscriber_id), topics);
 
-    const outcomes = await Promise.all(
-      batch.map(async (d): Promise<Outcome> => {
-        const none = { variantId: null, messageId: null, response: null };
-        // The audience may have changed since the rows were queued.
-        const reason =
-          d.status !== 'active' ? `subscriber is ${d.status}`
-          : d.confirmed_at === null ? 'subscriber has not confirmed'
-          : d.paused_at !== null ? 'subscriber has paused the recap'
-          : d.member_status !== 'active' ? 'not an active member of the list'
-          : Number(d.suppressed) ? 'address is suppressed'
-          : null;
-        if (reason) return { id: d.id, status: 'skipped', error: reason, ...none };
-
-        const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
-        if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, deps.now()));
-        const variant = await (variants.get(key) as Promise<StoredVariant>);
-        const use = uses.get(key) ?? { key, htmlBytes: variant.row.html_bytes, compacted: variant.compacted, recipients: 0 };
-        uses.set(key, use);
-
-        const links = subscriberLinks(config.baseUrl, deps.secret, d.subscriber_id, listId);
-        const body = personalize(variant.row, {
-          name: d.name ?? 'there',
-          email: d.email,
-          unsubscribe_url: links.unsubscribeUrl,
-          preferences_url: links.preferencesUrl,
-        });
-        const messageId = newMessageId(config, randomUUID());
-        const message = composeMessage(config, {
-          subject: edition.row.subject,
-          listSlug: edition.list.slug,
-          listName: edition.list.name,
-          recipient: { email: d.email, name: d.name },
-          body,
-          unsubscribeUrl: links.unsubscribeUrl,
-          unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
-          messageId,
-          date: deps.now(),
-        });
-        try {
-          const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
-          use.recipients++;
-          return { id: d.id, status: 'submitted', variantId: variant.row.id, messageId, response: submission.response, error: null };
-        } catch (e) {
-          const error = (e as Error).message;
-          if (result.errors.length < 10) result.errors.push({ email: d.email, error });
-          return { id: d.id, status: 'failed', variantId: variant.row.id, messageId, response: null, error };
-        }
-      }),
-    );
-
-    const at = deps.now().toISOString();
-    await db.transaction().execute(async (trx) => {
-      for (const o of outcomes) {
-        await trx
-          .updateTable('deliveries')
-          .set((eb) => ({
-            status: o.status,
-            variant_id: o.variantId,
-            message_id: o.messageId,
-            smtp_response: o.response,
-            error: o.error,
-            attempts: o.status === 'skipped' ? eb.ref('attempts') : eb(eb.ref('attempts'), '+', 1),
-            submitted_at: o.status === 'submitted' ? at : null,
-            updated_at: at,
-          }))
-          .where('id', '=', o.id)
-          .execute();
-        result[o.status as 'submitted' | 'failed' | 'skipped']++;
+    const handle = async (d: Claimed): Promise<void> => {
+      const now = () => clock.now().toISOString();
+      // The audience may have changed since the row was queued.
+      const why =
+        d.status !== 'active' ? `subscriber is ${d.status}`
+        : d.confirmed_at === null ? 'subscriber has not confirmed'
+        : d.paused_at !== null ? 'subscriber has paused the recap'
+        : d.member_status !== 'active' ? 'not an active member of the list'
+        : Number(d.suppressed) ? 'address is suppressed'
+        : null;
+      if (why) {
+        await finish(db, d.id, { status: 'skipped', error: why, reason: 'unsubscribed', at: now() });
+        result.skipped++;
+        return;
       }
-    });
+      const domain = d.email.slice(d.email.lastIndexOf('@') + 1);
+      const pauseEnd = pausedUntil.get(domain);
+      if (pauseEnd && pauseEnd > clock.now().getTime()) {
+        await finish(db, d.id, { status: 'deferred', error: `sending to ${domain} is paused after policy rejections`, reason: 'blocked', nextAttemptAt: new Date(pauseEnd).toISOString(), at: now(), attempted: false });
+        result.deferred++;
+        return;
+      }
+
+      const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
+      if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()));
+      const variant = await (variants.get(key) as Promise<StoredVariant>);
+      const use = uses.get(key) ?? { key, htmlBytes: variant.row.html_bytes, compacted: variant.compacted, recipients: 0 };
+      uses.set(key, use);
+      const links = subscriberLinks(config.baseUrl, deps.secret, d.subscriber_id, listId);
+      const messageId = deliveryMessageId(config, deps.secret, edition.row.id, d.id);
+      const message = composeMessage(config, {
+        subject: edition.row.subject,
+        listSlug: edition.list.slug,
+        listName: edition.list.name,
+        recipient: { email: d.email, name: d.name },
+        body: personalize(variant.row, { name: d.name ?? 'there', email: d.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl }),
+        unsubscribeUrl: links.unsubscribeUrl,
+        unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
+        messageId,
+        date: clock.now(),
+      });
+
+      await pace();
+      let classification: Classification;
+      let reply: string;
+      try {
+        const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
+        await finish(db, d.id, { status: 'submitted', response: submission.response, variantId: variant.row.id, messageId, at: now() });
+        use.recipients++;
+        result.submitted++;
+        failuresInARow = 0;
+        return;
+      } catch (e) {
+        const err = e instanceof SubmitError ? e : new SubmitError((e as Error).message, undefined);
+        reply = err.message;
+        classification = classifyReply(err.responseCode, err.message);
+      }
+
+      if (result.errors.length < 10) result.errors.push({ email: d.email, error: reply });
+      const base = { error: reply, reason: classification.reason, variantId: variant.row.id, messageId, at: now() };
+      if (classification.class === 'transient') {
+        failuresInARow++;
+        const retryAt = retryTime(config, d, clock.now());
+        if (retryAt) {
+          await finish(db, d.id, { ...base, status: 'deferred', nextAttemptAt: retryAt });
+          result.deferred++;
+        } else {
+          await finish(db, d.id, { ...base, status: 'failed', reason: 'expired', error: `gave up after ${d.attempts + 1} attempts: ${reply}` });
+          result.failed++;
+        }
+        return;
+      }
+      await finish(db, d.id, { ...base, status: 'failed' });
+      result.failed++;
+      const kind = bounceKind(classification);
+      if (kind) {
+        await recordBounce(db, { email: d.email, editionId: edition.row.id, kind, reason: classification.reason, status: classification.status, diagnostic: reply, source: 'smtp' }, config.softBounceLimit, clock.now());
+      }
+      if (classification.class === 'policy') {
+        failuresInARow++;
+        const count = (policyByDomain.get(domain) ?? 0) + 1;
+        policyByDomain.set(domain, count);
+        if (count === config.domainPauseAfter) {
+          const until = clock.now().getTime() + config.domainPauseMinutes * 60_000;
+          pausedUntil.set(domain, until);
+          result.pausedDomains.push({ domain, until: new Date(until).toISOString(), reply });
+          deps.log(
+            `warning: ${domain} rejected ${count} messages for policy reasons (last: ${reply}). Paused sending to ${domain} for ${config.domainPauseMinutes} min; ` +
+              'the addresses are not suppressed. Check the sending IP’s reputation and SPF, DKIM and DMARC.',
+          );
+        }
+      }
+    };
+
+    await inParallel(batch, Math.max(1, config.smtpPoolSize), handle);
     done += batch.length;
-    deps.onProgress?.(done, total);
+    deps.onProgress?.(done, Math.max(total, done));
+
+    if (failuresInARow >= config.maxFailuresInARow) {
+      const last = result.errors[result.errors.length - 1]?.error ?? 'unknown error';
+      result.pausedBecause = `${failuresInARow} deliveries in a row failed or were deferred (last: ${last}); the SMTP server is down or rejecting us. Fix that, then run \`recap digest resume --week ${edition.row.week}\`.`;
+      await db.updateTable('editions').set({ status: 'paused', paused_reason: result.pausedBecause, updated_at: clock.now().toISOString() }).where('id', '=', edition.row.id).execute();
+      deps.log(`paused edition ${edition.row.week}: ${result.pausedBecause}`);
+      break;
+    }
   }
   result.variants = [...uses.values()];
-  return result;
+}
+
+/** Claims due rows (queued, or deferred and due) in id order, in one transaction. */
+async function claimBatch(db: Db, editionId: number, size: number, now: Date): Promise<Claimed[]> {
+  const token = randomBytes(8).toString('hex');
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    const due = trx
+      .selectFrom('deliveries')
+      .select('id')
+      .where('edition_id', '=', editionId)
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', at)])]))
+      .orderBy('id')
+      .limit(size);
+    await trx
+      .updateTable('deliveries')
+      .set({ status: 'claimed', claim_token: token, claimed_at: at, updated_at: at })
+      .where('id', 'in', due)
+      // Re-checked under the write lock: another sender cannot claim the same row.
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'deferred')]))
+      .execute();
+  });
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .innerJoin('editions as e', 'e.id', 'd.edition_id')
+    .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').onRef('m.list_id', '=', 'e.list_id'))
+    .select((eb) => [
+      'd.id', 'd.subscriber_id', 'd.queued_at', 'd.attempts', 's.email', 's.name', 's.status', 's.confirmed_at', 's.paused_at', 'm.status as member_status',
+      eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash')).as('suppressed'),
+    ])
+    .where('d.claim_token', '=', token)
+    .where('d.status', '=', 'claimed')
+    .orderBy('d.id')
+    .execute();
+}
+
+interface Finish {
+  status: DeliveryStatus;
+  at: string;
+  error?: string | null;
+  reason?: string | null;
+  response?: string;
+  variantId?: number;
+  messageId?: string;
+  nextAttemptAt?: string;
+  /** False for a delivery deferred without trying (a paused domain). */
+  attempted?: boolean;
+}
+
+/** Writes one delivery's outcome as soon as it is known, so a crash loses at most what is in flight. */
+async function finish(db: Db, id: number, f: Finish): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: f.status,
+      claim_token: null,
+      error: f.error ?? null,
+      reason: f.reason ?? null,
+      smtp_response: f.response ?? null,
+      next_attempt_at: f.nextAttemptAt ?? null,
+      updated_at: f.at,
+      ...(f.variantId !== undefined ? { variant_id: f.variantId } : {}),
+      ...(f.messageId !== undefined ? { message_id: f.messageId } : {}),
+      ...(f.status === 'submitted' ? { submitted_at: f.at } : {}),
+      ...(f.status !== 'skipped' && f.attempted !== false ? { attempts: eb(eb.ref('attempts'), '+', 1) } : {}),
+    }))
+    .where('id', '=', id)
+    .where('status', '=', 'claimed')
+    .execute();
+}
+
+/** The next attempt of a deferred delivery: exponential backoff with jitter, or null once it is too late. */
+export function retryTime(config: Pick<Config, 'maxAttempts' | 'retryBaseSeconds' | 'retryDeadlineHours'>, d: { attempts: number; queued_at: string }, now: Date, random = Math.random): string | null {
+  const attempt = d.attempts + 1; // this one
+  if (attempt >= config.maxAttempts) return null;
+  const backoff = config.retryBaseSeconds * 1000 * 2 ** (attempt - 1);
+  const delay = Math.min(backoff, 6 * 3_600_000) * (0.75 + random() * 0.5);
+  const at = now.getTime() + delay;
+  if (at > Date.parse(d.queued_at) + config.retryDeadlineHours * 3_600_000) return null;
+  return new Date(at).toISOString();
+}
+
+async function nextRetry(db: Db, editionId: number): Promise<string | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+    .where('edition_id', '=', editionId)
+    .where('status', '=', 'deferred')
+    .executeTakeFirst();
+  return (row?.next as string | null | undefined) ?? null;
+}
+
+/**
+ * At most `rate` submissions a second across all connections. It starts with no saved-up
+ * allowance, so a restart never bursts.
+ */
+function pacer(rate: number, clock: Clock, sleep: (ms: number) => Promise<void>): () => Promise<void> {
+  if (rate <= 0) return async () => {};
+  const gap = 1000 / rate;
+  let next = clock.now().getTime();
+  return async () => {
+    const slot = Math.max(next, clock.now().getTime());
+    next = slot + gap;
+    const wait = slot - clock.now().getTime();
+    if (wait > 0) await sleep(wait);
+  };
+}
+
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) await work(items[i++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 export async function deliveryCounts(db: Db, editionId: number): Promise<Record<DeliveryStatus, number>> {
@@ -180,7 +396,7 @@ export async function deliveryCounts(db: Db, editionId: number): Promise<Record<
     .where('edition_id', '=', editionId)
     .groupBy('status')
     .execute();
-  const counts: Record<DeliveryStatus, number> = { queued: 0, submitted: 0, failed: 0, skipped: 0 };
+  const counts: Record<DeliveryStatus, number> = { queued: 0, claimed: 0, submitted: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0 };
   for (const r of rows) counts[r.status] = Number(r.n);
   return counts;
 }

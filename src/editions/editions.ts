@@ -74,6 +74,7 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
     created_at: at,
     updated_at: at,
     sent_at: null,
+    paused_reason: null,
   };
   if (!options.persist) {
     return { ok: true, created: false, edition: { row: { ...values, id: 0 }, list, window, stories } };

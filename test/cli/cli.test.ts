@@ -122,12 +122,12 @@ describe('recap commands', () => {
   it('sends to the outbox, one .eml per delivery, and a second send adds nothing', async () => {
     const first = await runCli(['digest', 'send', '--week', '2026-W48'], { cwd, env: env() });
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/This run: 15 submitted, 0 failed, 0 skipped/);
+    expect(first.stdout).toMatch(/This run: 15 submitted, 0 deferred, 0 failed, 0 skipped/);
     const files = readdirSync(join(cwd, 'var/outbox/2026-W48'));
     expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(15);
     expect(first.stderr).toContain('sending: 15/15 (100%)');
     const second = await runCli(['digest', 'send', '--week', '2026-W48'], { cwd, env: env() });
-    expect(second.stdout).toMatch(/This run: 0 submitted, 0 failed, 0 skipped \(0 newly queued\)/);
+    expect(second.stdout).toMatch(/This run: 0 submitted, 0 deferred, 0 failed, 0 skipped \(0 newly queued\)/);
     expect(readdirSync(join(cwd, 'var/outbox/2026-W48'))).toHaveLength(15);
   });
 

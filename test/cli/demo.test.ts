@@ -22,14 +22,14 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 describe('the demo', () => {
   it('needs no .env, server or account, and says what it did', () => {
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('Database: migrated (0001_initial, 0002_subscriber_pages)');
+    expect(first.stdout).toContain('Database: migrated (0001_initial, 0002_subscriber_pages, 0003_reliable_delivery)');
     expect(first.stdout).toContain('Articles: data/sample/articles.json (json): 14 new, 0 updated, 0 unchanged, 0 failed');
     expect(first.stdout).toContain('Subscribers: data/sample/subscribers.csv: 16 new');
     expect(first.stdout).toMatch(/Edition #1 of Weekly AI Recap · 2026-W48 \(23–29 Nov 2026\) · sent/);
     expect(first.stdout).toContain('← top story');
     expect(first.stdout).toContain('Audience: 14 of 16 members eligible; left out: 1 pending, 1 unsubscribed');
     expect(first.stdout).toMatch(/full edition\s+\d+ recipients?\s+[\d.]+ kB HTML/);
-    expect(first.stdout).toContain('This run: 14 submitted, 0 failed, 0 skipped');
+    expect(first.stdout).toContain('This run: 14 submitted, 0 deferred, 0 failed, 0 skipped');
     expect(first.stdout).toContain('var/outbox/2026-W48/ (14 .eml files');
     expect(first.stdout).toMatch(/Preview: .*2026-W48-full\.html/);
   });
@@ -58,7 +58,7 @@ describe('the demo', () => {
     expect(second.stdout).toContain('articles.json (json): 0 new, 0 updated, 14 unchanged, 0 failed');
     expect(second.stdout).toContain('subscribers.csv: 0 new, 0 updated, 16 unchanged');
     expect(second.stdout).toContain('Edition #1 of Weekly AI Recap');
-    expect(second.stdout).toContain('This run: 0 submitted, 0 failed, 0 skipped (0 newly queued)');
+    expect(second.stdout).toContain('This run: 0 submitted, 0 deferred, 0 failed, 0 skipped (0 newly queued)');
     expect(readdirSync(outbox())).toHaveLength(14);
   });
 });

@@ -11,6 +11,7 @@ import { createTransport } from '../../src/delivery/transport.ts';
 import { ensureEdition } from '../../src/editions/editions.ts';
 import { runWeeklyRecap, type WeeklyReport } from '../../src/recap.ts';
 import { sampleArticles } from '../helpers/articles.ts';
+import { testIo } from '../helpers/send.ts';
 import { addSubscriber, suppress } from '../helpers/audience.ts';
 import { createTestContext, TEST_SECRET, type TestContext } from '../helpers/context.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -30,7 +31,7 @@ afterEach(async () => {
 });
 
 function send(options: { segment?: string } = {}): Promise<WeeklyReport> {
-  return runWeeklyRecap(ctx, () => createTransport(ctx.config), TEST_SECRET, { week: '2026-W48', ...options });
+  return runWeeklyRecap(ctx, testIo(ctx, () => createTransport(ctx.config)), { week: '2026-W48', ...options });
 }
 
 /** The raw header lines with this name (mailparser folds List-* headers together). */
@@ -81,7 +82,7 @@ describe('digest send over SMTP', () => {
       expect(parsed.subject).toBe(report.edition.row.subject);
       expect(parsed.from?.value[0]).toMatchObject({ address: 'recap@recap.test', name: 'Weekly AI Recap' });
       expect(parsed.replyTo?.value[0]?.address).toBe('recap@recap.test');
-      expect(parsed.messageId).toMatch(/^<[0-9a-f-]{36}@recap\.test>$/);
+      expect(parsed.messageId).toMatch(/^<recap\.\d+\.\d+\.[\w-]{16}@recap\.test>$/);
       ids.add(parsed.messageId as string);
 
       // RFC 8058: one List-Unsubscribe header with an https URL and a mailto, plus the POST header.

@@ -14,7 +14,7 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 export interface TestContext extends Context {
   dir: string;
-  clock: Clock & { set(iso: string): void };
+  clock: Clock & { set(iso: string): void; advance(ms: number): void };
   listId: number;
   close(): Promise<void>;
 }
@@ -46,7 +46,7 @@ export async function createTestContext(env: Record<string, string> = {}, now = 
     config,
     dir,
     listId: list.id,
-    clock: { now: () => new Date(current), set: (iso: string) => (current = new Date(iso)) },
+    clock: { now: () => new Date(current), set: (iso: string) => (current = new Date(iso)), advance: (ms: number) => (current = new Date(current.getTime() + ms)) },
     async close() {
       await db.destroy();
       rmSync(dir, { recursive: true, force: true });

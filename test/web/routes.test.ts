@@ -8,6 +8,7 @@ import { outboxTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
+import { testIo } from '../helpers/send.ts';
 import { createWebTest, form, linkPath, SAME_ORIGIN, type WebTest } from '../helpers/web.ts';
 
 let t: WebTest;
@@ -279,7 +280,7 @@ describe('one-click unsubscribe (RFC 8058)', () => {
   it('leaves the address out of the next send', async () => {
     await addSubscriber(t.ctx, 'stays@example.com');
     await t.app.request(path, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
-    const report = await runWeeklyRecap(t.ctx, () => outboxTransport(t.ctx.config.outboxDir), TEST_SECRET, { week: '2026-W48' });
+    const report = await runWeeklyRecap(t.ctx, testIo(t.ctx, () => outboxTransport(t.ctx.config.outboxDir)), { week: '2026-W48' });
     expect(report.kind === 'sent' && report.outcome.submitted).toBe(1);
     const who = await t.ctx.db.selectFrom('deliveries as d').innerJoin('subscribers as s', 's.id', 'd.subscriber_id').select('s.email').execute();
     expect(who.map((w) => w.email)).toEqual(['stays@example.com']);
@@ -372,7 +373,7 @@ describe('preferences', () => {
 describe('archive and feed', () => {
   beforeEach(async () => {
     await addSubscriber(t.ctx, 'reader@example.com', { name: 'Reader' });
-    await runWeeklyRecap(t.ctx, () => outboxTransport(t.ctx.config.outboxDir), TEST_SECRET, { week: '2026-W48' });
+    await runWeeklyRecap(t.ctx, testIo(t.ctx, () => outboxTransport(t.ctx.config.outboxDir)), { week: '2026-W48' });
   });
 
   it('lists sent editions newest first and shows each one’s web version, with no personal data or tokens', async () => {

@@ -1,0 +1,66 @@
+// A lease in the database: one holder at a time for a named job (sending an edition). It is renewed
+// while working and taken over when it expires, or at once when its holder, on this host, is dead.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Db } from '../../db/connect.ts';
+import type { Clock } from '../context.ts';
+
+export interface Lease {
+  name: string;
+  owner: string;
+  /** False when someone else took the lease over: stop working. */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export class LeaseHeldError extends Error {
+  override name = 'LeaseHeldError';
+}
+
+export function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** True when the owner runs on this host and its process is gone. */
+function holderIsDead(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: number, owner = newOwner()): Promise<Lease> {
+  const expires = () => new Date(clock.now().getTime() + ttlMs).toISOString();
+  await db.transaction().execute(async (trx) => {
+    const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!held) {
+      await trx.insertInto('leases').values({ name, owner, expires_at: expires() }).execute();
+      return;
+    }
+    if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner) && held.owner !== owner) {
+      throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
+    }
+    const taken = await trx
+      .updateTable('leases')
+      .set({ owner, expires_at: expires() })
+      .where('name', '=', name)
+      .where('owner', '=', held.owner)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
+  });
+  return {
+    name,
+    owner,
+    async renew() {
+      const r = await db.updateTable('leases').set({ expires_at: expires() }).where('name', '=', name).where('owner', '=', owner).executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async release() {
+      await db.deleteFrom('leases').where('name', '=', name).where('owner', '=', owner).execute();
+    },
+  };
+}
