@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { parseMailbox } from './audience/email.ts';
+import { type DkimSettings, loadDkimKey } from './delivery/dkim.ts';
 
 const intFrom = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -43,6 +44,11 @@ const envSchema = z.object({
   RECAP_DOMAIN_PAUSE_AFTER: intFrom(5, 1, 10_000),
   RECAP_DOMAIN_PAUSE_MINUTES: intFrom(60, 1, 24 * 60),
   RECAP_SOFT_BOUNCE_LIMIT: intFrom(3, 1, 100),
+  SMTP_TIMEOUT_SECONDS: intFrom(60, 1, 600),
+  DKIM_DOMAIN: z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i, 'is not a domain name').optional(),
+  DKIM_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'is not a selector such as recap2026').optional(),
+  DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  DKIM_PRIVATE_KEY: z.string().min(1).optional(),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
@@ -75,6 +81,10 @@ export interface Config {
   minStories: number;
   postalAddress: string;
   sendBatchSize: number;
+  /** Idle/greeting/connection timeout towards the SMTP server. */
+  smtpTimeoutSeconds: number;
+  /** Set when DKIM_DOMAIN, DKIM_SELECTOR and a key are configured; the key is checked at load. */
+  dkim: DkimSettings | undefined;
   /** Messages per second at most (0: no limit). */
   rate: number;
   maxAttempts: number;
@@ -127,6 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     minStories: e.RECAP_MIN_STORIES,
     postalAddress: e.RECAP_POSTAL_ADDRESS,
     sendBatchSize: e.RECAP_SEND_BATCH,
+    smtpTimeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
+    dkim: dkimFrom(e),
     rate: e.RECAP_RATE,
     maxAttempts: e.RECAP_MAX_ATTEMPTS,
     retryBaseSeconds: e.RECAP_RETRY_BASE_SECONDS,
@@ -142,6 +154,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     welcomeEmail: e.RECAP_WELCOME_EMAIL === 'true',
     ingestToken: e.RECAP_INGEST_TOKEN,
   };
+}
+
+function dkimFrom(e: z.output<typeof envSchema>): DkimSettings | undefined {
+  const any = e.DKIM_DOMAIN || e.DKIM_SELECTOR || e.DKIM_PRIVATE_KEY_FILE || e.DKIM_PRIVATE_KEY;
+  if (!any) return undefined;
+  const missing = [
+    !e.DKIM_DOMAIN && 'DKIM_DOMAIN',
+    !e.DKIM_SELECTOR && 'DKIM_SELECTOR',
+    !e.DKIM_PRIVATE_KEY_FILE && !e.DKIM_PRIVATE_KEY && 'DKIM_PRIVATE_KEY_FILE or DKIM_PRIVATE_KEY',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  DKIM needs ${missing.join(', ')} as well`);
+  try {
+    const privateKey = loadDkimKey({ file: e.DKIM_PRIVATE_KEY_FILE, pem: e.DKIM_PRIVATE_KEY });
+    return { domain: (e.DKIM_DOMAIN as string).toLowerCase(), selector: e.DKIM_SELECTOR as string, privateKey };
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
+  }
 }
 
 function mailboxOrThrow(variable: string, value: string): Mailbox {

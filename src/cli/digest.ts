@@ -3,14 +3,15 @@ import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import type { DeliveryStatus } from '../../db/schema.ts';
 import { requireSecret } from '../config.ts';
-import { findList } from '../audience/lists.ts';
+import { findList, NotFoundError } from '../audience/lists.ts';
 import { audienceBreakdown, findSegment } from '../audience/segments.ts';
 import type { Context } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { type Edition, ensureEdition, findEdition, updateDraft } from '../editions/editions.ts';
 import { writePreview } from '../editions/preview.ts';
 import { primaryTopic } from '../editions/select.ts';
-import { previousWeek } from '../editions/week.ts';
+import { previousWeek, weekWindow } from '../editions/week.ts';
+import { controlEdition, editionStatus } from '../editions/control.ts';
 import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
@@ -49,6 +50,44 @@ export function digestCommand(program: Command): void {
       });
     });
 
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    const about = {
+      pause: 'pause a sending edition; the sender stops after its batch in flight',
+      resume: 'resume a paused edition and send what is left',
+      cancel: 'cancel an edition; what was not tried yet is recorded as skipped',
+    }[action];
+    digest
+      .command(action)
+      .description(about)
+      .requiredOption('--week <week>', 'ISO week such as 2026-W48')
+      .action(async (opts: { week: string }) => {
+        await withContext(async (ctx) => {
+          const edition = await existingEdition(ctx, opts.week);
+          const status = await controlEdition(ctx.db, edition, action, ctx.clock.now());
+          say(`Edition ${edition.row.week} is now ${status}.`);
+          if (action === 'resume') await sendAndReport(ctx, { week: opts.week });
+        });
+      });
+  }
+
+  digest
+    .command('status')
+    .description('where an edition stands: deliveries per state, bounces, rate and time left')
+    .option('--week <week>', weekHelp)
+    .action(async (opts: { week?: string }) => {
+      await withContext(async (ctx) => {
+        const edition = await existingEdition(ctx, opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone));
+        const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
+        say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
+        say(`  Deliveries: ${describeCounts(s.counts)}`);
+        say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
+        say(`  Rate: ${s.recentRate.toFixed(1)} messages/s over the last minute (limit ${ctx.config.rate || 'none'})`);
+        if (s.secondsLeft !== null) say(`  Time left: about ${formatDuration(s.secondsLeft)}`);
+        if (s.nextRetryAt) say(`  Next retry: ${s.nextRetryAt}`);
+        if (s.counts.uncertain > 0) say(`  ${s.counts.uncertain} uncertain: handed to the server by a sender that died before recording the reply; not re-sent.`);
+      });
+    });
+
   digest
     .command('preview')
     .description('write the HTML and text of each variant, or of what one subscriber would receive')
@@ -82,6 +121,19 @@ export function digestCommand(program: Command): void {
         }
       });
     });
+}
+
+async function existingEdition(ctx: Context, week: string): Promise<Edition> {
+  const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
+  const edition = await findEdition(ctx.db, list, weekWindow(week, ctx.config.timeZone).week, ctx.config.timeZone);
+  if (!edition) throw new NotFoundError(`no edition for ${week}; \`recap digest build --week ${week}\` makes one`);
+  return edition;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 /** The week's edition, made as a draft if needed; prints why and sets the exit code when it can't be. */

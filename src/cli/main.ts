@@ -6,6 +6,9 @@ import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
 import { WeekError } from '../editions/week.ts';
+import { TransitionError } from '../editions/control.ts';
+import { LeaseHeldError } from '../delivery/lease.ts';
+import { EditionStateError } from '../recap.ts';
 import { articlesCommand } from './articles.ts';
 import { dbCommand } from './db.ts';
 import { demoCommand } from './demo.ts';
@@ -13,6 +16,7 @@ import { digestCommand } from './digest.ts';
 import { EXIT, warn } from './output.ts';
 import { segmentsCommand } from './segments.ts';
 import { serveCommand } from './serve.ts';
+import { dkimCommand } from './dkim.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -27,8 +31,9 @@ segmentsCommand(program);
 digestCommand(program);
 demoCommand(program);
 serveCommand(program);
+dkimCommand(program);
 
-const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError];
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError];
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,7 @@ import type { SendMailOptions } from 'nodemailer';
 import type { Config } from '../config.ts';
 import { headerSafe } from '../audience/email.ts';
 import type { PersonalizedBody } from '../render/personalize.ts';
+import { dkimOptions } from './dkim.ts';
 
 export interface MessageParts {
   subject: string;
@@ -42,5 +43,6 @@ export function composeMessage(config: Config, parts: MessageParts): SendMailOpt
     },
     headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     textEncoding: 'quoted-printable',
+    ...(config.dkim ? { dkim: dkimOptions(config.dkim) } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { headerSafe } from '../audience/email.ts';
 import type { Config } from '../config.ts';
 import type { RenderedEmail } from '../render/transactional.ts';
 import { newMessageId } from './compose.ts';
+import { dkimOptions } from './dkim.ts';
 import type { Submission, Transport } from './transport.ts';
 
 export async function sendTransactional(
@@ -26,6 +27,7 @@ export async function sendTransactional(
       text: email.text,
       html: email.html,
       textEncoding: 'quoted-printable',
+      ...(config.dkim ? { dkim: dkimOptions(config.dkim) } : {}),
     },
     { folder: 'transactional', id: `${now.toISOString().replace(/[-:.]/g, '')}-${id.slice(0, 8)}`, email: to.email },
   );

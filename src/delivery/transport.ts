@@ -39,10 +39,10 @@ export class SubmitError extends Error {
 }
 
 export function createTransport(config: Config): Transport {
-  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpPoolSize) : outboxTransport(config.outboxDir);
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.smtpPoolSize, config.smtpTimeoutSeconds * 1000) : outboxTransport(config.outboxDir);
 }
 
-export function smtpTransport(url: string, poolSize: number): Transport {
+export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000): Transport {
   const parsed = new URL(url);
   const mailer = nodemailer.createTransport({
     pool: true,
@@ -51,9 +51,9 @@ export function smtpTransport(url: string, poolSize: number): Transport {
     port: parsed.port ? Number(parsed.port) : parsed.protocol === 'smtps:' ? 465 : 587,
     secure: parsed.protocol === 'smtps:',
     ...(parsed.username ? { auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } } : {}),
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
   });
   return {
     target: `smtp://${parsed.host}`,
