@@ -4,7 +4,7 @@
 import type { Db } from '../../db/connect.ts';
 import type { BounceKind } from '../../db/schema.ts';
 import type { BounceReason, Classification } from '../delivery/classify.ts';
-import { hashEmail } from './email.ts';
+import { hashEmail, normalizeEmail } from './email.ts';
 
 export interface BounceInput {
   email: string;
@@ -25,7 +25,7 @@ export type BounceEffect = 'suppressed' | 'complained' | 'counted' | 'recorded';
 /** Records a bounce and applies what it means; runs in the caller's transaction if given one. */
 export async function recordBounce(db: Db, bounce: BounceInput, softLimit: number, now: Date): Promise<BounceEffect> {
   const at = now.toISOString();
-  const emailHash = hashEmail(bounce.email);
+  const emailHash = hashEmail(normalizeEmail(bounce.email) ?? bounce.email.trim().toLowerCase());
   const subscriber = await db.selectFrom('subscribers').select(['id', 'status']).where('email_hash', '=', emailHash).executeTakeFirst();
   await db
     .insertInto('bounces')

@@ -51,16 +51,22 @@ const HARD_STATUS: Record<string, BounceReason> = {
 };
 
 const TEXT_RULES: Array<[RegExp, BounceReason]> = [
-  // Policy first: "rejected ... blocked" must not read as a bad mailbox.
-  [/spam|junk|bulk mail|content (was )?rejected|message (content )?(was )?(identified|considered) as/i, 'spamdetected'],
-  [/\b(spf|dkim|dmarc)\b|authentication (failed|required)|not authenticated|unauthenticated/i, 'securityerror'],
-  [/block ?list|blacklist|blocked|listed (at|on|in)|reputation|poor sending|banned|denied by policy|dnsbl|rbl\b/i, 'blocked'],
-  [/polic(y|ies)|not permitted|prohibited/i, 'policyviolation'],
-  [/too many (messages|connections|recipients)|rate limit|throttl|try again later|temporar/i, 'ratelimited'],
+  // Policy first, so "rejected … blocked" never reads as a bad mailbox; within policy, the specific
+  // causes (authentication, our IP's reputation) before the generic word "spam", which Gmail puts
+  // in nearly every refusal ("to protect our users from spam").
+  [/\b(spf|dkim|dmarc)\b|authentication (failed|required|checks)|not authenticated|unauthenticated/i, 'securityerror'],
+  [/too many (messages|connections|recipients)|rate limit|throttl|unexpected volume|unusual rate/i, 'ratelimited'],
+  // Our IP or domain is judged: a block list, a reputation.
+  [/block ?list|black ?list|blocked using|listed (at|on|in)|reputation|poor sending|banned|dnsbl|\brbl\b/i, 'blocked'],
+  // This message is judged.
+  [/unsolicited|\bas spam\b|spam detected|\bjunk\b|bulk mail|content (was )?rejected|message (content )?(was )?(identified|considered) as/i, 'spamdetected'],
+  [/blocked|denied by policy|\bspam\b/i, 'blocked'],
+  [/polic(y|ies)|not permitted|prohibited|access denied/i, 'policyviolation'],
   [/(mailbox|inbox|account) (is )?(full|over ?quota)|quota (exceeded|full)|over ?quota|insufficient (storage|system storage)|storage (full|exceeded)/i, 'mailboxfull'],
   [/(account|mailbox) (is )?(disabled|suspended|inactive|deactivated|locked)/i, 'suspend'],
   [/(host|domain) (not found|unknown|does not exist)|no such (host|domain)|unrouteable|unroutable|name or service not known|no mx|null mx|domain (is )?not (accepting|valid)/i, 'hostunknown'],
-  [/user(name)? (unknown|not found|does not exist)|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|person)|mailbox (not found|unavailable|does not exist|not exist)|recipient (address )?(rejected|unknown|not found|does not exist)|invalid (recipient|mailbox|address)|address (does not exist|rejected|unknown)|does not exist|not a valid (mailbox|address)/i, 'userunknown'],
+  // Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal.
+  [/user(name)? (unknown|not found|does not exist)|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|person)|mailbox (not found|unavailable|does not exist|not exist)|recipient (unknown|not found|does not exist)|invalid (recipient|mailbox|address)|address (does not exist|unknown)|does not exist|not a valid (mailbox|address)/i, 'userunknown'],
   [/message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)/i, 'mesgtoobig'],
 ];
 
@@ -83,9 +89,14 @@ function classOf(reason: BounceReason, permanent: boolean): BounceClass {
   }
 }
 
-/** The enhanced status code in a reply ("550 5.1.1 <x>: ..."), if any. */
+/**
+ * The enhanced status code of a reply ("550 5.1.1 <x>: …", "550-5.1.1 …", "smtp; 550 5.1.1 …")
+ * or of a DSN Status field ("5.1.1"). Only right after the reply code or at the start: an IP
+ * address quoted in the text (a blocklist refusal naming our IP) is not a status.
+ */
 export function enhancedStatus(text: string): string | null {
-  return /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text)?.slice(1, 4).join('.') ?? null;
+  const m = /(?:^|[\s;])[245]\d\d[ -]([245])\.(\d{1,3})\.(\d{1,3})(?![.\d])/.exec(text) ?? /^\s*([245])\.(\d{1,3})\.(\d{1,3})(?![.\d])/.exec(text);
+  return m ? m.slice(1, 4).join('.') : null;
 }
 
 function reasonFromText(text: string): BounceReason | null {

@@ -349,7 +349,7 @@ export function retryTime(config: Pick<Config, 'maxAttempts' | 'retryBaseSeconds
   const attempt = d.attempts + 1; // this one
   if (attempt >= config.maxAttempts) return null;
   const backoff = config.retryBaseSeconds * 1000 * 2 ** (attempt - 1);
-  const delay = Math.min(backoff, 6 * 3_600_000) * (0.75 + random() * 0.5);
+  const delay = Math.min(backoff * (0.75 + random() * 0.5), 6 * 3_600_000);
   const at = now.getTime() + delay;
   if (at > Date.parse(d.queued_at) + config.retryDeadlineHours * 3_600_000) return null;
   return new Date(at).toISOString();

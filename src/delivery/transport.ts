@@ -51,6 +51,9 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
     port: parsed.port ? Number(parsed.port) : parsed.protocol === 'smtps:' ? 465 : 587,
     secure: parsed.protocol === 'smtps:',
     ...(parsed.username ? { auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } } : {}),
+    // Recap owns retries: a message whose connection closed mid-send comes back to the send loop
+    // (deferred, counted, retried with the same Message-ID) instead of being re-queued unseen.
+    maxRequeues: 0,
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,

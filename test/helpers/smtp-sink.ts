@@ -1,6 +1,7 @@
 // A real SMTP server on loopback (smtp-server, the library nodemailer's own tests use) that keeps
-// every message it accepts, keyed by recipient, and can refuse chosen recipients.
-import type { AddressInfo } from 'node:net';
+// every message it accepts, keyed by recipient, and can be scripted per recipient and per attempt:
+// refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, or stall.
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 
 export interface ReceivedMessage {
@@ -9,33 +10,71 @@ export interface ReceivedMessage {
   raw: string;
 }
 
+export type SinkAction =
+  | 'accept'
+  | { rcpt: { code: number; message: string } }
+  | { data: { code: number; message: string } }
+  /** Close the connection half-way through the message. */
+  | 'drop'
+  /** Take the message and never answer. */
+  | 'stall';
+
 export interface SmtpSink {
   url: string;
+  port: number;
   messages: ReceivedMessage[];
   /** Messages per recipient address. */
   byRecipient(): Map<string, ReceivedMessage[]>;
+  /** RCPT attempts per recipient address. */
+  attempts: Map<string, number>;
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(options: { reject?: (rcpt: string) => { code: number; message: string } | undefined } = {}): Promise<SmtpSink> {
+type Script = (rcpt: string, attempt: number) => SinkAction;
+
+export async function startSmtpSink(options: { reject?: (rcpt: string) => { code: number; message: string } | undefined; script?: Script } = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
-  const server = new SMTPServer({
+  const attempts = new Map<string, number>();
+  const pending = new Map<string, SinkAction>(); // session id → action for its message
+  const script: Script = options.script ?? ((rcpt) => {
+    const refusal = options.reject?.(rcpt);
+    return refusal ? { rcpt: refusal } : 'accept';
+  });
+  const fail = (r: { code: number; message: string }) => Object.assign(new Error(r.message), { responseCode: r.code });
+  const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
-    onRcptTo(address: SMTPServerAddress, _session, callback) {
-      const refusal = options.reject?.(address.address);
-      if (refusal) {
-        const err = Object.assign(new Error(refusal.message), { responseCode: refusal.code });
-        callback(err);
+    onRcptTo(address: SMTPServerAddress, session, callback) {
+      const attempt = (attempts.get(address.address) ?? 0) + 1;
+      attempts.set(address.address, attempt);
+      const action = script(address.address, attempt);
+      if (typeof action === 'object' && 'rcpt' in action) {
+        callback(fail(action.rcpt));
         return;
       }
+      pending.set(session.id, action);
       callback();
     },
     onData(stream, session, callback) {
+      const action = pending.get(session.id) ?? 'accept';
+      pending.delete(session.id);
       const chunks: Buffer[] = [];
+      if (action === 'drop') {
+        stream.once('data', () => {
+          const connection = [...(server as unknown as { connections: Set<{ id: string; _socket: Socket }> }).connections].find((c) => c.id === session.id);
+          connection?._socket.destroy();
+        });
+        stream.resume();
+        return;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        if (action === 'stall') return;
+        if (typeof action === 'object' && 'data' in action) {
+          callback(fail(action.data));
+          return;
+        }
         messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -49,12 +88,18 @@ export async function startSmtpSink(options: { reject?: (rcpt: string) => { code
   const { port } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,
+    port,
     messages,
+    attempts,
     byRecipient() {
       const map = new Map<string, ReceivedMessage[]>();
       for (const m of messages) for (const to of m.to) map.set(to, [...(map.get(to) ?? []), m]);
       return map;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of (server as unknown as { connections: Set<{ _socket: Socket }> }).connections) c._socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,0 +1,235 @@
+// A flaky, refusing, stalling or dropping SMTP server on loopback: afterwards every eligible
+// subscriber has exactly one copy, or a terminal state with its reason.
+import { afterEach, describe, expect, it } from 'vitest';
+import { importArticles } from '../../src/articles/import.ts';
+import { hashEmail } from '../../src/audience/email.ts';
+import { countQuery, eligibleMembers } from '../../src/audience/segments.ts';
+import { LeaseHeldError, acquireLease } from '../../src/delivery/lease.ts';
+import { createTransport } from '../../src/delivery/transport.ts';
+import { controlEdition } from '../../src/editions/control.ts';
+import { runWeeklyRecap, type SendIo, type WeeklyReport } from '../../src/recap.ts';
+import { sampleArticles } from '../helpers/articles.ts';
+import { addSubscriber } from '../helpers/audience.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { testIo } from '../helpers/send.ts';
+import { type SinkAction, type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+
+let ctx: TestContext;
+let sink: SmtpSink;
+
+async function setUp(script: (rcpt: string, attempt: number) => SinkAction, env: Record<string, string> = {}, people = ['a@example.com', 'b@example.org', 'c@example.net']) {
+  sink = await startSmtpSink({ script });
+  ctx = await createTestContext({ SMTP_URL: sink.url, RECAP_RATE: '0', RECAP_SEND_BATCH: '2', SMTP_POOL_SIZE: '1', SMTP_TIMEOUT_SECONDS: '1', ...env });
+  await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+  for (const p of people) await addSubscriber(ctx, p);
+}
+
+afterEach(async () => {
+  await sink?.close();
+  await ctx?.close();
+});
+
+function send(extra: Partial<SendIo> = {}): Promise<WeeklyReport> {
+  return runWeeklyRecap(ctx, testIo(ctx, () => createTransport(ctx.config), extra), { week: '2026-W48' });
+}
+
+async function rows() {
+  return ctx.db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select(['s.email', 'd.status', 'd.attempts', 'd.reason', 'd.error', 'd.message_id'])
+    .orderBy('d.id')
+    .execute();
+}
+
+function copies(email: string): number {
+  return sink.byRecipient().get(email)?.length ?? 0;
+}
+
+describe('temporary failures', () => {
+  it.each([
+    ['421 at RCPT', { rcpt: { code: 421, message: '4.7.0 Try again later, closing connection' } }],
+    ['451 at RCPT', { rcpt: { code: 451, message: '4.3.0 Temporary lookup failure' } }],
+    ['452 at RCPT', { rcpt: { code: 452, message: '4.2.2 Mailbox over quota, try later' } }],
+    ['451 after DATA', { data: { code: 451, message: '4.3.0 Local error in processing' } }],
+    ['a connection dropped in the middle of DATA', 'drop'],
+    ['a server that stalls', 'stall'],
+  ] as Array<[string, SinkAction]>)('defers on %s, retries with backoff, and delivers exactly once', async (_, failure) => {
+    await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? failure : 'accept'));
+    const started = ctx.clock.now().getTime();
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    for (const who of ['a@example.com', 'b@example.org', 'c@example.net']) expect(copies(who), who).toBe(1);
+    const b = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(b).toMatchObject({ status: 'submitted', attempts: 2 });
+    // It waited for the backoff (60 s ± 25 %) on the test clock, not on the wall clock.
+    expect(ctx.clock.now().getTime() - started).toBeGreaterThanOrEqual(45_000);
+    expect(report.edition.row.status).toBe('sent');
+    expect(report.counts).toMatchObject({ submitted: 3, deferred: 0, failed: 0 });
+  });
+
+  it('gives up after RECAP_MAX_ATTEMPTS and fails the delivery as expired, with the last reply', async () => {
+    await setUp((rcpt) => (rcpt === 'b@example.org' ? { rcpt: { code: 451, message: '4.4.1 Connection timed out upstream' } } : 'accept'), { RECAP_MAX_ATTEMPTS: '3' });
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    const b = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(b).toMatchObject({ status: 'failed', attempts: 3, reason: 'expired' });
+    expect(b?.error).toMatch(/gave up after 3 attempts: .*4\.4\.1/);
+    expect(sink.attempts.get('b@example.org')).toBe(3);
+    expect(copies('a@example.com')).toBe(1);
+    // A temporary failure says nothing about the address.
+    expect(await ctx.db.selectFrom('suppressions').selectAll().execute()).toEqual([]);
+  });
+
+  it('leaves deferred deliveries for a later run with --no-wait, and that run delivers them', async () => {
+    await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? { rcpt: { code: 450, message: '4.2.0 Greylisted' } } : 'accept'));
+    const first = await send({ waitForRetries: false });
+    if (first.kind !== 'sent') throw new Error(first.kind);
+    expect(first.counts).toMatchObject({ submitted: 2, deferred: 1 });
+    expect(first.edition.row.status).toBe('sending');
+    ctx.clock.advance(2 * 3_600_000);
+    const second = await send({ waitForRetries: false });
+    if (second.kind !== 'sent') throw new Error(second.kind);
+    expect(second.counts).toMatchObject({ submitted: 3, deferred: 0 });
+    expect(second.edition.row.status).toBe('sent');
+    expect(copies('b@example.org')).toBe(1);
+  });
+});
+
+describe('permanent failures', () => {
+  it('fails and suppresses a bad mailbox (550 5.1.1), without retrying it', async () => {
+    await setUp((rcpt) => (rcpt === 'b@example.org' ? { rcpt: { code: 550, message: '5.1.1 <b@example.org>: Recipient address rejected: User unknown in local recipient table' } } : 'accept'));
+    await send();
+    const b = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(b).toMatchObject({ status: 'failed', attempts: 1, reason: 'userunknown' });
+    expect(sink.attempts.get('b@example.org')).toBe(1);
+    const suppressed = await ctx.db.selectFrom('suppressions').select(['email_hash', 'reason']).execute();
+    expect(suppressed).toEqual([{ email_hash: hashEmail('b@example.org'), reason: 'hard bounce: userunknown' }]);
+    const subscriber = await ctx.db.selectFrom('subscribers').select('status').where('email', '=', 'b@example.org').executeTakeFirstOrThrow();
+    expect(subscriber.status).toBe('bounced');
+    expect(await countQuery(eligibleMembers(ctx.db, ctx.listId))).toBe(2);
+  });
+
+  it('never suppresses on a full mailbox (5.2.2) or a policy rejection (5.7.1)', async () => {
+    await setUp((rcpt) =>
+      rcpt === 'b@example.org' ? { rcpt: { code: 552, message: '5.2.2 <b@example.org>: Mailbox full' } }
+      : rcpt === 'c@example.net' ? { data: { code: 550, message: '5.7.1 Message rejected as spam by Content Filtering' } }
+      : 'accept');
+    await send();
+    const all = await rows();
+    expect(all.find((r) => r.email === 'b@example.org')).toMatchObject({ status: 'failed', reason: 'mailboxfull' });
+    expect(all.find((r) => r.email === 'c@example.net')).toMatchObject({ status: 'failed', reason: 'spamdetected' });
+    expect(await ctx.db.selectFrom('suppressions').selectAll().execute()).toEqual([]);
+    const bounces = await ctx.db.selectFrom('bounces').select(['kind', 'reason']).orderBy('id').execute();
+    expect(bounces).toEqual([{ kind: 'soft', reason: 'mailboxfull' }, { kind: 'policy', reason: 'spamdetected' }]);
+  });
+
+  it('pauses one receiving domain after repeated policy rejections, warns, and keeps sending elsewhere', async () => {
+    const people = [...Array.from({ length: 6 }, (_, i) => `reader${i}@outlook.test`), 'x@example.com', 'y@example.org'];
+    await setUp(
+      (rcpt) => (rcpt.endsWith('@outlook.test') ? { rcpt: { code: 550, message: '5.7.1 Unfortunately, messages from [203.0.113.5] weren\'t sent. Part of their network is on our block list (S3150).' } } : 'accept'),
+      { RECAP_DOMAIN_PAUSE_AFTER: '3', RECAP_MAX_FAILURES_IN_A_ROW: '100' },
+      people,
+    );
+    const io = testIo(ctx, () => createTransport(ctx.config), { waitForRetries: false });
+    const report = await runWeeklyRecap(ctx, io, { week: '2026-W48' });
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.outcome.pausedDomains.map((d) => d.domain)).toEqual(['outlook.test']);
+    expect(io.logs.join('\n')).toMatch(/outlook\.test rejected 3 messages for policy reasons.*not suppressed/);
+    const all = await rows();
+    expect(all.filter((r) => r.email.endsWith('@outlook.test') && r.status === 'failed')).toHaveLength(3);
+    expect(all.filter((r) => r.email.endsWith('@outlook.test') && r.status === 'deferred')).toHaveLength(3);
+    expect(sink.attempts.get('reader5@outlook.test')).toBeUndefined();
+    expect(copies('x@example.com')).toBe(1);
+    expect(copies('y@example.org')).toBe(1);
+    expect(await ctx.db.selectFrom('suppressions').selectAll().execute()).toEqual([]);
+  });
+});
+
+describe('a server that is down or rejects everything', () => {
+  it('pauses the edition after a run of failures, says why, and resumes once the server is back', async () => {
+    let down = true;
+    const people = Array.from({ length: 12 }, (_, i) => `p${i}@example.com`);
+    await setUp(() => (down ? { rcpt: { code: 421, message: '4.3.2 Service shutting down' } } : 'accept'), { RECAP_MAX_FAILURES_IN_A_ROW: '4' }, people);
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.outcome.pausedBecause).toMatch(/4 deliveries in a row failed or were deferred .*4\.3\.2 Service shutting down.*recap digest resume/);
+    expect(report.edition.row.status).toBe('paused');
+    expect(report.counts.submitted).toBe(0);
+    expect(report.counts.queued).toBeGreaterThan(0);
+    // Sending again refuses until the operator resumes.
+    await expect(send()).rejects.toThrow(/is paused .*recap digest resume/);
+    down = false;
+    await controlEdition(ctx.db, report.edition, 'resume', ctx.clock.now());
+    const resumed = await send();
+    if (resumed.kind !== 'sent') throw new Error(resumed.kind);
+    expect(resumed.edition.row.status).toBe('sent');
+    for (const p of people) expect(copies(p), p).toBe(1);
+  });
+
+  it('treats a refused connection as temporary', async () => {
+    await setUp(() => 'accept');
+    await sink.close();
+    const report = await send({ waitForRetries: false });
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.counts.deferred).toBe(3);
+    const [first] = await rows();
+    expect(first?.reason).toBe('networkerror');
+    expect(first?.error).toMatch(/ECONNREFUSED/);
+  });
+});
+
+describe('control', () => {
+  it('finishes the batch in flight and stops on a signal; the next run goes on and nobody gets two', async () => {
+    const people = Array.from({ length: 9 }, (_, i) => `s${i}@example.com`);
+    await setUp(() => 'accept', {}, people);
+    const signal = { stop: false };
+    const first = await send({ signal, onProgress: (done) => { if (done >= 2) signal.stop = true; } });
+    if (first.kind !== 'sent') throw new Error(first.kind);
+    expect(first.outcome.interrupted).toBe(true);
+    expect(first.counts.submitted).toBe(2);
+    expect(first.counts.queued).toBe(7);
+    expect(first.counts.claimed).toBe(0);
+    const second = await send();
+    if (second.kind !== 'sent') throw new Error(second.kind);
+    for (const p of people) expect(copies(p), p).toBe(1);
+  });
+
+  it('stops when the operator pauses the edition mid-send', async () => {
+    const people = Array.from({ length: 8 }, (_, i) => `q${i}@example.com`);
+    await setUp(() => 'accept', {}, people);
+    let paused = false;
+    const report = await send({
+      onProgress: (done) => {
+        if (done >= 2 && !paused) {
+          paused = true;
+          void ctx.db.updateTable('editions').set({ status: 'paused', paused_reason: 'paused by the operator' }).execute();
+        }
+      },
+    });
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.outcome.interrupted).toBe(true);
+    expect(report.edition.row.status).toBe('paused');
+    expect(report.counts.submitted).toBeLessThan(8);
+  });
+
+  it('lets only one sender work on an edition at a time', async () => {
+    await setUp(() => 'accept');
+    const first = await acquireLease(ctx.db, 'send:edition:1', ctx.clock, 60_000);
+    await expect(acquireLease(ctx.db, 'send:edition:1', ctx.clock, 60_000)).rejects.toThrow(LeaseHeldError);
+    ctx.clock.advance(61_000);
+    const second = await acquireLease(ctx.db, 'send:edition:1', ctx.clock, 60_000);
+    expect(await first.renew()).toBe(false);
+    await second.release();
+  });
+
+  it('paces submissions to RECAP_RATE', async () => {
+    const people = Array.from({ length: 10 }, (_, i) => `r${i}@example.com`);
+    await setUp(() => 'accept', { RECAP_RATE: '5' }, people);
+    const started = ctx.clock.now().getTime();
+    await send();
+    // Ten messages at five a second: the first goes at once, the tenth 1.8 s later.
+    expect(ctx.clock.now().getTime() - started).toBeGreaterThanOrEqual(1800);
+    expect(sink.messages).toHaveLength(10);
+  });
+});
