@@ -52,7 +52,7 @@ export interface SendOutcome {
   deferred: number;
   failed: number;
   skipped: number;
-  /** Found claimed by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
+  /** Handed to the server by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
   recoveredUncertain: number;
   requeuedUncertain: number;
   variants: VariantUse[];
@@ -106,18 +106,28 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
   };
   const lease = await acquireLease(db, `send:edition:${edition.row.id}`, clock, LEASE_TTL_MS);
   try {
-    // 1. Whatever a dead sender had claimed may or may not have gone out.
-    const recovered = await db
+    // 1. What a dead sender had claimed but never handed to the server goes back in the queue;
+    //    what it had handed over may or may not have gone out: uncertain (or re-sent, if asked,
+    //    together with the uncertain rows of earlier crashes).
+    const at = clock.now().toISOString();
+    await db
       .updateTable('deliveries')
-      .set({ status: config.resendUncertain ? 'queued' : 'uncertain', claim_token: null, updated_at: clock.now().toISOString() })
+      .set({ status: 'queued', claim_token: null, updated_at: at })
       .where('edition_id', '=', edition.row.id)
       .where('status', '=', 'claimed')
+      .where('claimed_at', 'is', null)
+      .execute();
+    const recovered = await db
+      .updateTable('deliveries')
+      .set({ status: config.resendUncertain ? 'queued' : 'uncertain', claim_token: null, updated_at: at })
+      .where('edition_id', '=', edition.row.id)
+      .where((eb) => (config.resendUncertain ? eb('status', 'in', ['claimed', 'uncertain']) : eb('status', '=', 'claimed')))
       .executeTakeFirst();
     const n = Number(recovered.numUpdatedRows);
     if (n > 0) {
       if (config.resendUncertain) result.requeuedUncertain = n;
       else result.recoveredUncertain = n;
-      deps.log(`${n} deliveries were claimed by a sender that stopped mid-batch: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
+      deps.log(`${n} deliveries were handed to the server by a sender that died before recording the reply: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
     }
     await runLoop(deps, edition, lease.renew, result);
   } finally {
@@ -208,6 +218,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       });
 
       await pace();
+      await handOver(db, d.id, clock.now());
       let classification: Classification;
       let reply: string;
       try {
@@ -288,7 +299,8 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
       .limit(size);
     await trx
       .updateTable('deliveries')
-      .set({ status: 'claimed', claim_token: token, claimed_at: at, updated_at: at })
+      // claimed_at stays empty until the row is handed to the server (see handOver).
+      .set({ status: 'claimed', claim_token: token, claimed_at: null, updated_at: at })
       .where('id', 'in', due)
       // Re-checked under the write lock: another sender cannot claim the same row.
       .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'deferred')]))
@@ -307,6 +319,14 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
     .where('d.status', '=', 'claimed')
     .orderBy('d.id')
     .execute();
+}
+
+/**
+ * Marks the moment a claimed row goes to the server. A crash before it leaves the row safe to
+ * queue again; after it, the row is uncertain.
+ */
+async function handOver(db: Db, id: number, now: Date): Promise<void> {
+  await db.updateTable('deliveries').set({ claimed_at: now.toISOString() }).where('id', '=', id).where('status', '=', 'claimed').execute();
 }
 
 interface Finish {

@@ -84,6 +84,8 @@ export async function startSmtpSink(options: { reject?: (rcpt: string) => { code
       });
     },
   });
+  // A client killed mid-message resets its connection; that is the client's business, not a test failure.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
