@@ -54,6 +54,7 @@ const envSchema = z.object({
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
   RECAP_WELCOME_EMAIL: z.enum(['true', 'false']).default('false'),
   RECAP_INGEST_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
+  RECAP_WEBHOOK_SECRET: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
 });
 
 /** Every variable Recap reads; `.env.example` documents each one. */
@@ -102,6 +103,8 @@ export interface Config {
   welcomeEmail: boolean;
   /** Bearer token of POST /api/articles; the intake is closed without it. */
   ingestToken: string | undefined;
+  /** Shared secret of the bounce webhooks; closed without it. */
+  webhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -153,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,
     welcomeEmail: e.RECAP_WELCOME_EMAIL === 'true',
     ingestToken: e.RECAP_INGEST_TOKEN,
+    webhookSecret: e.RECAP_WEBHOOK_SECRET,
   };
 }
 

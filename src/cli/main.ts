@@ -17,6 +17,7 @@ import { EXIT, warn } from './output.ts';
 import { segmentsCommand } from './segments.ts';
 import { serveCommand } from './serve.ts';
 import { dkimCommand } from './dkim.ts';
+import { bouncesCommand } from './bounces.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -32,6 +33,7 @@ digestCommand(program);
 demoCommand(program);
 serveCommand(program);
 dkimCommand(program);
+bouncesCommand(program);
 
 const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError];
 

@@ -10,6 +10,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { sql } from 'kysely';
 import { archiveRoutes } from './archive.ts';
 import type { WebDeps } from './context.ts';
+import { bounceRoutes } from './bounces.ts';
 import { intakeRoutes } from './intake.ts';
 import { page } from './page.ts';
 import { preferencesRoutes } from './preferences.ts';
@@ -61,6 +62,7 @@ export function createApp(deps: WebDeps): Hono {
   preferencesRoutes(app, deps);
   archiveRoutes(app, deps);
   intakeRoutes(app, deps);
+  bounceRoutes(app, deps);
 
   app.notFound((c) => page(c, { listName: deps.list.name, title: 'Not found', status: 404, body: html`<h1>Not found</h1><p>There is nothing here. Try the <a href="/archive">archive</a>.</p>` }));
   app.onError((err, c) => {

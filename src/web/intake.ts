@@ -1,26 +1,17 @@
 // POST /api/articles: the aggregator pushes articles (a JSON array or NDJSON) through the same
 // validation and upsert as `recap articles import`, and gets a result per record.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ImportFileError } from '../articles/formats.ts';
 import { importArticles } from '../articles/import.ts';
+import { presentedSecret, sameSecret } from './auth.ts';
 import type { WebDeps } from './context.ts';
-
-function sameSecret(given: string, expected: string): boolean {
-  // Hashing first makes the comparison constant-time whatever the lengths.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 export function intakeRoutes(app: Hono, deps: WebDeps): void {
   app.post('/api/articles', bodyLimit({ maxSize: 5 * 1024 * 1024, onError: (c) => c.json({ error: 'the body is larger than 5 MB; send fewer articles at a time' }, 413) }), async (c) => {
     const expected = deps.config.ingestToken;
     if (!expected) return c.json({ error: 'article intake is closed: RECAP_INGEST_TOKEN is not set' }, 403);
-    const auth = c.req.header('authorization') ?? '';
-    const given = /^Bearer\s+(.+)$/i.exec(auth)?.[1] ?? '';
-    if (!sameSecret(given, expected)) {
+    if (!sameSecret(presentedSecret(c), expected)) {
       c.header('WWW-Authenticate', 'Bearer realm="recap"');
       return c.json({ error: 'a valid bearer token is required' }, 401);
     }
