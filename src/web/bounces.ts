@@ -78,7 +78,7 @@ export function bounceRoutes(app: Hono, deps: WebDeps): void {
     const list = Array.isArray(parsed.data) ? parsed.data : 'events' in parsed.data ? parsed.data.events : [parsed.data];
     const events = list.map((e) =>
       e.type === 'complaint'
-        ? { email: e.email?.toLowerCase() ?? null, messageId: e.messageId ?? null, kind: 'complaint' as const, reason: 'complaint' as const, status: null, diagnostic: null, source: 'webhook' }
+        ? { email: e.email?.toLowerCase() ?? null, messageId: e.messageId ?? null, kind: 'complaint' as const, reason: 'complaint' as const, status: null, diagnostic: null, source: 'webhook' as const }
         : fromClassified(e.email?.toLowerCase() ?? null, e.messageId ?? null, e.status ?? null, e.diagnostic ?? null, e.bounceType ?? 'soft'),
     );
     return c.json(await record(events));
