@@ -119,6 +119,10 @@ export interface EditionsTable {
   sent_at: string | null;
   /** Why sending stopped by itself (a run of failures) or who paused it. */
   paused_reason: string | null;
+  approved_at: string | null;
+  approved_by: string | null;
+  /** An approved edition waits until then (null: as soon as it is approved). */
+  send_at: string | null;
 }
 
 export interface EditionArticlesTable {
@@ -209,6 +213,30 @@ export interface BouncesTable {
   created_at: string;
 }
 
+export const SCHEDULE_STATES = ['awaiting-approval', 'sending', 'sent', 'skipped-thin', 'skipped-deadline', 'cancelled'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+
+/** What the scheduler did for one list and week: the record that makes a week happen once. */
+export interface ScheduleRunsTable {
+  list_id: number;
+  week: string;
+  state: ScheduleState;
+  detail: string | null;
+  editors_told_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FeedsTable {
+  url: string;
+  etag: string | null;
+  last_modified: string | null;
+  last_polled_at: string | null;
+  last_status: string | null;
+  last_error: string | null;
+  failures: number;
+}
+
 export interface Database {
   articles: ArticlesTable;
   article_topics: ArticleTopicsTable;
@@ -226,6 +254,8 @@ export interface Database {
   suppressions: SuppressionsTable;
   leases: LeasesTable;
   bounces: BouncesTable;
+  schedule_runs: ScheduleRunsTable;
+  feeds: FeedsTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { parseMailbox } from './audience/email.ts';
+import cron from 'node-cron';
+import { normalizeEmail, parseMailbox } from './audience/email.ts';
 import { type DkimSettings, loadDkimKey } from './delivery/dkim.ts';
 
 const intFrom = (fallback: number, min: number, max: number) =>
@@ -49,6 +50,25 @@ const envSchema = z.object({
   DKIM_SELECTOR: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'is not a selector such as recap2026').optional(),
   DKIM_PRIVATE_KEY_FILE: z.string().min(1).optional(),
   DKIM_PRIVATE_KEY: z.string().min(1).optional(),
+  RECAP_CRON: z.string().default('0 8 * * 1').refine((e) => cron.validate(e), 'is not a cron expression such as "0 8 * * 1"'),
+  RECAP_SEND_MODE: z.enum(['approve', 'auto']).default('approve'),
+  RECAP_EDITORS: z.string().default('').transform((v, ctx) => {
+    const list = v.split(/[\s,;]+/).filter(Boolean);
+    const bad = list.filter((e) => !normalizeEmail(e));
+    if (bad.length) ctx.addIssue({ code: 'custom', message: `not email addresses: ${bad.join(', ')}` });
+    return list.map((e) => normalizeEmail(e) as string);
+  }),
+  RECAP_APPROVAL_DEADLINE_HOURS: intFrom(6, 0, 24 * 7),
+  RECAP_DEADLINE_ACTION: z.enum(['send', 'skip']).default('send'),
+  RECAP_CATCHUP_HOURS: intFrom(24, 0, 24 * 7),
+  RECAP_FEEDS: z.string().default('').transform((v, ctx) => {
+    const list = v.split(/[\s,]+/).filter(Boolean);
+    const bad = list.filter((u) => !/^https?:\/\//.test(u));
+    if (bad.length) ctx.addIssue({ code: 'custom', message: `not http(s) URLs: ${bad.join(', ')}` });
+    return list;
+  }),
+  RECAP_FEED_CRON: z.string().default('0 * * * *').refine((e) => cron.validate(e), 'is not a cron expression such as "0 * * * *"'),
+  RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
@@ -96,6 +116,16 @@ export interface Config {
   domainPauseAfter: number;
   domainPauseMinutes: number;
   softBounceLimit: number;
+  cron: string;
+  sendMode: 'approve' | 'auto';
+  editors: string[];
+  approvalDeadlineHours: number;
+  deadlineAction: 'send' | 'skip';
+  catchUpHours: number;
+  feeds: string[];
+  feedCron: string;
+  /** Opens the editor's desk (bearer token or basic-auth password); closed without it. */
+  editorToken: string | undefined;
   port: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
@@ -151,6 +181,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     domainPauseAfter: e.RECAP_DOMAIN_PAUSE_AFTER,
     domainPauseMinutes: e.RECAP_DOMAIN_PAUSE_MINUTES,
     softBounceLimit: e.RECAP_SOFT_BOUNCE_LIMIT,
+    cron: e.RECAP_CRON,
+    sendMode: e.RECAP_SEND_MODE,
+    editors: e.RECAP_EDITORS,
+    approvalDeadlineHours: e.RECAP_APPROVAL_DEADLINE_HOURS,
+    deadlineAction: e.RECAP_DEADLINE_ACTION,
+    catchUpHours: e.RECAP_CATCHUP_HOURS,
+    feeds: e.RECAP_FEEDS,
+    feedCron: e.RECAP_FEED_CRON,
+    editorToken: e.RECAP_EDITOR_TOKEN,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,

@@ -18,6 +18,7 @@ import { segmentsCommand } from './segments.ts';
 import { serveCommand } from './serve.ts';
 import { dkimCommand } from './dkim.ts';
 import { bouncesCommand } from './bounces.ts';
+import { scheduleCommand } from './schedule.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -34,6 +35,7 @@ demoCommand(program);
 serveCommand(program);
 dkimCommand(program);
 bouncesCommand(program);
+scheduleCommand(program);
 
 const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError];
 

@@ -75,6 +75,9 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
     updated_at: at,
     sent_at: null,
     paused_reason: null,
+    approved_at: null,
+    approved_by: null,
+    send_at: null,
   };
   if (!options.persist) {
     return { ok: true, created: false, edition: { row: { ...values, id: 0 }, list, window, stories } };

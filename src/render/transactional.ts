@@ -3,6 +3,7 @@ import { render } from '@react-email/components';
 import { createElement } from 'react';
 import { ConfirmSubscription, type ConfirmSubscriptionProps } from '../../emails/confirm-subscription.tsx';
 import { Welcome, type WelcomeProps } from '../../emails/welcome.tsx';
+import { EditorReview, type EditorReviewProps } from '../../emails/editor-review.tsx';
 import { wrap } from './text.ts';
 
 export interface RenderedEmail {
@@ -39,4 +40,22 @@ export async function renderWelcome(props: Required<WelcomeProps>): Promise<Rend
     '',
   ].join('\n');
   return { subject: `Welcome to ${props.listName}`, html: await render(createElement(Welcome, props)), text };
+}
+
+export async function renderEditorReview(props: Required<EditorReviewProps>): Promise<RenderedEmail> {
+  const lines = props.skippedBecause
+    ? [wrap(`Nothing was sent this week (${props.week}): ${props.skippedBecause}.`), '', `Desk: ${props.deskUrl}`]
+    : [
+        props.subject,
+        '',
+        ...props.stories.map((t, i) => wrap(`${i + 1}. ${t}`, '   ')),
+        '',
+        `Review and approve: ${props.deskUrl}`,
+        ...(props.deadline ? ['', wrap(`Deadline: ${props.deadline}.`)] : []),
+      ];
+  return {
+    subject: props.skippedBecause ? `[Recap] No edition for ${props.week}` : `[Recap] ${props.week} is ready for review: ${props.subject}`,
+    html: await render(createElement(EditorReview, props)),
+    text: `${[...lines, '', '-- ', props.postalAddress].join('\n')}\n`,
+  };
 }

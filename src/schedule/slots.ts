@@ -1,0 +1,51 @@
+// When the week's run is due: the first time RECAP_CRON fires after the ISO week has ended, in the
+// list's time zone. Asking node-cron's own matcher minute by minute keeps its meaning of the
+// expression (and of daylight-saving time) in one place; the answer depends only on the clock
+// passed in, so a missed run can be found and made up after a restart.
+import { createTask } from 'node-cron';
+import { previousWeek, weekWindow } from '../editions/week.ts';
+
+export interface Slots {
+  /** The first minute at or after `instant` when the cron expression fires, within a week; null if none. */
+  firstAfter(instant: Date): Date | null;
+}
+
+export function cronSlots(expression: string, timeZone: string): Slots {
+  const task = createTask(expression, () => {}, { timezone: timeZone });
+  // Asked about the same few week ends on every tick: remember the answers.
+  const known = new Map<number, Date | null>();
+  return {
+    firstAfter(instant) {
+      const start = Math.ceil(instant.getTime() / 60_000) * 60_000;
+      if (!known.has(start)) {
+        let found: Date | null = null;
+        for (let t = start; t <= start + 8 * 24 * 60 * 60_000 && !found; t += 60_000) {
+          if (task.match(new Date(t))) found = new Date(t);
+        }
+        known.set(start, found);
+      }
+      return known.get(start) ?? null;
+    },
+  };
+}
+
+export interface DueWeek {
+  week: string;
+  /** When its run was due. */
+  slot: Date;
+}
+
+/**
+ * The week whose run is due at `now`: the week that ended last if its slot has passed, or the one
+ * before if its slot passed less than `toleranceMs` ago (a run missed while the daemon was down).
+ * Older missed weeks are let go: a recap of a fortnight ago is no longer news.
+ */
+export function dueWeek(now: Date, slots: Slots, timeZone: string, toleranceMs: number): DueWeek | null {
+  const latest = previousWeek(now, timeZone);
+  const earlier = previousWeek(new Date(Date.parse(weekWindow(latest, timeZone).start) - 1), timeZone);
+  for (const week of [latest, earlier]) {
+    const slot = slots.firstAfter(new Date(weekWindow(week, timeZone).end));
+    if (slot && slot <= now) return now.getTime() - slot.getTime() <= toleranceMs ? { week, slot } : null;
+  }
+  return null;
+}

@@ -1,0 +1,203 @@
+// The weekly schedule with an injected clock (no real waiting): daylight-saving changes, missed
+// runs, two schedulers on one database, and the approve and deadline paths.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb } from '../../db/connect.ts';
+import { importArticles } from '../../src/articles/import.ts';
+import { outboxTransport } from '../../src/delivery/transport.ts';
+import { cronSlots, dueWeek } from '../../src/schedule/slots.ts';
+import { tick } from '../../src/schedule/weekly.ts';
+import { sampleArticles } from '../helpers/articles.ts';
+import { addSubscriber } from '../helpers/audience.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { testIo } from '../helpers/send.ts';
+
+let ctx: TestContext;
+afterEach(async () => {
+  await ctx?.close();
+});
+
+const io = (c: TestContext) => testIo(c, () => outboxTransport(c.config.outboxDir), { waitForRetries: false });
+
+async function runs(c: TestContext) {
+  return c.db.selectFrom('schedule_runs').selectAll().orderBy('week').execute();
+}
+
+describe('weekly runs across daylight-saving changes', () => {
+  it.each([
+    ['Europe/Berlin', '2026-03-01T00:00:00Z', '2026-04-13T00:00:00Z'],
+    ['Europe/Berlin', '2026-10-11T00:00:00Z', '2026-11-16T00:00:00Z'],
+    ['America/New_York', '2026-02-22T00:00:00Z', '2026-03-30T00:00:00Z'],
+    ['America/New_York', '2026-10-18T00:00:00Z', '2026-11-23T00:00:00Z'],
+  ])('in %s from %s, every week runs once, on Monday at 08:00 local', async (zone, from, to) => {
+    ctx = await createTestContext({ RECAP_TZ: zone, RECAP_SEND_MODE: 'auto' }, from);
+    const slots = cronSlots(ctx.config.cron, zone);
+    for (let t = Date.parse(from); t < Date.parse(to); t += 30 * 60_000) {
+      ctx.clock.set(new Date(t).toISOString());
+      await tick(ctx, io(ctx), slots);
+    }
+    const done = await runs(ctx);
+    const weeks = Math.round((Date.parse(to) - Date.parse(from)) / (7 * 86_400_000));
+    expect(done.length).toBeGreaterThanOrEqual(weeks - 1);
+    expect(new Set(done.map((r) => r.week)).size).toBe(done.length);
+    for (const r of done) {
+      const local = DateTime.fromISO(r.created_at, { zone });
+      expect(local.weekday, r.created_at).toBe(1);
+      expect(local.hour, `${r.week} ran at ${local.toISO()}`).toBe(8);
+      expect(r.state).toBe('skipped-thin'); // no articles in those weeks
+    }
+  });
+
+  it('finds the slot after each week’s end in the list’s zone', () => {
+    const slots = cronSlots('0 8 * * 1', 'Europe/Berlin');
+    expect(dueWeek(new Date('2026-11-30T06:59:00Z'), slots, 'Europe/Berlin', 86_400_000)).toBeNull();
+    expect(dueWeek(new Date('2026-11-30T07:00:00Z'), slots, 'Europe/Berlin', 86_400_000)?.week).toBe('2026-W48');
+    // Summer time: 08:00 in Berlin is 06:00 UTC.
+    expect(dueWeek(new Date('2026-06-01T06:00:00Z'), slots, 'Europe/Berlin', 86_400_000)?.week).toBe('2026-W22');
+  });
+});
+
+describe('a run missed while the daemon was down', () => {
+  it('is made up at start within the tolerance', async () => {
+    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto' }, '2026-11-30T20:00:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    await addSubscriber(ctx, 'ada@example.com');
+    const done = await tick(ctx, io(ctx), cronSlots(ctx.config.cron, 'UTC'));
+    expect(done.join('\n')).toMatch(/2026-W48: sent at once/);
+    expect((await runs(ctx)).map((r) => [r.week, r.state])).toEqual([['2026-W48', 'sent']]);
+  });
+
+  it('is let go when it is older than the tolerance', async () => {
+    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto', RECAP_CATCHUP_HOURS: '24' }, '2026-12-01T08:01:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    expect(await tick(ctx, io(ctx), cronSlots(ctx.config.cron, 'UTC'))).toEqual([]);
+    expect(await runs(ctx)).toEqual([]);
+  });
+});
+
+describe('two schedulers on one database file', () => {
+  it('make one edition and one send', async () => {
+    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto', RECAP_RATE: '0' }, '2026-11-30T08:00:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    const people = Array.from({ length: 30 }, (_, i) => `two${i}@example.com`);
+    for (const p of people) await addSubscriber(ctx, p);
+    const second = { ...ctx, db: openDb(ctx.config.databaseUrl) };
+    const slots = cronSlots(ctx.config.cron, 'UTC');
+    await Promise.all([tick(ctx, io(ctx), slots), tick(second, io(ctx), slots), tick(ctx, io(ctx), slots)]);
+    await tick(second, io(ctx), slots);
+    await second.db.destroy();
+    const editions = await ctx.db.selectFrom('editions').select(['week', 'status']).execute();
+    expect(editions).toEqual([{ week: '2026-W48', status: 'sent' }]);
+    const files = readdirSync(join(ctx.config.outboxDir, '2026-W48'));
+    expect(files).toHaveLength(30);
+    const deliveries = await ctx.db.selectFrom('deliveries').select('status').execute();
+    expect(deliveries.every((d) => d.status === 'submitted')).toBe(true);
+  });
+});
+
+describe('approval', () => {
+  async function setUp(env: Record<string, string>) {
+    ctx = await createTestContext({ RECAP_EDITORS: 'ed@example.com, chief@example.com', RECAP_APPROVAL_DEADLINE_HOURS: '6', ...env }, '2026-11-30T08:00:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    await addSubscriber(ctx, 'reader@example.com');
+    return cronSlots(ctx.config.cron, 'UTC');
+  }
+  const outbox = (week: string) => {
+    try {
+      return readdirSync(join(ctx.config.outboxDir, week));
+    } catch {
+      return [];
+    }
+  };
+
+  it('waits as a draft, tells the editors, and sends once approved', async () => {
+    const slots = await setUp({});
+    await tick(ctx, io(ctx), slots);
+    const edition = await ctx.db.selectFrom('editions').selectAll().executeTakeFirstOrThrow();
+    expect(edition.status).toBe('draft');
+    expect((await runs(ctx))[0]?.state).toBe('awaiting-approval');
+    const told = outbox('transactional');
+    expect(told.filter((f) => f.includes('ed@example.com'))).toHaveLength(1);
+    expect(told.filter((f) => f.includes('chief@example.com'))).toHaveLength(1);
+    ctx.clock.advance(60_000);
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toEqual([]);
+    await ctx.db.updateTable('editions').set({ status: 'approved', approved_by: 'ed@example.com' }).execute();
+    ctx.clock.advance(60_000);
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toHaveLength(1);
+    expect((await runs(ctx))[0]?.state).toBe('sent');
+    // Nothing more happens on later ticks.
+    ctx.clock.advance(3_600_000);
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toHaveLength(1);
+    expect(outbox('transactional')).toHaveLength(2);
+  });
+
+  it('waits for the time an editor scheduled', async () => {
+    const slots = await setUp({});
+    await tick(ctx, io(ctx), slots);
+    await ctx.db.updateTable('editions').set({ status: 'approved', send_at: '2026-11-30T12:00:00.000Z' }).execute();
+    ctx.clock.set('2026-11-30T11:59:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toEqual([]);
+    ctx.clock.set('2026-11-30T12:00:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toHaveLength(1);
+  });
+
+  it('sends anyway at the deadline with RECAP_DEADLINE_ACTION=send', async () => {
+    const slots = await setUp({ RECAP_DEADLINE_ACTION: 'send' });
+    await tick(ctx, io(ctx), slots);
+    ctx.clock.set('2026-11-30T13:59:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toEqual([]);
+    ctx.clock.set('2026-11-30T14:00:00Z');
+    const done = await tick(ctx, io(ctx), slots);
+    expect(done.join('\n')).toContain('not approved by the deadline; sent anyway');
+    expect(outbox('2026-W48')).toHaveLength(1);
+    const edition = await ctx.db.selectFrom('editions').select(['status', 'approved_by']).executeTakeFirstOrThrow();
+    expect(edition).toEqual({ status: 'sent', approved_by: 'the deadline' });
+  });
+
+  it('skips at the deadline with RECAP_DEADLINE_ACTION=skip, and tells the editors', async () => {
+    const slots = await setUp({ RECAP_DEADLINE_ACTION: 'skip' });
+    await tick(ctx, io(ctx), slots);
+    ctx.clock.set('2026-11-30T14:00:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toEqual([]);
+    expect((await ctx.db.selectFrom('editions').select('status').executeTakeFirstOrThrow()).status).toBe('skipped');
+    expect((await runs(ctx))[0]?.state).toBe('skipped-deadline');
+    expect(outbox('transactional').filter((f) => f.includes('ed@example.com'))).toHaveLength(2);
+  });
+
+  it('tells the editors about a thin week and sends nothing', async () => {
+    ctx = await createTestContext({ RECAP_EDITORS: 'ed@example.com', RECAP_MIN_STORIES: '20' }, '2026-11-30T08:00:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    await addSubscriber(ctx, 'reader@example.com');
+    await tick(ctx, io(ctx), cronSlots(ctx.config.cron, 'UTC'));
+    expect(await ctx.db.selectFrom('editions').selectAll().execute()).toEqual([]);
+    expect((await runs(ctx))[0]).toMatchObject({ state: 'skipped-thin' });
+    expect(outbox('transactional')).toHaveLength(1);
+    expect(outbox('2026-W48')).toEqual([]);
+  });
+});
+
+describe('an interrupted send', () => {
+  it('is resumed by the next tick', async () => {
+    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto', RECAP_SEND_BATCH: '1' }, '2026-11-30T08:00:00Z');
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    for (const p of ['a@example.com', 'b@example.com', 'c@example.com']) await addSubscriber(ctx, p);
+    const slots = cronSlots(ctx.config.cron, 'UTC');
+    const signal = { stop: false };
+    await tick(ctx, testIo(ctx, () => outboxTransport(ctx.config.outboxDir), { waitForRetries: false, signal, onProgress: (done) => { if (done >= 1) signal.stop = true; } }), slots);
+    const half = await ctx.db.selectFrom('deliveries').select('status').execute();
+    expect(half.some((d) => d.status === 'queued')).toBe(true);
+    ctx.clock.advance(60_000);
+    await tick(ctx, io(ctx), slots);
+    const all = await ctx.db.selectFrom('deliveries').select('status').execute();
+    expect(all.map((d) => d.status)).toEqual(['submitted', 'submitted', 'submitted']);
+  });
+});
