@@ -1,0 +1,68 @@
+// Feeds served from a local HTTP server: conditional GET, and a failing feed that stops nothing.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pollFeeds } from '../../src/articles/feeds.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+
+const RSS = `<?xml version="1.0"?><rss version="2.0"><channel><title>Chip Wire</title><link>https://chips.example.com</link>
+<item><title>HBM4 supply tightens</title><link>https://chips.example.com/hbm4</link><description>Memory is the bottleneck.</description><category>Compute</category><pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>`;
+
+let ctx: TestContext;
+let server: Server;
+let base: string;
+const seen: Array<{ path: string; ifNoneMatch?: string; ifModifiedSince?: string }> = [];
+
+beforeEach(async () => {
+  ctx = await createTestContext();
+  seen.length = 0;
+  server = createServer((req, res) => {
+    seen.push({ path: req.url ?? '', ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] });
+    if (req.url === '/broken.xml') {
+      res.writeHead(500).end('oops');
+      return;
+    }
+    if (req.url === '/not-a-feed') {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>hello</body></html>');
+      return;
+    }
+    if (req.headers['if-none-match'] === '"v1"') {
+      res.writeHead(304).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/rss+xml', ETag: '"v1"', 'Last-Modified': 'Tue, 24 Nov 2026 10:00:00 GMT' }).end(RSS);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await ctx.close();
+});
+
+describe('pollFeeds', () => {
+  it('imports a feed, then asks with If-None-Match and If-Modified-Since and gets 304', async () => {
+    const first = await pollFeeds(ctx.db, [`${base}/feed.xml`], ctx.clock.now());
+    expect(first).toEqual([{ url: `${base}/feed.xml`, outcome: 'imported', detail: '1 new, 0 updated, 0 unchanged, 0 failed' }]);
+    const second = await pollFeeds(ctx.db, [`${base}/feed.xml`], ctx.clock.now());
+    expect(second[0]?.outcome).toBe('unchanged');
+    expect(seen[1]).toMatchObject({ ifNoneMatch: '"v1"', ifModifiedSince: 'Tue, 24 Nov 2026 10:00:00 GMT' });
+    const articles = await ctx.db.selectFrom('articles').select(['title', 'source_name']).execute();
+    expect(articles).toEqual([{ title: 'HBM4 supply tightens', source_name: 'Chip Wire' }]);
+  });
+
+  it('logs a failing feed, counts its failures, and goes on with the others', async () => {
+    const refused = 'http://127.0.0.1:1/feed.xml';
+    const results = await pollFeeds(ctx.db, [`${base}/broken.xml`, refused, `${base}/not-a-feed`, `${base}/feed.xml`], ctx.clock.now());
+    expect(results.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed', 'imported']);
+    expect(results[0]?.detail).toBe('HTTP 500');
+    expect(results[2]?.detail).toMatch(/not an RSS or Atom feed/);
+    await pollFeeds(ctx.db, [`${base}/broken.xml`], ctx.clock.now());
+    const row = await ctx.db.selectFrom('feeds').selectAll().where('url', '=', `${base}/broken.xml`).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ failures: 2, last_status: 'failed', last_error: 'HTTP 500' });
+    const good = await ctx.db.selectFrom('feeds').selectAll().where('url', '=', `${base}/feed.xml`).executeTakeFirstOrThrow();
+    expect(good).toMatchObject({ failures: 0, etag: '"v1"' });
+  });
+});
