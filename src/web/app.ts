@@ -33,6 +33,8 @@ export function createApp(deps: WebDeps): Hono {
         baseUri: ["'none'"],
       },
       referrerPolicy: 'no-referrer',
+      // A route that sets its own policy (the archive's web version, the desk's previews) keeps it.
+      overwrite: false,
       strictTransportSecurity: origin.startsWith('https:') ? 'max-age=31536000' : false,
     }),
   );

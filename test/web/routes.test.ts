@@ -384,6 +384,8 @@ describe('archive and feed', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(res.headers.get('content-security-policy')).not.toContain('script');
+    // The web version is the email's HTML, styled inline: its policy must allow that, and only that.
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
     const body = await res.text();
     expect(body).toContain('TL;DR');
     expect(body).not.toContain('reader@example.com');
