@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export type Markup = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-export function page(c: Context, options: { title: string; body: Markup; status?: ContentfulStatusCode; listName: string }) {
+export function page(c: Context, options: { title: string; body: Markup; status?: ContentfulStatusCode; listName: string; wide?: boolean }) {
   return c.html(
     html`<!doctype html>
 <html lang="en">
@@ -19,7 +19,7 @@ export function page(c: Context, options: { title: string; body: Markup; status?
 <link rel="stylesheet" href="/assets/recap.css">
 <link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 </head>
-<body>
+<body${options.wide ? html` class="wide"` : ''}>
 <main>
 <p class="brand">${options.listName}</p>
 ${options.body}

@@ -38,4 +38,14 @@ button.danger { background: transparent; color: var(--bad); border-color: var(--
 ol.archive { padding-left: 0; list-style: none; }
 ol.archive li { border-top: 1px solid var(--rule); padding: 10px 0; }
 footer { max-width: 600px; margin: 12px auto 0; text-align: center; }
+textarea, select { width: 100%; padding: 10px 12px; font: inherit; color: var(--text); background: var(--card); border: 1px solid var(--rule); border-radius: 6px; }
+form.inline { display: inline; margin: 0; }
+button.small { padding: 4px 10px; font-size: 13px; margin: 6px 6px 0 0; }
+ol.stories li { margin: 0 0 12px; }
+.previews { display: flex; flex-wrap: wrap; gap: 16px; }
+.previews figure { margin: 0; }
+iframe.desktop { width: 600px; max-width: 100%; height: 720px; border: 1px solid var(--rule); }
+iframe.phone { width: 375px; max-width: 100%; height: 720px; border: 1px solid var(--rule); }
+.chart { display: block; max-width: 480px; margin: 6px 0; }
+body.wide main { max-width: 1060px; }
 `;
