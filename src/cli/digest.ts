@@ -12,6 +12,7 @@ import { writePreview } from '../editions/preview.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStatus } from '../editions/control.ts';
+import { editionStats } from '../editions/desk.ts';
 import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
@@ -80,7 +81,9 @@ export function digestCommand(program: Command): void {
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
+        const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
+        say(`  Since it went out: ${after.bounced} bounced, ${after.complained} complained, ${after.unsubscribedSince} unsubscribed`);
         say(`  Rate: ${s.recentRate.toFixed(1)} messages/s over the last minute (limit ${ctx.config.rate || 'none'})`);
         if (s.secondsLeft !== null) say(`  Time left: about ${formatDuration(s.secondsLeft)}`);
         if (s.nextRetryAt) say(`  Next retry: ${s.nextRetryAt}`);

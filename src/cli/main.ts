@@ -19,6 +19,7 @@ import { serveCommand } from './serve.ts';
 import { dkimCommand } from './dkim.ts';
 import { bouncesCommand } from './bounces.ts';
 import { scheduleCommand } from './schedule.ts';
+import { editionCommand } from './edition.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -36,6 +37,7 @@ serveCommand(program);
 dkimCommand(program);
 bouncesCommand(program);
 scheduleCommand(program);
+editionCommand(program);
 
 const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError];
 

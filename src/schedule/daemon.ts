@@ -21,6 +21,7 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
   const slots = cronSlots(config.cron, config.timeZone);
   let lease: Lease | null = null;
   let busy = false;
+  let standingBy = false;
   const signal = io.signal ?? { stop: false };
 
   // Each step runs alone: a slow send is not started twice by the next minute's tick.
@@ -45,7 +46,8 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
       return true;
     } catch (e) {
       if (!(e instanceof LeaseHeldError)) throw e;
-      if (lease) io.log('another daemon took over the schedule; standing by');
+      if (lease || !standingBy) io.log(`another daemon runs the schedule (${e.message}); standing by`);
+      standingBy = true;
       lease = null;
       return false;
     }
