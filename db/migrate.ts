@@ -6,12 +6,14 @@ import * as initial from './migrations/0001_initial.ts';
 import * as subscriberPages from './migrations/0002_subscriber_pages.ts';
 import * as reliableDelivery from './migrations/0003_reliable_delivery.ts';
 import * as scheduleAndDesk from './migrations/0004_schedule_and_desk.ts';
+import * as clicks from './migrations/0005_clicks.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_subscriber_pages': subscriberPages,
   '0003_reliable_delivery': reliableDelivery,
   '0004_schedule_and_desk': scheduleAndDesk,
+  '0005_clicks': clicks,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

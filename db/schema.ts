@@ -237,6 +237,14 @@ export interface FeedsTable {
   failures: number;
 }
 
+export interface ClicksTable {
+  edition_id: number;
+  article_id: number;
+  clicks: number;
+  first_at: string;
+  last_at: string;
+}
+
 export interface Database {
   articles: ArticlesTable;
   article_topics: ArticleTopicsTable;
@@ -256,6 +264,7 @@ export interface Database {
   bounces: BouncesTable;
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;
+  clicks: ClicksTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

@@ -69,6 +69,7 @@ const envSchema = z.object({
   }),
   RECAP_FEED_CRON: z.string().default('0 * * * *').refine((e) => cron.validate(e), 'is not a cron expression such as "0 * * * *"'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
@@ -126,6 +127,8 @@ export interface Config {
   feedCron: string;
   /** Opens the editor's desk (bearer token or basic-auth password); closed without it. */
   editorToken: string | undefined;
+  /** Story links go through counted redirects (per story and edition, never per person). */
+  trackClicks: boolean;
   port: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
@@ -190,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feeds: e.RECAP_FEEDS,
     feedCron: e.RECAP_FEED_CRON,
     editorToken: e.RECAP_EDITOR_TOKEN,
+    trackClicks: e.RECAP_TRACK_CLICKS === 'true',
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,

@@ -19,6 +19,7 @@ import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { personalize } from '../render/personalize.ts';
 import { type Classification, classifyReply } from './classify.ts';
+import { clickUrl } from './clicks.ts';
 import { composeMessage } from './compose.ts';
 import { acquireLease } from './lease.ts';
 import { SubmitError, type Transport } from './transport.ts';
@@ -142,7 +143,11 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const topics = editionTopics(edition);
   const variants = new Map<string, Promise<StoredVariant>>();
   const uses = new Map<string, VariantUse>();
-  const settings = { baseUrl: config.baseUrl, postalAddress: config.postalAddress };
+  const settings = {
+    baseUrl: config.baseUrl,
+    postalAddress: config.postalAddress,
+    ...(config.trackClicks ? { link: (a: { id: number; url: string }) => clickUrl(config.baseUrl, deps.secret, edition.row.id, a) } : {}),
+  };
   const policyByDomain = new Map<string, number>();
   const pausedUntil = new Map<string, number>();
   const pace = pacer(config.rate, clock, deps.sleep);

@@ -2,11 +2,12 @@
 import type { SectionView, StoryView } from '../../emails/_components/types.ts';
 import type { StoredArticle } from '../articles/article.ts';
 
-export function toStoryView(article: StoredArticle, compact = false): StoryView {
+/** `link` is the URL readers follow: the article's own, or a counted redirect to it. */
+export function toStoryView(article: StoredArticle, compact = false, link = article.url): StoryView {
   return {
     anchor: `story-${article.id}`,
     title: article.title,
-    url: article.url,
+    url: link,
     sourceName: article.source.name,
     hook: article.hook,
     topics: article.topics,

@@ -32,6 +32,8 @@ export interface EditionForRender {
 export interface RenderSettings {
   baseUrl: string;
   postalAddress: string;
+  /** The link for a story (a counted redirect with RECAP_TRACK_CLICKS); the article's URL by default. */
+  link?: ((article: StoredArticle) => string) | undefined;
 }
 
 export interface RenderedVariant {
@@ -120,7 +122,8 @@ function digestProps(
   personal: Pick<Required<WeeklyRecapProps>, 'greetingName' | 'links' | 'recipientEmail' | 'webVersion'>,
   settings: RenderSettings,
 ): Required<WeeklyRecapProps> {
-  const lead = toStoryView(layout.arrangement.lead);
+  const link = settings.link ?? ((a: StoredArticle) => a.url);
+  const lead = toStoryView(layout.arrangement.lead, false, link(layout.arrangement.lead));
   for (const section of layout.trimmed) {
     if (section === 'competitors') lead.competitors = null;
     else lead[section] = [];
@@ -134,7 +137,7 @@ function digestProps(
     leadTopics: readerTopics.map(topicLabel),
     topStory: lead,
     sections: layout.arrangement.sections.map((section) =>
-      toSectionView(section.topic, section.stories.map((a) => toStoryView(a, layout.compacted.has(a.id)))),
+      toSectionView(section.topic, section.stories.map((a) => toStoryView(a, layout.compacted.has(a.id), link(a)))),
     ),
     postalAddress: settings.postalAddress,
     ...personal,

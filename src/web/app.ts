@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { archiveRoutes } from './archive.ts';
 import type { WebDeps } from './context.ts';
 import { bounceRoutes } from './bounces.ts';
+import { clickRoutes } from './clicks.ts';
 import { deskRoutes } from './desk.ts';
 import { intakeRoutes } from './intake.ts';
 import { page } from './page.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: WebDeps): Hono {
   intakeRoutes(app, deps);
   bounceRoutes(app, deps);
   deskRoutes(app, deps);
+  clickRoutes(app, deps);
 
   app.notFound((c) => page(c, { listName: deps.list.name, title: 'Not found', status: 404, body: html`<h1>Not found</h1><p>There is nothing here. Try the <a href="/archive">archive</a>.</p>` }));
   app.onError((err, c) => {

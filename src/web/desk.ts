@@ -7,6 +7,7 @@ import { html } from 'hono/html';
 import { normalizeEmail } from '../audience/email.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../delivery/variants.ts';
+import { mostRead } from '../delivery/clicks.ts';
 import { controlEdition, TransitionError } from '../editions/control.ts';
 import { approveEdition, editionStats, type EditionStats, moveStory, type StoryMove, testSend, updateDetails } from '../editions/desk.ts';
 import { type Edition, editionForRender, editionTopics, findEdition } from '../editions/editions.ts';
@@ -140,6 +141,7 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, message:
   const r = edition.row;
   const draft = r.status === 'draft';
   const stats = await editionStats(deps.db, edition);
+  const read = await mostRead(deps.db, r.id);
   const audience = draft ? await audienceByVariant(deps.db, edition, editionTopics(edition)) : new Map<string, number>();
   const variants = [...audience.entries()].sort((a, b) => b[1] - a[1]);
   const variant = c.req.query('variant') ?? variants[0]?.[0] ?? '';
@@ -161,6 +163,7 @@ ${draft ? html`<div class="moves">${i > 0 ? move(s.id, 'pin', 'Pin to top') : ''
 ${notice(message)}${errorList(errors)}
 ${r.paused_reason ? html`<p class="errors">${r.paused_reason}</p>` : ''}
 ${r.status !== 'draft' ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
+${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${s.title} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 <h2>Stories</h2>
 <ol class="stories">${stories}</ol>
 ${draft
