@@ -10,7 +10,8 @@ import type { Transport } from '../delivery/transport.ts';
 import { personalize } from '../render/personalize.ts';
 import { renderVariant } from '../render/variant.ts';
 import { TransitionError } from './control.ts';
-import { type Edition, editionForRender } from './editions.ts';
+import type { StoredArticle } from '../articles/article.ts';
+import { defaultPreheader, defaultSubject, type Edition, editionForRender } from './editions.ts';
 
 function requireDraft(edition: Edition): void {
   if (edition.row.status !== 'draft') throw new TransitionError(`edition ${edition.row.week} is ${edition.row.status}; only a draft can be changed`);
@@ -28,10 +29,17 @@ export async function moveStory(db: Db, edition: Edition, articleId: number, mov
   order.splice(at, 1);
   const to = move === 'up' ? Math.max(0, at - 1) : move === 'down' ? Math.min(order.length, at + 1) : move === 'pin' ? 0 : -1;
   if (to >= 0) order.splice(to, 0, articleId);
+  // A subject and preheader still as generated follow the new top story; edited ones stay.
+  const before = edition.stories[0] as StoredArticle;
+  const after = edition.stories.find((s) => s.id === order[0]) as StoredArticle;
+  const follow = {
+    ...(edition.row.subject === defaultSubject(edition.list, edition.row.number, before) ? { subject: defaultSubject(edition.list, edition.row.number, after) } : {}),
+    ...(edition.row.preheader === defaultPreheader(before) ? { preheader: defaultPreheader(after) } : {}),
+  };
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('edition_articles').where('edition_id', '=', edition.row.id).execute();
     await trx.insertInto('edition_articles').values(order.map((id, position) => ({ edition_id: edition.row.id, article_id: id, position }))).execute();
-    await trx.updateTable('editions').set({ updated_at: now.toISOString() }).where('id', '=', edition.row.id).execute();
+    await trx.updateTable('editions').set({ ...follow, updated_at: now.toISOString() }).where('id', '=', edition.row.id).execute();
   });
   return order;
 }

@@ -36,6 +36,10 @@ function oneLine(value: string, max: number): string {
   return line.length <= max ? line : `${line.slice(0, max - 1).replace(/\s+\S*$/, '')}…`;
 }
 
+export function defaultPreheader(top: StoredArticle): string {
+  return oneLine(top.hook || top.title, 150);
+}
+
 export function defaultSubject(list: ListRow, number: number, top: StoredArticle): string {
   return oneLine(`${list.name} #${number}: ${top.title}`, 120);
 }
@@ -67,7 +71,7 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
     number,
     status: 'draft' as const,
     subject: options.subject ? oneLine(options.subject, 200) : defaultSubject(list, number, top),
-    preheader: oneLine(top.hook || top.title, 150),
+    preheader: defaultPreheader(top),
     editor_note: options.editorNote?.trim() || null,
     starts_at: window.start,
     ends_at: window.end,

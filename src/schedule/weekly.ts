@@ -66,11 +66,30 @@ async function startWeek(ctx: Context, io: SendIo, list: ListRow, week: string, 
     await tellEditors(ctx, io, list, week, { skippedBecause: planned.reason });
     return `${week}: no edition (${planned.reason}); editors told`;
   }
+  // The edition may be further along already (built, approved or even sent by hand before the slot).
+  const status = planned.edition.row.status;
+  if (status === 'sent') {
+    await setState(ctx, list.id, week, 'sent', 'sent before its slot');
+    return `${week}: already sent`;
+  }
+  if (status === 'cancelled' || status === 'skipped' || status === 'paused') {
+    await setState(ctx, list.id, week, status === 'cancelled' ? 'cancelled' : status === 'skipped' ? 'skipped-deadline' : 'sending', `edition is ${status}`);
+    return `${week}: edition is ${status}; nothing to do`;
+  }
+  if (status === 'approved' || status === 'sending') {
+    await setState(ctx, list.id, week, 'awaiting-approval', status);
+    return (await followApproval(ctx, io, list, week, cronSlotsFor(slot))) ?? `${week}: approved; waits for its send time`;
+  }
   if (config.sendMode === 'auto') return send(ctx, io, list, week, 'sent at once (RECAP_SEND_MODE=auto)');
   const deadline = new Date(slot.getTime() + config.approvalDeadlineHours * 3_600_000);
   await setState(ctx, list.id, week, 'awaiting-approval', `deadline ${deadline.toISOString()}`);
   await tellEditors(ctx, io, list, week, { edition: planned.edition, deadline });
   return `${week}: edition #${planned.edition.row.number} waits for approval until ${deadline.toISOString()}; editors told`;
+}
+
+/** The slot is known here already: a Slots that answers it, for followApproval's deadline. */
+function cronSlotsFor(slot: Date): Slots {
+  return { firstAfter: () => slot };
 }
 
 async function followApproval(ctx: Context, io: SendIo, list: ListRow, week: string, slots: Slots): Promise<string | null> {
@@ -85,6 +104,11 @@ async function followApproval(ctx: Context, io: SendIo, list: ListRow, week: str
   if (status === 'approved') {
     if (edition.row.send_at && edition.row.send_at > now.toISOString()) return null;
     return send(ctx, io, list, week, `approved by ${edition.row.approved_by ?? 'an editor'}`);
+  }
+  if (status === 'sending') return send(ctx, io, list, week, 'resumed');
+  if (status === 'sent') {
+    await setState(ctx, list.id, week, 'sent', null);
+    return `${week}: sent`;
   }
   if (status !== 'draft') return null;
   const slot = slots.firstAfter(new Date(weekWindow(week, ctx.config.timeZone).end));

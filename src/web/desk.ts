@@ -107,8 +107,8 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
           throw new TransitionError('unknown action');
       }
       deps.log(`desk: ${edition.row.week}: ${message}`);
-      const fresh = (await load(c)) as Edition;
-      return editionPage(c, deps, fresh, message, []);
+      // Post, then redirect: reloading the page must not approve, move or test-send again.
+      return c.redirect(`/desk/editions/${edition.row.week}?done=${encodeURIComponent(message)}`, 303);
     } catch (e) {
       if (!(e instanceof TransitionError)) throw e;
       return editionPage(c, deps, edition, null, [e.message], 400);

@@ -6,7 +6,10 @@ import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../db/connect.ts';
 import { importArticles } from '../../src/articles/import.ts';
+import { findList } from '../../src/audience/lists.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
+import { ensureEdition } from '../../src/editions/editions.ts';
+import { runWeeklyRecap } from '../../src/recap.ts';
 import { cronSlots, dueWeek } from '../../src/schedule/slots.ts';
 import { tick } from '../../src/schedule/weekly.ts';
 import { sampleArticles } from '../helpers/articles.ts';
@@ -171,6 +174,31 @@ describe('approval', () => {
     expect((await ctx.db.selectFrom('editions').select('status').executeTakeFirstOrThrow()).status).toBe('skipped');
     expect((await runs(ctx))[0]?.state).toBe('skipped-deadline');
     expect(outbox('transactional').filter((f) => f.includes('ed@example.com'))).toHaveLength(2);
+  });
+
+  it('sends an edition approved before its slot without asking the editors again', async () => {
+    const slots = await setUp({});
+    ctx.clock.set('2026-11-30T07:00:00Z');
+    await ensureEdition(ctx.db, await findList(ctx.db, 'weekly-ai-recap'), { week: '2026-W48', timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now: ctx.clock.now(), persist: true });
+    await ctx.db.updateTable('editions').set({ status: 'approved', approved_by: 'ed@example.com' }).execute();
+    ctx.clock.set('2026-11-30T08:00:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toHaveLength(1);
+    expect(outbox('transactional')).toEqual([]);
+    expect((await runs(ctx))[0]?.state).toBe('sent');
+  });
+
+  it('records a week sent by hand before its slot as sent, telling nobody', async () => {
+    const slots = await setUp({});
+    ctx.clock.set('2026-11-30T07:00:00Z');
+    await runWeeklyRecap(ctx, io(ctx), { week: '2026-W48' });
+    ctx.clock.set('2026-11-30T08:00:00Z');
+    await tick(ctx, io(ctx), slots);
+    ctx.clock.advance(86_400_000);
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toHaveLength(1);
+    expect(outbox('transactional')).toEqual([]);
+    expect((await runs(ctx))[0]?.state).toBe('sent');
   });
 
   it('tells the editors about a thin week and sends nothing', async () => {

@@ -27,8 +27,12 @@ async function order(): Promise<number[]> {
   return rows.map((r) => r.article_id);
 }
 
-const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-  t.app.request('/desk/editions/2026-W48', { method: 'POST', body: form(fields), headers: { ...AUTH, ...SAME_ORIGIN, ...headers } });
+/** Posts a desk form and, like a browser, follows the redirect that answers a success. */
+async function post(fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await t.app.request('/desk/editions/2026-W48', { method: 'POST', body: form(fields), headers: { ...AUTH, ...SAME_ORIGIN, ...headers } });
+  if (res.status !== 303) return res;
+  return t.app.request(res.headers.get('location') as string, { headers: AUTH });
+}
 
 beforeEach(async () => {
   t = await createWebTest({ RECAP_EDITOR_TOKEN: TOKEN, RECAP_EDITORS: 'ed@example.com' });
@@ -75,11 +79,22 @@ describe('a draft', () => {
     expect(body).toContain('<iframe title="Phone preview"');
   });
 
-  it('pins, moves and excludes stories', async () => {
+  it('answers a successful form with a redirect, so a reload does not repeat it', async () => {
     const edition = await draft();
+    const res = await t.app.request('/desk/editions/2026-W48', { method: 'POST', body: form({ action: 'move', article: String(edition.stories[2]?.id), move: 'up' }), headers: { ...AUTH, ...SAME_ORIGIN } });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/desk/editions/2026-W48?done=Stories%20reordered.');
+  });
+
+  it('pins, moves and excludes stories; a generated subject follows the new top story', async () => {
+    const edition = await draft();
+    const pinned = edition.stories[3];
     const ids = edition.stories.map((s) => s.id);
     await post({ action: 'move', article: String(ids[3]), move: 'pin' });
     expect((await order()).slice(0, 2)).toEqual([ids[3], ids[0]]);
+    const row = await t.ctx.db.selectFrom('editions').select(['subject', 'preheader']).executeTakeFirstOrThrow();
+    expect(row.subject).toBe(`Weekly AI Recap #1: ${pinned?.title}`);
+    expect(row.preheader).toBe(pinned?.hook);
     await post({ action: 'move', article: String(ids[0]), move: 'up' });
     expect((await order()).slice(0, 2)).toEqual([ids[0], ids[3]]);
     await post({ action: 'move', article: String(ids[0]), move: 'down' });
