@@ -11,8 +11,7 @@ import { type Edition, ensureEdition, findEdition, updateDraft } from '../editio
 import { writePreview } from '../editions/preview.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
-import { controlEdition, editionStatus } from '../editions/control.ts';
-import { editionStats } from '../editions/desk.ts';
+import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
 import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';

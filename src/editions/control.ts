@@ -53,15 +53,7 @@ export interface EditionStatusReport {
 }
 
 export async function editionStatus(db: Db, edition: Edition, now: Date, configuredRate: number): Promise<EditionStatusReport> {
-  const counts = await deliveryCounts(db, edition.row.id);
-  const bounceRows = await db
-    .selectFrom('bounces')
-    .select((eb) => ['kind', eb.fn.countAll<number>().as('n')])
-    .where('edition_id', '=', edition.row.id)
-    .groupBy('kind')
-    .execute();
-  const bounces: Record<BounceKind, number> = { hard: 0, soft: 0, policy: 0, complaint: 0 };
-  for (const r of bounceRows) bounces[r.kind] = Number(r.n);
+  const { counts, bounces } = await editionStats(db, edition);
   const minuteAgo = new Date(now.getTime() - 60_000).toISOString();
   const recent = await db
     .selectFrom('deliveries')
@@ -89,4 +81,36 @@ export async function editionStatus(db: Db, edition: Edition, now: Date, configu
     secondsLeft: due > 0 && rate > 0 ? Math.ceil(due / rate) : null,
     nextRetryAt: (next?.next as string | null | undefined) ?? null,
   };
+}
+
+export interface EditionStats {
+  counts: Record<DeliveryStatus, number>;
+  bounces: Record<BounceKind, number>;
+  /** Hard and soft bounces. */
+  bounced: number;
+  complained: number;
+  /** Unsubscribed after this edition reached them (any way: one-click, page, preferences). */
+  unsubscribedSince: number;
+}
+
+export async function editionStats(db: Db, edition: Pick<Edition, 'row'>): Promise<EditionStats> {
+  const counts = await deliveryCounts(db, edition.row.id);
+  const rows = await db
+    .selectFrom('bounces')
+    .select((eb) => ['kind', eb.fn.countAll<number>().as('n')])
+    .where('edition_id', '=', edition.row.id)
+    .groupBy('kind')
+    .execute();
+  const bounces: Record<BounceKind, number> = { hard: 0, soft: 0, policy: 0, complaint: 0 };
+  for (const r of rows) bounces[r.kind] = Number(r.n);
+  // Readers who left after this edition reached them (one-click, page or preferences).
+  const left = await db
+    .selectFrom('events as e')
+    .innerJoin('deliveries as d', (j) => j.onRef('d.subscriber_id', '=', 'e.subscriber_id').on('d.edition_id', '=', edition.row.id))
+    .select((eb) => eb.fn.count<number>('e.subscriber_id').distinct().as('n'))
+    .where('e.type', '=', 'unsubscribed')
+    .where('d.submitted_at', 'is not', null)
+    .whereRef('e.created_at', '>=', 'd.submitted_at')
+    .executeTakeFirst();
+  return { counts, bounces, bounced: bounces.hard + bounces.soft, complained: bounces.complaint, unsubscribedSince: Number(left?.n ?? 0) };
 }

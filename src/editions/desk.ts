@@ -1,16 +1,14 @@
 // What editors do to an edition before it goes out, and what they see after. Used by the desk
 // pages and by `recap edition …` alike.
 import type { Db } from '../../db/connect.ts';
-import type { DeliveryStatus } from '../../db/schema.ts';
+import type { StoredArticle } from '../articles/article.ts';
 import { headerSafe } from '../audience/email.ts';
 import type { Config } from '../config.ts';
 import { composeMessage } from '../delivery/compose.ts';
-import { deliveryCounts } from '../delivery/send.ts';
 import type { Transport } from '../delivery/transport.ts';
 import { personalize } from '../render/personalize.ts';
 import { renderVariant } from '../render/variant.ts';
 import { TransitionError } from './control.ts';
-import type { StoredArticle } from '../articles/article.ts';
 import { defaultPreheader, defaultSubject, type Edition, editionForRender } from './editions.ts';
 
 function requireDraft(edition: Edition): void {
@@ -91,33 +89,4 @@ export async function testSend(config: Config, transport: Transport, edition: Ed
     replies.push((await transport.submit(message, { folder: 'tests', id: `${edition.row.week}-${now.getTime()}`, email })).response);
   }
   return replies;
-}
-
-export interface EditionStats {
-  counts: Record<DeliveryStatus, number>;
-  bounced: number;
-  complained: number;
-  /** Unsubscribed after this edition reached them (any way: one-click, page, preferences). */
-  unsubscribedSince: number;
-}
-
-export async function editionStats(db: Db, edition: Pick<Edition, 'row'>): Promise<EditionStats> {
-  const counts = await deliveryCounts(db, edition.row.id);
-  const bounces = await db
-    .selectFrom('bounces')
-    .select((eb) => ['kind', eb.fn.countAll<number>().as('n')])
-    .where('edition_id', '=', edition.row.id)
-    .groupBy('kind')
-    .execute();
-  const n = (kind: string) => Number(bounces.find((b) => b.kind === kind)?.n ?? 0);
-  // Readers who left after this edition reached them (one-click, page or preferences).
-  const left = await db
-    .selectFrom('events as e')
-    .innerJoin('deliveries as d', (j) => j.onRef('d.subscriber_id', '=', 'e.subscriber_id').on('d.edition_id', '=', edition.row.id))
-    .select((eb) => eb.fn.count<number>('e.subscriber_id').distinct().as('n'))
-    .where('e.type', '=', 'unsubscribed')
-    .where('d.submitted_at', 'is not', null)
-    .whereRef('e.created_at', '>=', 'd.submitted_at')
-    .executeTakeFirst();
-  return { counts, bounced: n('hard') + n('soft'), complained: n('complaint'), unsubscribedSince: Number(left?.n ?? 0) };
 }
