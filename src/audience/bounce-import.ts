@@ -37,6 +37,19 @@ async function deliveryFor(db: Db, config: Config, secret: string, messageId: st
     .executeTakeFirst();
 }
 
+async function latestEditionSentTo(db: Db, email: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('deliveries as d')
+    .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+    .select('d.edition_id')
+    .where('s.email', '=', email)
+    .where('d.status', '=', 'submitted')
+    .orderBy('d.edition_id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.edition_id ?? null;
+}
+
 /** Records one reported bounce; returns what it did to the address, or why it was passed over. */
 export async function applyReportedBounce(db: Db, config: Config, secret: string, b: ReportedBounce, now: Date, report: BounceImportReport): Promise<BounceEffect | 'delayed' | 'no address'> {
   if (b.kind === 'delayed') {
@@ -48,8 +61,10 @@ export async function applyReportedBounce(db: Db, config: Config, secret: string
   if (!email) return 'no address';
   const known = delivery ?? (await db.selectFrom('subscribers').select('id').where('email', '=', email).executeTakeFirst());
   if (!known) report.unmatched++;
+  // Matched by address only (SES rewrites Message-IDs): it is about the latest edition they were sent.
+  const editionId = delivery?.edition_id ?? (known ? await latestEditionSentTo(db, email) : null);
   const effect = await db.transaction().execute((trx) =>
-    recordBounce(trx, { email, editionId: delivery?.edition_id ?? null, kind: b.kind as 'hard' | 'soft' | 'policy' | 'complaint', reason: b.reason, status: b.status, diagnostic: b.diagnostic, source: b.source }, config.softBounceLimit, now),
+    recordBounce(trx, { email, editionId, kind: b.kind as 'hard' | 'soft' | 'policy' | 'complaint', reason: b.reason, status: b.status, diagnostic: b.diagnostic, source: b.source }, config.softBounceLimit, now),
   );
   report.recorded[b.kind as 'hard' | 'soft' | 'policy' | 'complaint']++;
   if (effect === 'suppressed' || effect === 'complained') report.suppressed++;

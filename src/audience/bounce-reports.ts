@@ -66,7 +66,11 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const parts = mail.attachments.map((a) => ({ type: a.contentType.toLowerCase(), text: a.content.toString('utf8') }));
   const original = parts.find((p) => p.type === 'message/rfc822' || p.type === 'text/rfc822-headers' || p.type === 'message/rfc822-headers')?.text;
   const body = mail.text ?? '';
-  const messageId = messageIdIn(original) ?? messageIdIn(body.slice(body.search(/^Message-ID:/im)));
+  // Our own Message-IDs have one shape; found anywhere in the report (a returned original marked
+  // inline is folded into the text by the parser), they name the delivery. Otherwise the
+  // original's Message-ID, if it quotes one.
+  const ours = /<recap\.\d+\.\d+\.[\w-]+@[^>\s]+>/.exec(typeof raw === 'string' ? raw : raw.toString('utf8'))?.[0];
+  const messageId = ours ?? messageIdIn(original) ?? messageIdIn(body.slice(body.search(/^Message-ID:/im)));
 
   // RFC 5965 complaint: Feedback-Type: abuse (the report may come as a part or inline).
   const feedback = parts.find((p) => p.type === 'message/feedback-report')?.text ?? (/^Feedback-Type:/im.test(body) ? body : undefined);
@@ -89,7 +93,8 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
       if (action === 'delivered' || action === 'relayed' || action === 'expanded') continue;
       const diagnostic = r.get('diagnostic-code')?.replace(/^[a-z-]+;\s*/i, '') ?? null;
       const status = enhancedStatus(r.get('status') ?? '') ?? (diagnostic ? enhancedStatus(diagnostic) : null);
-      const email = addressOf(r.get('final-recipient')) ?? addressOf(r.get('original-recipient'));
+      // The address we sent to is the original recipient; the final one may be an alias behind it.
+      const email = addressOf(r.get('original-recipient')) ?? addressOf(r.get('final-recipient'));
       if (action === 'delayed' || status?.startsWith('4')) {
         bounces.push({ email, messageId, kind: 'delayed', reason: 'undefined', status, diagnostic, source: 'dsn' });
         continue;

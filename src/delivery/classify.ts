@@ -120,6 +120,8 @@ export function classifyReply(code: number | undefined, text: string): Classific
   }
   if (status) {
     const known = HARD_STATUS[status];
+    // 5.1.10 is a null MX (RFC 7505), but Exchange uses it for "recipient not found".
+    if (status === '5.1.10' && !/null mx/i.test(text)) return { class: 'hard', reason: 'userunknown', status };
     if (known) return { class: 'hard', reason: known, status };
     if (status === '5.2.2') return { class: 'soft', reason: 'mailboxfull', status };
     if (status === '5.2.3' || status === '5.3.4') return { class: 'soft', reason: 'mesgtoobig', status };

@@ -42,10 +42,13 @@ export function createApp(deps: WebDeps): Hono {
   );
   // Forms are small; the intake sets its own, larger limit.
   app.use('*', async (c, next) => (c.req.path === '/api/articles' ? next() : bodyLimit({ maxSize: 64 * 1024 })(c, next)));
-  // Browser forms must come from our own pages. The one-click unsubscribe POST is exempt: mailbox
-  // providers send it from their servers, and the signed URL is what authorises it.
+  // Browser forms must come from our own pages. Exempt: the one-click unsubscribe POST (mailbox
+  // providers send it from their servers; the signed URL authorises it) and the /api/ endpoints
+  // (other sites and providers call them; a secret or CORS governs them, and SNS posts text/plain).
   app.use('*', async (c, next) =>
-    c.req.path.startsWith('/unsubscribe/') ? next() : csrf({ origin: (o, ctx) => o === origin || o === new URL(ctx.req.url).origin })(c, next),
+    c.req.path.startsWith('/unsubscribe/') || c.req.path.startsWith('/api/')
+      ? next()
+      : csrf({ origin: (o, ctx) => o === origin || o === new URL(ctx.req.url).origin })(c, next),
   );
 
   app.get('/assets/recap.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));

@@ -48,6 +48,8 @@ function sesEvents(message: Record<string, unknown>): ReportedBounce[] {
   }
   if (type === 'Complaint') {
     const complaint = (message.complaint ?? {}) as { complainedRecipients?: Array<{ emailAddress?: string }>; complaintFeedbackType?: string };
+    // "not-spam" is a reader taking a message out of spam: the opposite of a complaint.
+    if (complaint.complaintFeedbackType === 'not-spam') return [];
     return (complaint.complainedRecipients ?? []).map((r) => ({
       email: r.emailAddress?.toLowerCase() ?? null, messageId, kind: 'complaint' as const, reason: 'complaint' as const, status: null,
       diagnostic: `feedback-type: ${complaint.complaintFeedbackType ?? 'abuse'}`, source: 'webhook',
