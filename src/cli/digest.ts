@@ -1,4 +1,3 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import type { DeliveryStatus } from '../../db/schema.ts';
@@ -262,8 +261,4 @@ function printVariants(edition: Edition, variants: Array<{ key: string; recipien
   for (const v of variants) {
     for (const id of v.compacted) say(`    shortened in "${v.key || 'full edition'}": ${titles.get(id)}`);
   }
-}
-
-export function outboxPath(dir: string, week: string): string {
-  return relative(process.cwd(), `${dir}/${week}`) || '.';
 }

@@ -17,7 +17,7 @@ export class LeaseHeldError extends Error {
   override name = 'LeaseHeldError';
 }
 
-export function newOwner(): string {
+function newOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
