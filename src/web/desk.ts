@@ -4,6 +4,7 @@
 // subscriber at desktop and phone widths, test sends, approve (now or at a time) and cancel.
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
+import { DateTime } from 'luxon';
 import { normalizeEmail } from '../audience/email.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../delivery/variants.ts';
@@ -94,9 +95,10 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
           break;
         }
         case 'approve': {
-          const when = asText(f.send_at);
-          await approveEdition(deps.db, edition, 'the desk', when ? new Date(when) : null, now);
-          message = when ? `Approved; it goes out at ${new Date(when).toISOString()}.` : 'Approved; it goes out at the scheduler’s next minute.';
+          // The form's local time is the list's time zone, where editors plan the week.
+          const when = asText(f.send_at) ? DateTime.fromISO(asText(f.send_at), { zone: deps.config.timeZone }).toJSDate() : null;
+          await approveEdition(deps.db, edition, 'the desk', when, now);
+          message = when ? `Approved; it goes out at ${when.toISOString()}.` : 'Approved; it goes out at the scheduler’s next minute.';
           break;
         }
         case 'cancel':
@@ -193,7 +195,7 @@ ${draft || r.status === 'approved'
 ${draft
   ? html`<h2>Approve</h2>
 <form method="post"><input type="hidden" name="action" value="approve">
-<label for="send_at">Send at <span class="muted">(empty: now; UTC)</span></label><input type="datetime-local" id="send_at" name="send_at">
+<label for="send_at">Send at <span class="muted">(empty: now; ${deps.config.timeZone})</span></label><input type="datetime-local" id="send_at" name="send_at">
 <button type="submit">Approve</button></form>`
   : ''}
 ${['draft', 'approved', 'sending', 'paused'].includes(r.status) ? html`<form method="post"><input type="hidden" name="action" value="cancel"><button type="submit" class="danger">Cancel this edition</button></form>` : ''}`,

@@ -146,7 +146,8 @@ describe('a draft', () => {
     await post({ action: 'approve', send_at: '2026-11-30T12:30' });
     const row = await t.ctx.db.selectFrom('editions').select(['status', 'send_at', 'approved_by']).executeTakeFirstOrThrow();
     expect(row.status).toBe('approved');
-    expect(row.send_at).toBe(new Date('2026-11-30T12:30').toISOString());
+    // The form's time is in the list's zone (UTC here).
+    expect(row.send_at).toBe('2026-11-30T12:30:00.000Z');
     // Approved is no longer a draft: edits are refused with a clear message.
     const refused = await post({ action: 'details', subject: 'x', preheader: 'y', note: '' });
     expect(refused.status).toBe(400);
