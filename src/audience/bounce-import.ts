@@ -1,11 +1,14 @@
 // `recap bounces import` and the bounce webhook: reports are matched to our deliveries (by the
 // Message-ID we gave each one, or by address) and recorded; what they mean for the address is
-// decided in one place, recordBounce.
+// decided in one place, recordBounce. Unsubscribe requests sent to the List-Unsubscribe mailto are
+// honoured here too, so the mailbox behind LIST_UNSUBSCRIBE_MAILTO can be fed to the same command.
 import type { Db } from '../../db/connect.ts';
 import type { Config } from '../config.ts';
 import { deliveryMessageId } from '../delivery/send.ts';
 import { type BounceEffect, recordBounce } from './bounces.ts';
 import { type ReportedBounce, parseReport, splitMbox } from './bounce-reports.ts';
+import { unsubscribe } from './subscriptions.ts';
+import { verifyToken } from './tokens.ts';
 
 export interface BounceImportReport {
   messages: number;
@@ -14,11 +17,13 @@ export interface BounceImportReport {
   suppressed: number;
   /** Reports about addresses we never mailed: recorded (so they stay suppressed) but matched to no one. */
   unmatched: number;
+  /** Readers who unsubscribed by mailing the List-Unsubscribe address. */
+  unsubscribed: number;
   skipped: Array<{ where: string; why: string }>;
 }
 
 export function emptyReport(): BounceImportReport {
-  return { messages: 0, recorded: { hard: 0, soft: 0, policy: 0, complaint: 0 }, delayed: 0, suppressed: 0, unmatched: 0, skipped: [] };
+  return { messages: 0, recorded: { hard: 0, soft: 0, policy: 0, complaint: 0 }, delayed: 0, suppressed: 0, unmatched: 0, unsubscribed: 0, skipped: [] };
 }
 
 /** Finds the delivery a Message-ID of ours names, checking its tag so a forged one matches nothing. */
@@ -84,6 +89,12 @@ export async function importBounceFiles(db: Db, config: Config, secret: string, 
         parsed = await parseReport(raw);
       } catch (e) {
         report.skipped.push({ where, why: `not a readable message: ${(e as Error).message}` });
+        continue;
+      }
+      if (parsed.unsubscribeToken) {
+        const claims = verifyToken(secret, parsed.unsubscribeToken, 'unsubscribe', now);
+        if (!claims) report.skipped.push({ where, why: 'an unsubscribe request whose token is not valid' });
+        else if ((await unsubscribe(db, claims.listId, claims.subscriberId, 'mailto', now)) === 'unsubscribed') report.unsubscribed++;
         continue;
       }
       if (parsed.bounces.length === 0) report.skipped.push({ where, why: parsed.note ?? 'nothing to record' });

@@ -18,6 +18,8 @@ export interface ReportedBounce {
 
 export interface ParsedReport {
   bounces: ReportedBounce[];
+  /** The signed token of an unsubscribe request sent to the List-Unsubscribe mailto. */
+  unsubscribeToken?: string;
   /** Why nothing usable was found, for the import's report. */
   note?: string;
 }
@@ -63,6 +65,9 @@ function messageIdIn(text: string | undefined): string | null {
 
 export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const mail = await simpleParser(raw, { keepDeliveryStatus: true });
+  // A reader's mail client following the mailto in List-Unsubscribe: "unsubscribe <token>".
+  const request = /^\s*unsubscribe\s+([\w-]+\.[\w-]+)\s*$/i.exec(mail.subject ?? '');
+  if (request) return { bounces: [], unsubscribeToken: request[1] as string };
   const parts = mail.attachments.map((a) => ({ type: a.contentType.toLowerCase(), text: a.content.toString('utf8') }));
   const original = parts.find((p) => p.type === 'message/rfc822' || p.type === 'text/rfc822-headers' || p.type === 'message/rfc822-headers')?.text;
   const body = mail.text ?? '';

@@ -10,7 +10,7 @@ export function bouncesCommand(program: Command): void {
   const bounces = program.command('bounces').description('bounces and complaints that came back by mail');
   bounces
     .command('import')
-    .description('read delivery status notifications (RFC 3464) and complaint reports (RFC 5965) from .eml files, mboxes or folders of them')
+    .description('read delivery status notifications (RFC 3464), complaint reports (RFC 5965) and mailed unsubscribe requests from .eml files, mboxes or folders of them')
     .argument('<paths...>', 'files or folders')
     .action(async (paths: string[]) => {
       const files: Array<{ name: string; content: string }> = [];
@@ -25,6 +25,7 @@ export function bouncesCommand(program: Command): void {
         const r = report.recorded;
         say(`${report.messages} messages read: ${r.hard} hard bounces, ${r.soft} soft, ${r.policy} policy rejections, ${r.complaint} complaints, ${report.delayed} delays (ignored)`);
         say(`${report.suppressed} addresses suppressed${report.unmatched ? `; ${report.unmatched} reports about addresses we never mailed (recorded)` : ''}`);
+        if (report.unsubscribed) say(`${report.unsubscribed} readers unsubscribed by mail (List-Unsubscribe mailto)`);
         for (const s of report.skipped) warn(`  skipped ${s.where}: ${s.why}`);
         process.exitCode = report.skipped.length > 0 ? EXIT.partial : EXIT.ok;
       });
