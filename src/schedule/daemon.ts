@@ -53,7 +53,16 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
     }
   };
 
-  const weekly = guarded('weekly run', () => tick(ctx, { ...io, signal, waitForRetries: false }, slots));
+  // A long send keeps the schedule's lease alive as it goes, so no standby daemon takes over mid-send.
+  let renewedAt = 0;
+  const onProgress = (done: number, total: number) => {
+    io.onProgress?.(done, total);
+    if (lease && Date.now() - renewedAt > 30_000) {
+      renewedAt = Date.now();
+      void lease.renew();
+    }
+  };
+  const weekly = guarded('weekly run', () => tick(ctx, { ...io, signal, waitForRetries: false, onProgress }, slots));
   const feeds = guarded('feed poll', async () => {
     for (const r of await pollFeeds(ctx.db, config.feeds, ctx.clock.now())) io.log(`feed ${r.url}: ${r.outcome} (${r.detail})`);
   });
