@@ -2,31 +2,26 @@
 // The digest in a real browser (Debian's chromium through playwright-core): readable from 320 to
 // 600 px without sideways scrolling, and legible in dark mode. Screenshots land in var/screenshots
 // for people to look at.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { articleSchema } from '../../src/articles/article.ts';
 import { rankArticles } from '../../src/editions/select.ts';
 import { personalize } from '../../src/render/personalize.ts';
 import { renderVariant } from '../../src/render/variant.ts';
 import { sampleArticles } from '../helpers/articles.ts';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '../../var/screenshots');
-// CI installs chromium (.ci/run); on a laptop without it these tests are skipped, never faked.
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`chromium not found at ${CHROMIUM}; .ci/run installs it`);
+const available = chromiumAvailable;
 
 let browser: Browser;
 let html: string;
 
 beforeAll(async () => {
   if (!available) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   const stories = rankArticles(sampleArticles().map((a, i) => ({ ...articleSchema.parse(a), id: i + 1 }))).slice(0, 12);
   const variant = await renderVariant(
     { listName: 'Weekly AI Recap', number: 48, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: 'A note from the editor.', stories },

@@ -4,29 +4,23 @@
 // emailed link, change preferences, unsubscribe. Each step is checked in the database too, every
 // page must fit 375 px without sideways scrolling, and nothing may load from another host or trip
 // the Content-Security-Policy. Screenshots land in var/screenshots/web for people to look at.
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriberLinks } from '../../src/audience/tokens.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
+import { chromiumAvailable, launchChromium, type LocalServer, type Served, startLocalServer } from '../helpers/browser.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '../../var/screenshots/web');
-// CI installs chromium (.ci/run); on a laptop without it these tests are skipped, never faked.
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`chromium not found at ${CHROMIUM}; .ci/run installs it`);
+const available = chromiumAvailable;
 
 const EMAIL = 'e2e.reader@example.com';
 const WIDE = { width: 1280, height: 800 };
 
-let server: ServerType | undefined;
+let local: LocalServer | undefined;
 let web: WebTest | undefined;
-let app: Hono | undefined;
 let origin = '';
 let browser: Browser | undefined;
 let context: BrowserContext;
@@ -34,41 +28,28 @@ let page: Page;
 const requests: string[] = [];
 const consoleErrors: string[] = [];
 /** What the server answered, as it saw it (the browser reports no request for the favicon). */
-const served: Array<{ method: string; path: string; status: number }> = [];
+let served: Served[] = [];
 
 beforeAll(async () => {
   if (!available) return;
   // The server first, so that BASE_URL can be the origin the browser really uses: the CSRF check
   // compares the Origin header to it, and the links in emails are built from it.
-  server = await new Promise<ServerType>((resolve, reject) => {
-    const fetch = async (req: Request, env: object) => {
-      if (!app) return new Response('starting', { status: 503 });
-      const res = await app.fetch(req, env);
-      served.push({ method: req.method, path: new URL(req.url).pathname, status: res.status });
-      return res;
-    };
-    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    s.once('error', reject);
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  local = await startLocalServer();
+  served = local.served;
+  origin = local.origin;
   web = await createWebTest({ BASE_URL: origin });
-  app = web.app;
+  local.use(web.app);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  context = await browser.newContext({ viewport: WIDE });
+  const launched = await launchChromium();
+  browser = launched;
+  context = await launched.newContext({ viewport: WIDE });
   page = await newPage();
   mkdirSync(SHOTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (server) {
-    const s = server;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
+  await local?.close();
   await web?.close();
 });
 

@@ -6,13 +6,10 @@
 // checked in the database too; the sent emails are read back from the outbox. Every desk page must
 // fit 375 px without sideways scrolling (the preview frames may scroll inside), and nothing may load
 // from another host or trip a Content-Security-Policy. Screenshots land in var/screenshots/desk.
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { simpleParser } from 'mailparser';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findList } from '../../src/audience/lists.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
@@ -21,13 +18,11 @@ import { cronSlots } from '../../src/schedule/slots.ts';
 import { tick } from '../../src/schedule/weekly.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { testIo } from '../helpers/send.ts';
+import { chromiumAvailable, launchChromium, type LocalServer, type Served, startLocalServer } from '../helpers/browser.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(import.meta.dirname, '../../var/screenshots/desk');
-// CI installs chromium (.ci/run); on a laptop without it this test is skipped, never faked.
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`chromium not found at ${CHROMIUM}; .ci/run installs it`);
+const available = chromiumAvailable;
 
 const TOKEN = 'desk-e2e-token-0123456789';
 const WEEK = '2026-W48';
@@ -41,9 +36,8 @@ const READERS: Array<{ email: string; name?: string; topics: string[] }> = [
   { email: 'kate@example.com', topics: ['models'] },
 ];
 
-let server: ServerType | undefined;
+let local: LocalServer | undefined;
 let web: WebTest | undefined;
-let app: Hono | undefined;
 let origin = '';
 let browser: Browser | undefined;
 let context: BrowserContext;
@@ -51,31 +45,21 @@ let page: Page;
 const requests: string[] = [];
 const consoleErrors: string[] = [];
 /** What the server answered, as it saw it; `authorized` when the request carried credentials. */
-const served: Array<{ method: string; path: string; status: number; authorized: boolean }> = [];
+let served: Served[] = [];
 
 beforeAll(async () => {
   if (!available) return;
   // The server first, so that BASE_URL can be the origin the browser really uses (the CSRF check
   // compares the Origin header to it).
-  server = await new Promise<ServerType>((resolve, reject) => {
-    const fetch = async (req: Request, env: object) => {
-      if (!app) return new Response('starting', { status: 503 });
-      const res = await app.fetch(req, env);
-      served.push({ method: req.method, path: new URL(req.url).pathname, status: res.status, authorized: req.headers.has('authorization') });
-      return res;
-    };
-    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    s.once('error', reject);
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  local = await startLocalServer();
+  served = local.served;
+  origin = local.origin;
   web = await createWebTest({ BASE_URL: origin, RECAP_EDITOR_TOKEN: TOKEN, RECAP_EDITORS: 'ed@example.com' });
-  app = web.app;
+  local.use(web.app);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  context = await browser.newContext({ viewport: WIDE, httpCredentials: { username: 'editor', password: TOKEN } });
+  const launched = await launchChromium();
+  browser = launched;
+  context = await launched.newContext({ viewport: WIDE, httpCredentials: { username: 'editor', password: TOKEN } });
   page = await context.newPage();
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => {
@@ -87,10 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (server) {
-    const s = server;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
+  await local?.close();
   await web?.close();
 });
 
