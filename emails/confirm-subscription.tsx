@@ -1,7 +1,8 @@
 // Sent when someone asks to subscribe: one button, and what happens if they ignore it.
-import { Button, Text } from '@react-email/components';
+import { Text } from '@react-email/components';
+import { ActionButton } from './_components/action-button.tsx';
 import { SimpleEmail } from './_components/simple-email.tsx';
-import { colors, s } from './_components/theme.ts';
+import { s } from './_components/theme.ts';
 
 export interface ConfirmSubscriptionProps {
   listName?: string;
@@ -32,9 +33,7 @@ export function ConfirmSubscription({
         Hi {name || 'there'}, someone (hopefully you) asked to receive {listName} at this address
         {topics.length > 0 ? `, leading with ${topics.join(', ')}` : ''}. Please confirm that it was you.
       </Text>
-      <Button href={confirmUrl} style={{ backgroundColor: colors.accent, color: '#ffffff', padding: '12px 20px', borderRadius: '6px', fontWeight: 700, fontSize: '16px' }}>
-        Confirm my subscription
-      </Button>
+      <ActionButton href={confirmUrl}>Confirm my subscription</ActionButton>
       <Text className="dark-muted" style={{ ...s.small, marginTop: '16px' }}>
         The link works for {validFor}. If the button does not work, open this address: {confirmUrl}
       </Text>

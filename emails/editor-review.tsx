@@ -1,7 +1,8 @@
 // To the editors when a week's edition waits for approval (or when a thin week has none).
-import { Button, Link, Text } from '@react-email/components';
+import { Link, Text } from '@react-email/components';
+import { ActionButton } from './_components/action-button.tsx';
 import { SimpleEmail } from './_components/simple-email.tsx';
-import { colors, s } from './_components/theme.ts';
+import { s } from './_components/theme.ts';
 
 export interface EditorReviewProps {
   listName?: string;
@@ -45,9 +46,7 @@ export function EditorReview({
           <li key={i}>{t}</li>
         ))}
       </ol>
-      <Button href={deskUrl} style={{ backgroundColor: colors.accent, color: '#ffffff', padding: '12px 20px', borderRadius: '6px', fontWeight: 700 }}>
-        Review and approve
-      </Button>
+      <ActionButton href={deskUrl}>Review and approve</ActionButton>
       {deadline ? <Text className="dark-muted" style={{ ...s.small, marginTop: '16px' }}>Deadline: {deadline}.</Text> : null}
     </SimpleEmail>
   );
