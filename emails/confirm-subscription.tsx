@@ -15,14 +15,18 @@ export interface ConfirmSubscriptionProps {
   postalAddress?: string;
 }
 
-export function ConfirmSubscription({
-  listName = 'Weekly AI Recap',
-  name = 'Ada',
-  confirmUrl = 'https://recap.example.com/confirm/preview',
-  topics = ['Compute', 'Policy'],
-  validFor = '72 hours',
-  postalAddress = 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-}: ConfirmSubscriptionProps) {
+/** Realistic values: the defaults (so `email export` renders it) and the preview's props. */
+const preview = {
+  listName: 'Weekly AI Recap',
+  name: 'Ada',
+  confirmUrl: 'https://recap.example.com/confirm/preview',
+  topics: ['Compute', 'Policy'],
+  validFor: '72 hours',
+  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
+} satisfies Required<ConfirmSubscriptionProps>;
+
+export function ConfirmSubscription(props: ConfirmSubscriptionProps) {
+  const { listName, name, confirmUrl, topics, validFor, postalAddress } = { ...preview, ...props };
   return (
     <SimpleEmail
       title={`Confirm your subscription to ${listName}`}
@@ -41,13 +45,6 @@ export function ConfirmSubscription({
   );
 }
 
-ConfirmSubscription.PreviewProps = {
-  listName: 'Weekly AI Recap',
-  name: 'Ada',
-  confirmUrl: 'https://recap.example.com/confirm/preview',
-  topics: ['Compute', 'Policy'],
-  validFor: '72 hours',
-  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-} satisfies ConfirmSubscriptionProps;
+ConfirmSubscription.PreviewProps = preview;
 
 export default ConfirmSubscription;

@@ -18,16 +18,20 @@ export interface EditorReviewProps {
   postalAddress?: string;
 }
 
-export function EditorReview({
-  listName = 'Weekly AI Recap',
-  week = '2026-W48',
-  subject = 'Weekly AI Recap #48: Nvidia Beats Again as Rubin Ramp Begins',
-  stories = ['Nvidia Beats Again as Rubin Ramp Begins', 'US Tightens Export Rules on Remote Cloud Access'],
-  deskUrl = 'https://recap.example.com/desk/editions/2026-W48',
-  deadline = 'Mon 30 Nov 2026, 14:00 UTC: it goes out anyway',
-  skippedBecause = null,
-  postalAddress = 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-}: EditorReviewProps) {
+/** Realistic values: the defaults (so `email export` renders it) and the preview's props. */
+const preview = {
+  listName: 'Weekly AI Recap',
+  week: '2026-W48',
+  subject: 'Weekly AI Recap #48: Nvidia Beats Again as Rubin Ramp Begins',
+  stories: ['Nvidia Beats Again as Rubin Ramp Begins', 'US Tightens Export Rules on Remote Cloud Access'],
+  deskUrl: 'https://recap.example.com/desk/editions/2026-W48',
+  deadline: 'Mon 30 Nov 2026, 14:00 UTC: it goes out anyway',
+  skippedBecause: null,
+  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
+} satisfies Required<EditorReviewProps>;
+
+export function EditorReview(props: EditorReviewProps) {
+  const { listName, week, subject, stories, deskUrl, deadline, skippedBecause, postalAddress } = { ...preview, ...props };
   if (skippedBecause) {
     return (
       <SimpleEmail title={`No ${listName} for ${week}`} preview={skippedBecause} footer={postalAddress}>
@@ -52,15 +56,6 @@ export function EditorReview({
   );
 }
 
-EditorReview.PreviewProps = {
-  listName: 'Weekly AI Recap',
-  week: '2026-W48',
-  subject: 'Weekly AI Recap #48: Nvidia Beats Again as Rubin Ramp Begins',
-  stories: ['Nvidia Beats Again as Rubin Ramp Begins', 'US Tightens Export Rules on Remote Cloud Access'],
-  deskUrl: 'https://recap.example.com/desk/editions/2026-W48',
-  deadline: 'Mon 30 Nov 2026, 14:00 UTC: it goes out anyway',
-  skippedBecause: null,
-  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-} satisfies EditorReviewProps;
+EditorReview.PreviewProps = preview;
 
 export default EditorReview;

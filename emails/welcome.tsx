@@ -11,13 +11,17 @@ export interface WelcomeProps {
   postalAddress?: string;
 }
 
-export function Welcome({
-  listName = 'Weekly AI Recap',
-  name = 'Ada',
-  archiveUrl = 'https://recap.example.com/archive',
-  preferencesUrl = 'https://recap.example.com/preferences/preview',
-  postalAddress = 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-}: WelcomeProps) {
+/** Realistic values: the defaults (so `email export` renders it) and the preview's props. */
+const preview = {
+  listName: 'Weekly AI Recap',
+  name: 'Ada',
+  archiveUrl: 'https://recap.example.com/archive',
+  preferencesUrl: 'https://recap.example.com/preferences/preview',
+  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
+} satisfies Required<WelcomeProps>;
+
+export function Welcome(props: WelcomeProps) {
+  const { listName, name, archiveUrl, preferencesUrl, postalAddress } = { ...preview, ...props };
   return (
     <SimpleEmail title={`Welcome to ${listName}`} preview="You are subscribed. The next edition arrives on Monday." footer={postalAddress}>
       <Text className="dark-text" style={s.text}>
@@ -32,12 +36,6 @@ export function Welcome({
   );
 }
 
-Welcome.PreviewProps = {
-  listName: 'Weekly AI Recap',
-  name: 'Ada',
-  archiveUrl: 'https://recap.example.com/archive',
-  preferencesUrl: 'https://recap.example.com/preferences/preview',
-  postalAddress: 'Recap Media, Example Street 1, 10115 Berlin, Germany',
-} satisfies WelcomeProps;
+Welcome.PreviewProps = preview;
 
 export default Welcome;
