@@ -189,7 +189,7 @@ export interface SuppressionsTable {
 export interface LeasesTable {
   /** e.g. "send:edition:7" */
   name: string;
-  /** host:pid:random of the holder */
+  /** host:pid:instance:acquisition of the holder (src/delivery/lease.ts) */
   owner: string;
   expires_at: string;
 }
@@ -213,7 +213,8 @@ export interface BouncesTable {
   created_at: string;
 }
 
-export const SCHEDULE_STATES = ['awaiting-approval', 'sending', 'sent', 'skipped-thin', 'skipped-deadline', 'cancelled'] as const;
+// missed: its slot passed more than RECAP_CATCHUP_HOURS before a daemon ran; nothing was made or sent.
+export const SCHEDULE_STATES = ['awaiting-approval', 'sending', 'sent', 'skipped-thin', 'skipped-deadline', 'cancelled', 'missed'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 
 /** What the scheduler did for one list and week: the record that makes a week happen once. */
@@ -223,6 +224,8 @@ export interface ScheduleRunsTable {
   state: ScheduleState;
   detail: string | null;
   editors_told_at: string | null;
+  /** When an unapproved draft goes out anyway or is skipped: RECAP_APPROVAL_DEADLINE_HOURS after the editors were told. */
+  approval_deadline_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -275,5 +278,6 @@ export type SubscriberUpdate = Updateable<SubscribersTable>;
 export type EditionRow = Selectable<EditionsTable>;
 export type VariantRow = Selectable<VariantsTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
+export type ScheduleRunRow = Selectable<ScheduleRunsTable>;
 export type SegmentRow = Selectable<SegmentsTable>;
 export type ListRow = Selectable<ListsTable>;

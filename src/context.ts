@@ -9,6 +9,17 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/**
+ * The clock of a command: the system's, or, with RECAP_CLOCK_START (for tests of the CLI as a
+ * process), one that starts at that instant and runs on in real time, so that "the week that ended
+ * last" and the schedule's catch-up do not depend on the day the tests run.
+ */
+export function processClock(config: Pick<Config, 'clockStart'>): Clock {
+  if (!config.clockStart) return systemClock;
+  const offset = config.clockStart.getTime() - Date.now();
+  return { now: () => new Date(Date.now() + offset) };
+}
+
 export interface Context {
   db: Db;
   config: Config;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { openDb } from '../../db/connect.ts';
 import { pendingMigrations } from '../../db/migrate.ts';
 import { type Config, ConfigError, loadConfig, loadDotEnv } from '../config.ts';
-import { type Context, systemClock } from '../context.ts';
+import { type Context, processClock } from '../context.ts';
 
 export async function withContext<T>(run: (ctx: Context) => Promise<T>, options: { migrated?: boolean } = {}): Promise<T> {
   loadDotEnv();
@@ -16,7 +16,7 @@ export async function withContext<T>(run: (ctx: Context) => Promise<T>, options:
         throw new ConfigError(`the database at ${resolve(config.databaseUrl)} needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
       }
     }
-    return await run({ db, config, clock: systemClock });
+    return await run({ db, config, clock: processClock(config) });
   } finally {
     await db.destroy();
   }

@@ -12,7 +12,7 @@ import { importArticles } from '../articles/import.ts';
 import { importSubscribersCsv } from '../audience/csv-import.ts';
 import { findList } from '../audience/lists.ts';
 import { demoSecretPath, loadConfig, loadDotEnv } from '../config.ts';
-import { type Context, systemClock } from '../context.ts';
+import { type Context, processClock } from '../context.ts';
 import { writePreview } from '../editions/preview.ts';
 import { renderSettings } from '../recap.ts';
 import { printImport } from './articles.ts';
@@ -46,7 +46,7 @@ async function runDemo(week: string): Promise<number> {
   env.RECAP_SECRET ??= demoSecret(demoSecretPath({ databaseUrl: env.DATABASE_URL ?? 'var/recap.db' }));
   const config = loadConfig(env);
   const db = openDb(config.databaseUrl);
-  const ctx: Context = { db, config, clock: systemClock };
+  const ctx: Context = { db, config, clock: processClock(config) };
   try {
     say(`Recap demo · database ${config.databaseUrl} · outbox ${config.outboxDir}`);
     const ran = await migrateToLatest(db);

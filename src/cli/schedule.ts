@@ -12,7 +12,7 @@ export function scheduleCommand(program: Command): void {
     .action(async () => {
       await withContext(async (ctx) => {
         const signal = { stop: false };
-        const log = (line: string) => warn(`${new Date().toISOString()} ${line}`);
+        const log = (line: string) => warn(`${ctx.clock.now().toISOString()} ${line}`);
         const daemon = await startDaemon(ctx, {
           transport: () => createTransport(ctx.config),
           secret: requireSecret(ctx.config),

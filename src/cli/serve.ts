@@ -5,7 +5,7 @@ import { pendingMigrations } from '../../db/migrate.ts';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { findList } from '../audience/lists.ts';
 import { ConfigError, loadConfig, loadDotEnv, requireSecret } from '../config.ts';
-import { systemClock } from '../context.ts';
+import { processClock } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { createApp } from '../web/app.ts';
 import { rateLimiter } from '../web/rate-limit.ts';
@@ -25,16 +25,17 @@ export function serveCommand(program: Command): void {
       const pending = await pendingMigrations(db);
       if (pending.length > 0) throw new ConfigError(`the database needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
       const transport = createTransport(config);
+      const clock = processClock(config);
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const app = createApp({
         db,
         config,
-        clock: systemClock,
+        clock,
         secret,
         transport,
         list: await findList(db, WEEKLY_AI_RECAP.slug),
         // Per IP: 10 subscription requests in 15 minutes. Per address: 3 confirmation emails an hour.
-        limits: { perIp: rateLimiter(systemClock, 10, 15 * 60_000), perAddress: rateLimiter(systemClock, 3, 60 * 60_000) },
+        limits: { perIp: rateLimiter(clock, 10, 15 * 60_000), perAddress: rateLimiter(clock, 3, 60 * 60_000) },
         log,
       });
       const server = serve({ fetch: app.fetch, port: config.port, hostname: opts.host }, (info) => {

@@ -1,5 +1,6 @@
-// A lease in the database: one holder at a time for a named job (sending an edition). It is renewed
-// while working and taken over when it expires, or at once when its holder, on this host, is dead.
+// A lease in the database: one holder at a time for a named job (the schedule, sending an edition).
+// It is renewed while working and taken over when it expires, or at once when its holder, on this
+// host, is known to be gone.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from '../../db/connect.ts';
@@ -17,14 +18,27 @@ export class LeaseHeldError extends Error {
   override name = 'LeaseHeldError';
 }
 
+/**
+ * This process start. A pid alone does not name a process: a daemon restarted as PID 1 in a
+ * container has the pid (and host name) of its previous life.
+ */
+export const INSTANCE_ID = randomBytes(8).toString('hex');
+
+/** host:pid:instance:acquisition. Each acquisition is its own holder, even within one process. */
 function newOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  return `${hostname()}:${process.pid}:${INSTANCE_ID}:${randomBytes(4).toString('hex')}`;
 }
 
-/** True when the owner runs on this host and its process is gone. */
+/**
+ * True when the holder is known to be gone: it ran on this host (the host name is taken to name
+ * one set of process ids, as a container's own host name does) and either had this process's pid
+ * in an earlier process start, or had a pid that no process has now. A live process that reuses
+ * the pid keeps the lease until it expires: being sure beats being quick.
+ */
 function holderIsDead(owner: string): boolean {
-  const [host, pid] = owner.split(':');
+  const [host, pid, instance] = owner.split(':');
   if (host !== hostname() || !pid) return false;
+  if (Number(pid) === process.pid) return instance !== INSTANCE_ID;
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -33,7 +47,8 @@ function holderIsDead(owner: string): boolean {
   }
 }
 
-export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: number, owner = newOwner()): Promise<Lease> {
+export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: number): Promise<Lease> {
+  const owner = newOwner();
   const expires = () => new Date(clock.now().getTime() + ttlMs).toISOString();
   await db.transaction().execute(async (trx) => {
     const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
@@ -41,7 +56,7 @@ export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: nu
       await trx.insertInto('leases').values({ name, owner, expires_at: expires() }).execute();
       return;
     }
-    if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner) && held.owner !== owner) {
+    if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {
       throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
     }
     const taken = await trx

@@ -3,7 +3,7 @@
 // expression (and of daylight-saving time) in one place; the answer depends only on the clock
 // passed in, so a missed run can be found and made up after a restart.
 import { createTask } from 'node-cron';
-import { previousWeek, weekWindow } from '../editions/week.ts';
+import { previousWeek, weekOf, weekWindow } from '../editions/week.ts';
 
 export interface Slots {
   /** The first minute at or after `instant` when the cron expression fires, within a week; null if none. */
@@ -33,19 +33,21 @@ export interface DueWeek {
   week: string;
   /** When its run was due. */
   slot: Date;
+  /** Its slot passed more than the tolerance ago: too late to make up (a daemon was down). */
+  missed: boolean;
 }
 
 /**
- * The week whose run is due at `now`: the week that ended last if its slot has passed, or the one
- * before if its slot passed less than `toleranceMs` ago (a run missed while the daemon was down).
- * Older missed weeks are let go: a recap of a fortnight ago is no longer news.
+ * The week whose run is due at `now`: the week that ended last if its slot has passed, or else the
+ * one before. A run is made up when its slot passed at most `toleranceMs` ago; an older one is
+ * missed (a recap of a fortnight ago is no longer news), and the caller says so.
  */
 export function dueWeek(now: Date, slots: Slots, timeZone: string, toleranceMs: number): DueWeek | null {
   const latest = previousWeek(now, timeZone);
-  const earlier = previousWeek(new Date(Date.parse(weekWindow(latest, timeZone).start) - 1), timeZone);
+  const earlier = weekOf(new Date(Date.parse(weekWindow(latest, timeZone).start) - 1), timeZone);
   for (const week of [latest, earlier]) {
     const slot = slots.firstAfter(new Date(weekWindow(week, timeZone).end));
-    if (slot && slot <= now) return now.getTime() - slot.getTime() <= toleranceMs ? { week, slot } : null;
+    if (slot && slot <= now) return { week, slot, missed: now.getTime() - slot.getTime() > toleranceMs };
   }
   return null;
 }

@@ -4,16 +4,15 @@
 // one edition and one send, and a tick after a crash or a missed run picks up where things stood.
 import type { Db } from '../../db/connect.ts';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
-import type { ListRow, ScheduleState } from '../../db/schema.ts';
+import type { ListRow, ScheduleRunRow, ScheduleState } from '../../db/schema.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { LeaseHeldError } from '../delivery/lease.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
 import { type Edition, ensureEdition, findEdition } from '../editions/editions.ts';
-import { weekWindow } from '../editions/week.ts';
 import { runWeeklyRecap, type SendIo } from '../recap.ts';
 import { renderEditorReview } from '../render/transactional.ts';
-import { dueWeek, type Slots } from './slots.ts';
+import { type DueWeek, dueWeek, type Slots } from './slots.ts';
 
 export async function tick(ctx: Context, io: SendIo, slots: Slots): Promise<string[]> {
   const done: string[] = [];
@@ -23,26 +22,37 @@ export async function tick(ctx: Context, io: SendIo, slots: Slots): Promise<stri
   const interrupted = await ctx.db.selectFrom('editions').select('week').where('list_id', '=', list.id).where('status', '=', 'sending').execute();
   for (const { week } of interrupted) done.push(await send(ctx, io, list, week, 'resumed the interrupted send'));
 
-  // 2. The week whose run is due (or was missed within the tolerance), once.
+  // 2. The week whose run is due (or was missed within the tolerance) starts, once; one missed
+  //    beyond it is recorded as missed, once, and the editors are told.
   const due = dueWeek(ctx.clock.now(), slots, ctx.config.timeZone, ctx.config.catchUpHours * 3_600_000);
-  if (due && (await claimWeek(ctx.db, list.id, due.week, ctx.clock.now()))) done.push(await startWeek(ctx, io, list, due.week, due.slot));
+  if (due && (await claimWeek(ctx.db, list.id, due.week, due.missed ? 'missed' : 'awaiting-approval', ctx.clock.now()))) {
+    done.push(await (due.missed ? recordMissed(ctx, io, list, due) : startWeek(ctx, io, list, due.week)));
+  }
 
-  // 3. Editions waiting for their editors.
-  const waiting = await ctx.db.selectFrom('schedule_runs').select('week').where('list_id', '=', list.id).where('state', '=', 'awaiting-approval').execute();
-  for (const { week } of waiting) {
-    const outcome = await followApproval(ctx, io, list, week, slots);
+  // 3. Editions waiting for their editors, and missed weeks whose edition an editor approved since.
+  const waiting = await ctx.db
+    .selectFrom('schedule_runs as r')
+    .leftJoin('editions as e', (j) => j.onRef('e.list_id', '=', 'r.list_id').onRef('e.week', '=', 'r.week'))
+    .select(['r.week', 'r.state', 'r.approval_deadline_at'])
+    .where('r.list_id', '=', list.id)
+    .where((eb) => eb.or([eb('r.state', '=', 'awaiting-approval'), eb.and([eb('r.state', '=', 'missed'), eb('e.status', '=', 'approved')])]))
+    .execute();
+  for (const run of waiting) {
+    const outcome = await followApproval(ctx, io, list, run);
     if (outcome) done.push(outcome);
   }
   for (const line of done) io.log(line);
   return done;
 }
 
+type Run = Pick<ScheduleRunRow, 'week' | 'state' | 'approval_deadline_at'>;
+
 /** True for the one caller that records the week first. */
-async function claimWeek(db: Db, listId: number, week: string, now: Date): Promise<boolean> {
+async function claimWeek(db: Db, listId: number, week: string, state: ScheduleState, now: Date): Promise<boolean> {
   const at = now.toISOString();
   const r = await db
     .insertInto('schedule_runs')
-    .values({ list_id: listId, week, state: 'awaiting-approval', detail: 'starting', editors_told_at: null, created_at: at, updated_at: at })
+    .values({ list_id: listId, week, state, detail: 'starting', editors_told_at: null, approval_deadline_at: null, created_at: at, updated_at: at })
     .onConflict((oc) => oc.columns(['list_id', 'week']).doNothing())
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
@@ -52,7 +62,22 @@ async function setState(ctx: Context, listId: number, week: string, state: Sched
   await ctx.db.updateTable('schedule_runs').set({ state, detail, updated_at: ctx.clock.now().toISOString() }).where('list_id', '=', listId).where('week', '=', week).execute();
 }
 
-async function startWeek(ctx: Context, io: SendIo, list: ListRow, week: string, slot: Date): Promise<string> {
+const utc = (d: Date) => `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+
+/** Nothing is made or sent for a week found too late; the record, the log and the editors say so. */
+async function recordMissed(ctx: Context, io: SendIo, list: ListRow, due: DueWeek): Promise<string> {
+  const now = ctx.clock.now();
+  const hours = ctx.config.catchUpHours;
+  await setState(ctx, list.id, due.week, 'missed', `due ${utc(due.slot)}; no schedule ran until ${utc(now)}, more than RECAP_CATCHUP_HOURS (${hours} h) later`);
+  await tellEditors(ctx, io, list, due.week, {
+    skippedBecause:
+      `its run was due at ${utc(due.slot)}, but no \`recap schedule\` was running until ${utc(now)}, more than RECAP_CATCHUP_HOURS (${hours} h) later. ` +
+      `It can still go out by hand: \`recap digest build --week ${due.week}\` makes the draft; approve it on the desk, or send it with \`recap digest send --week ${due.week}\``,
+  });
+  return `${due.week}: run missed (due ${utc(due.slot)}, more than RECAP_CATCHUP_HOURS=${hours} h ago); nothing made or sent; editors told`;
+}
+
+async function startWeek(ctx: Context, io: SendIo, list: ListRow, week: string): Promise<string> {
   const { config } = ctx;
   const planned = await ensureEdition(ctx.db, list, {
     week,
@@ -78,32 +103,44 @@ async function startWeek(ctx: Context, io: SendIo, list: ListRow, week: string, 
   }
   if (status === 'approved' || status === 'sending') {
     await setState(ctx, list.id, week, 'awaiting-approval', status);
-    return (await followApproval(ctx, io, list, week, cronSlotsFor(slot))) ?? `${week}: approved; waits for its send time`;
+    return (await followApproval(ctx, io, list, { week, state: 'awaiting-approval', approval_deadline_at: null })) ?? `${week}: approved; waits for its send time`;
   }
   if (config.sendMode === 'auto') return send(ctx, io, list, week, 'sent at once (RECAP_SEND_MODE=auto)');
-  const deadline = new Date(slot.getTime() + config.approvalDeadlineHours * 3_600_000);
-  await setState(ctx, list.id, week, 'awaiting-approval', `deadline ${deadline.toISOString()}`);
-  await tellEditors(ctx, io, list, week, { edition: planned.edition, deadline });
-  return `${week}: edition #${planned.edition.row.number} waits for approval until ${deadline.toISOString()}; editors told`;
+  return askEditors(ctx, io, list, planned.edition);
 }
 
-/** The slot is known here already: a Slots that answers it, for followApproval's deadline. */
-function cronSlotsFor(slot: Date): Slots {
-  return { firstAfter: () => slot };
+/**
+ * The review email, with a deadline counted from now, when the editors are told: a run made up
+ * late gives them the same time as one on time. Rounded up to the minute the email shows.
+ */
+async function askEditors(ctx: Context, io: SendIo, list: ListRow, edition: Edition): Promise<string> {
+  const week = edition.row.week;
+  const deadline = new Date(Math.ceil((ctx.clock.now().getTime() + ctx.config.approvalDeadlineHours * 3_600_000) / 60_000) * 60_000);
+  await ctx.db
+    .updateTable('schedule_runs')
+    .set({ state: 'awaiting-approval', detail: `deadline ${deadline.toISOString()}`, approval_deadline_at: deadline.toISOString(), updated_at: ctx.clock.now().toISOString() })
+    .where('list_id', '=', list.id)
+    .where('week', '=', week)
+    .execute();
+  await tellEditors(ctx, io, list, week, { edition, deadline });
+  return `${week}: edition #${edition.row.number} waits for approval until ${deadline.toISOString()}; editors told`;
 }
 
-async function followApproval(ctx: Context, io: SendIo, list: ListRow, week: string, slots: Slots): Promise<string | null> {
+async function followApproval(ctx: Context, io: SendIo, list: ListRow, run: Run): Promise<string | null> {
+  const { week } = run;
   const edition = await findEdition(ctx.db, list, week, ctx.config.timeZone);
   if (!edition) return null;
   const now = ctx.clock.now();
   const status = edition.row.status;
+  // A missed week goes out only on an editor's approval: no deadline sends it.
+  if (run.state === 'missed' && status !== 'approved') return null;
   if (status === 'cancelled' || status === 'skipped') {
     await setState(ctx, list.id, week, status === 'cancelled' ? 'cancelled' : 'skipped-deadline', null);
     return `${week}: ${status}`;
   }
   if (status === 'approved') {
     if (edition.row.send_at && edition.row.send_at > now.toISOString()) return null;
-    return send(ctx, io, list, week, `approved by ${edition.row.approved_by ?? 'an editor'}`);
+    return send(ctx, io, list, week, `approved by ${edition.row.approved_by ?? 'an editor'}${run.state === 'missed' ? ' after its run was missed' : ''}`);
   }
   if (status === 'sending') return send(ctx, io, list, week, 'resumed');
   if (status === 'sent') {
@@ -111,9 +148,9 @@ async function followApproval(ctx: Context, io: SendIo, list: ListRow, week: str
     return `${week}: sent`;
   }
   if (status !== 'draft') return null;
-  const slot = slots.firstAfter(new Date(weekWindow(week, ctx.config.timeZone).end));
-  const deadline = new Date((slot ?? now).getTime() + ctx.config.approvalDeadlineHours * 3_600_000);
-  if (now < deadline) return null;
+  // Never told (a crash between recording the week and the review email): tell them now.
+  if (!run.approval_deadline_at) return askEditors(ctx, io, list, edition);
+  if (now.toISOString() < run.approval_deadline_at) return null;
   if (ctx.config.deadlineAction === 'skip') {
     await ctx.db.updateTable('editions').set({ status: 'skipped', updated_at: now.toISOString() }).where('id', '=', edition.row.id).execute();
     await setState(ctx, list.id, week, 'skipped-deadline', 'not approved by the deadline');
@@ -152,7 +189,7 @@ async function tellEditors(ctx: Context, io: SendIo, list: ListRow, week: string
     subject: about.edition?.row.subject ?? '',
     stories: about.edition?.stories.map((s) => s.title) ?? [],
     deskUrl: `${ctx.config.baseUrl}/desk/editions/${week}`,
-    deadline: about.deadline ? `${about.deadline.toISOString().replace('T', ' ').slice(0, 16)} UTC: ${action}` : null,
+    deadline: about.deadline ? `${utc(about.deadline)}: ${action}` : null,
     skippedBecause: about.skippedBecause ?? null,
     postalAddress: ctx.config.postalAddress,
   });

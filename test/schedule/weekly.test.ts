@@ -1,8 +1,9 @@
 // The weekly schedule with an injected clock (no real waiting): daylight-saving changes, missed
 // runs, two schedulers on one database, and the approve and deadline paths.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
+import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../db/connect.ts';
 import { importArticles } from '../../src/articles/import.ts';
@@ -24,6 +25,19 @@ afterEach(async () => {
 
 const io = (c: TestContext) => testIo(c, () => outboxTransport(c.config.outboxDir), { waitForRetries: false });
 
+/** The editors' emails in the outbox, parsed. */
+async function transactional(): Promise<Array<{ to: string; subject: string; text: string }>> {
+  const dir = join(ctx.config.outboxDir, 'transactional');
+  if (!existsSync(dir)) return [];
+  return Promise.all(
+    readdirSync(dir).map(async (f) => {
+      const mail = await simpleParser(readFileSync(join(dir, f)));
+      const to = mail.to && !Array.isArray(mail.to) ? (mail.to.value[0]?.address ?? '') : '';
+      return { to, subject: mail.subject ?? '', text: (mail.text ?? '').replace(/\s+/g, ' ') };
+    }),
+  );
+}
+
 async function runs(c: TestContext) {
   return c.db.selectFrom('schedule_runs').selectAll().orderBy('week').execute();
 }
@@ -41,7 +55,9 @@ describe('weekly runs across daylight-saving changes', () => {
       ctx.clock.set(new Date(t).toISOString());
       await tick(ctx, io(ctx), slots);
     }
-    const done = await runs(ctx);
+    // The week before the first tick had its slot days earlier, with no daemon running: missed.
+    const [missed, ...done] = await runs(ctx);
+    expect(missed?.state).toBe('missed');
     const weeks = Math.round((Date.parse(to) - Date.parse(from)) / (7 * 86_400_000));
     expect(done.length).toBeGreaterThanOrEqual(weeks - 1);
     expect(new Set(done.map((r) => r.week)).size).toBe(done.length);
@@ -55,8 +71,11 @@ describe('weekly runs across daylight-saving changes', () => {
 
   it('finds the slot after each week’s end in the list’s zone', () => {
     const slots = cronSlots('0 8 * * 1', 'Europe/Berlin');
-    expect(dueWeek(new Date('2026-11-30T06:59:00Z'), slots, 'Europe/Berlin', 86_400_000)).toBeNull();
-    expect(dueWeek(new Date('2026-11-30T07:00:00Z'), slots, 'Europe/Berlin', 86_400_000)?.week).toBe('2026-W48');
+    // Before W48's slot, the latest passed slot is W47's, a week ago: beyond the tolerance.
+    expect(dueWeek(new Date('2026-11-30T06:59:00Z'), slots, 'Europe/Berlin', 86_400_000)).toMatchObject({ week: '2026-W47', missed: true });
+    expect(dueWeek(new Date('2026-11-30T07:00:00Z'), slots, 'Europe/Berlin', 86_400_000)).toMatchObject({ week: '2026-W48', missed: false });
+    expect(dueWeek(new Date('2026-12-01T07:00:00Z'), slots, 'Europe/Berlin', 86_400_000)).toMatchObject({ week: '2026-W48', missed: false });
+    expect(dueWeek(new Date('2026-12-01T07:01:00Z'), slots, 'Europe/Berlin', 86_400_000)).toMatchObject({ week: '2026-W48', missed: true });
     // Summer time: 08:00 in Berlin is 06:00 UTC.
     expect(dueWeek(new Date('2026-06-01T06:00:00Z'), slots, 'Europe/Berlin', 86_400_000)?.week).toBe('2026-W22');
   });
@@ -72,11 +91,35 @@ describe('a run missed while the daemon was down', () => {
     expect((await runs(ctx)).map((r) => [r.week, r.state])).toEqual([['2026-W48', 'sent']]);
   });
 
-  it('is let go when it is older than the tolerance', async () => {
-    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto', RECAP_CATCHUP_HOURS: '24' }, '2026-12-01T08:01:00Z');
+  it('is recorded as missed beyond the tolerance, logged and told to the editors; it goes out only once approved', async () => {
+    ctx = await createTestContext({ RECAP_SEND_MODE: 'auto', RECAP_CATCHUP_HOURS: '24', RECAP_EDITORS: 'ed@example.com' }, '2026-12-01T08:01:00Z');
     await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
-    expect(await tick(ctx, io(ctx), cronSlots(ctx.config.cron, 'UTC'))).toEqual([]);
-    expect(await runs(ctx)).toEqual([]);
+    await addSubscriber(ctx, 'ada@example.com');
+    const slots = cronSlots(ctx.config.cron, 'UTC');
+    const logged: string[] = [];
+    const first = await tick(ctx, { ...io(ctx), log: (l) => logged.push(l) }, slots);
+    expect(first).toEqual(['2026-W48: run missed (due 2026-11-30 08:00 UTC, more than RECAP_CATCHUP_HOURS=24 h ago); nothing made or sent; editors told']);
+    expect(logged).toContain(first[0]);
+    expect(await runs(ctx)).toMatchObject([{ week: '2026-W48', state: 'missed', detail: 'due 2026-11-30 08:00 UTC; no schedule ran until 2026-12-01 08:01 UTC, more than RECAP_CATCHUP_HOURS (24 h) later' }]);
+    expect(await ctx.db.selectFrom('editions').selectAll().execute()).toEqual([]);
+    const [told, ...more] = await transactional();
+    expect(more).toEqual([]);
+    expect(told).toMatchObject({ to: 'ed@example.com', subject: '[Recap] No edition for 2026-W48' });
+    expect(told?.text).toContain('its run was due at 2026-11-30 08:00 UTC');
+    expect(told?.text).toContain('recap digest build --week 2026-W48');
+
+    // Later ticks tell nobody again, and a draft built by hand has no deadline that sends it.
+    await ensureEdition(ctx.db, await findList(ctx.db, 'weekly-ai-recap'), { week: '2026-W48', timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now: ctx.clock.now(), persist: true });
+    ctx.clock.advance(3 * 86_400_000);
+    expect(await tick(ctx, io(ctx), slots)).toEqual([]);
+    expect(await transactional()).toHaveLength(1);
+    expect(existsSync(join(ctx.config.outboxDir, '2026-W48'))).toBe(false);
+
+    // An editor's approval sends it.
+    await ctx.db.updateTable('editions').set({ status: 'approved', approved_by: 'ed@example.com' }).execute();
+    expect((await tick(ctx, io(ctx), slots)).join('\n')).toContain('2026-W48: approved by ed@example.com after its run was missed; 1 submitted');
+    expect(readdirSync(join(ctx.config.outboxDir, '2026-W48'))).toHaveLength(1);
+    expect((await runs(ctx))[0]?.state).toBe('sent');
   });
 });
 
@@ -149,6 +192,42 @@ describe('approval', () => {
     ctx.clock.set('2026-11-30T12:00:00Z');
     await tick(ctx, io(ctx), slots);
     expect(outbox('2026-W48')).toHaveLength(1);
+  });
+
+  it('gives the editors the whole approval time from when they were told, when the run is made up late', async () => {
+    const slots = await setUp({ RECAP_DEADLINE_ACTION: 'send', RECAP_CATCHUP_HOURS: '24' });
+    // Twelve hours after the slot, past slot + RECAP_APPROVAL_DEADLINE_HOURS: the deadline is from now.
+    ctx.clock.set('2026-11-30T20:00:00Z');
+    const done = await tick(ctx, io(ctx), slots);
+    expect(done).toEqual(['2026-W48: edition #1 waits for approval until 2026-12-01T02:00:00.000Z; editors told']);
+    expect(await runs(ctx)).toMatchObject([{ state: 'awaiting-approval', approval_deadline_at: '2026-12-01T02:00:00.000Z', editors_told_at: '2026-11-30T20:00:00.000Z' }]);
+    const review = (await transactional()).find((m) => m.to === 'ed@example.com');
+    expect(review?.text).toContain('Deadline: 2026-12-01 02:00 UTC: it goes out anyway');
+    ctx.clock.set('2026-12-01T01:59:00Z');
+    await tick(ctx, io(ctx), slots);
+    expect(outbox('2026-W48')).toEqual([]);
+    ctx.clock.set('2026-12-01T02:00:00Z');
+    expect((await tick(ctx, io(ctx), slots)).join('\n')).toContain('not approved by the deadline; sent anyway');
+    expect(outbox('2026-W48')).toHaveLength(1);
+  });
+
+  it('rounds the deadline up to the minute the review email shows', async () => {
+    const slots = await setUp({});
+    ctx.clock.set('2026-11-30T08:00:42Z');
+    await tick(ctx, io(ctx), slots);
+    expect((await runs(ctx))[0]?.approval_deadline_at).toBe('2026-11-30T14:01:00.000Z');
+  });
+
+  it('tells the editors of a draft they were never told about (a crash before the review email), with a full deadline', async () => {
+    const slots = await setUp({});
+    ctx.clock.set('2026-11-30T07:00:00Z');
+    await ensureEdition(ctx.db, await findList(ctx.db, 'weekly-ai-recap'), { week: '2026-W48', timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now: ctx.clock.now(), persist: true });
+    const at = '2026-11-30T08:00:00.000Z';
+    await ctx.db.insertInto('schedule_runs').values({ list_id: ctx.listId, week: '2026-W48', state: 'awaiting-approval', detail: 'starting', editors_told_at: null, approval_deadline_at: null, created_at: at, updated_at: at }).execute();
+    ctx.clock.set('2026-11-30T16:00:00Z');
+    expect(await tick(ctx, io(ctx), slots)).toEqual(['2026-W48: edition #1 waits for approval until 2026-11-30T22:00:00.000Z; editors told']);
+    expect(outbox('2026-W48')).toEqual([]);
+    expect(outbox('transactional')).toHaveLength(2);
   });
 
   it('sends anyway at the deadline with RECAP_DEADLINE_ACTION=send', async () => {

@@ -1,0 +1,19 @@
+// The approval deadline each week's editors were given, kept with the run: counted from when they
+// were told (a late catch-up tells them late), so the review email and the deadline agree.
+import type { Kysely } from 'kysely';
+
+// Migrations take Kysely<any>: they must not depend on the schema types of later versions.
+export async function up(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('schedule_runs').addColumn('approval_deadline_at', 'text').execute();
+  // Runs already waiting keep the deadline their review email gave ("deadline <ISO time>").
+  await db
+    .updateTable('schedule_runs')
+    .set((eb) => ({ approval_deadline_at: eb.fn('substr', [eb.ref('detail'), eb.val(10)]) }))
+    .where('state', '=', 'awaiting-approval')
+    .where('detail', 'like', 'deadline %')
+    .execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('schedule_runs').dropColumn('approval_deadline_at').execute();
+}
