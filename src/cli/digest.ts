@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
-import type { DeliveryStatus } from '../../db/schema.ts';
+import type { DeliveryStatus, ScheduleRunRow } from '../../db/schema.ts';
 import { requireSecret } from '../config.ts';
 import { findList, NotFoundError } from '../audience/lists.ts';
 import { audienceBreakdown, findSegment } from '../audience/segments.ts';
@@ -12,6 +12,7 @@ import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
 import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
+import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
@@ -31,7 +32,12 @@ export function digestCommand(program: Command): void {
     .action(async (opts: { week?: string; note?: string; subject?: string }) => {
       await withContext(async (ctx) => {
         const edition = await buildEdition(ctx, opts.week, { editorNote: opts.note, subject: opts.subject });
-        if (edition) printEdition(edition);
+        if (!edition) return;
+        printEdition(edition);
+        const run = await findRun(ctx.db, edition.list.id, edition.row.week);
+        if (run?.state === 'missed' && edition.row.status === 'draft') {
+          say(`Its scheduled run was missed: ${run.detail}. Built by hand, it goes out once approved (\`recap edition approve --week ${edition.row.week}\`, or on the desk) or sent with \`recap digest send --week ${edition.row.week}\`.`);
+        }
       });
     });
 
@@ -75,9 +81,19 @@ export function digestCommand(program: Command): void {
     .option('--week <week>', weekHelp)
     .action(async (opts: { week?: string }) => {
       await withContext(async (ctx) => {
-        const edition = await existingEdition(ctx, opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone));
+        const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
+        const week = weekWindow(opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone), ctx.config.timeZone).week;
+        const run = await findRun(ctx.db, list.id, week);
+        const found = await findEdition(ctx.db, list, week, ctx.config.timeZone);
+        // A week the schedule handled without an edition (missed, too few stories) is an answer too.
+        if (!found && run) {
+          say(noEditionMessage(week, run));
+          return;
+        }
+        const edition = found ?? (await existingEdition(ctx, week));
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
+        if (run) say(`  Schedule: ${describeRun(run)}`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
         const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
@@ -124,11 +140,19 @@ export function digestCommand(program: Command): void {
     });
 }
 
-async function existingEdition(ctx: Context, week: string): Promise<Edition> {
+/** The week's edition; without one, an error that says what the schedule did for that week. */
+export async function existingEdition(ctx: Context, week: string): Promise<Edition> {
   const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
-  const edition = await findEdition(ctx.db, list, weekWindow(week, ctx.config.timeZone).week, ctx.config.timeZone);
-  if (!edition) throw new NotFoundError(`no edition for ${week}; \`recap digest build --week ${week}\` makes one`);
+  const iso = weekWindow(week, ctx.config.timeZone).week;
+  const edition = await findEdition(ctx.db, list, iso, ctx.config.timeZone);
+  if (!edition) throw new NotFoundError(noEditionMessage(iso, await findRun(ctx.db, list.id, iso)));
   return edition;
+}
+
+function noEditionMessage(week: string, run: ScheduleRunRow | undefined): string {
+  if (!run) return `no edition for ${week}; \`recap digest build --week ${week}\` makes one`;
+  if (run.state === 'missed') return `no edition for ${week}: its scheduled ${describeRun(run)}; nothing was made or sent, and the editors were told. ${missedAdvice(week)}.`;
+  return `no edition for ${week}: the schedule recorded it as ${describeRun(run)}`;
 }
 
 function formatDuration(seconds: number): string {

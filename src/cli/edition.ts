@@ -1,24 +1,15 @@
 // `recap edition …`: the desk's actions from the command line.
 import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
-import { findList, NotFoundError } from '../audience/lists.ts';
-import type { Context } from '../context.ts';
+import { findList } from '../audience/lists.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { controlEdition, editionStats } from '../editions/control.ts';
 import { approveEdition, moveStory, type StoryMove, testSend, updateDetails } from '../editions/desk.ts';
-import { type Edition, findEdition } from '../editions/editions.ts';
-import { weekWindow } from '../editions/week.ts';
 import { withContext } from './context.ts';
-import { describeCounts, printEdition } from './digest.ts';
+import { describeCounts, existingEdition, printEdition } from './digest.ts';
 import { ConfigError } from '../config.ts';
+import { describeRun } from '../schedule/runs.ts';
 import { say } from './output.ts';
-
-async function editionOf(ctx: Context, week: string): Promise<Edition> {
-  const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
-  const edition = await findEdition(ctx.db, list, weekWindow(week, ctx.config.timeZone).week, ctx.config.timeZone);
-  if (!edition) throw new NotFoundError(`no edition for ${week}; \`recap digest build --week ${week}\` makes one`);
-  return edition;
-}
 
 export function editionCommand(program: Command): void {
   const edition = program.command('edition').description("the editor's desk from the command line: review, adjust, test, approve");
@@ -28,10 +19,22 @@ export function editionCommand(program: Command): void {
     .description('editions, newest first, with their status and deliveries')
     .action(async () => {
       await withContext(async (ctx) => {
-        const rows = await ctx.db.selectFrom('editions').selectAll().orderBy('starts_at', 'desc').limit(52).execute();
-        for (const row of rows) {
+        const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
+        const editions = await ctx.db.selectFrom('editions').selectAll().where('list_id', '=', list.id).orderBy('week', 'desc').limit(52).execute();
+        const runs = await ctx.db.selectFrom('schedule_runs').selectAll().where('list_id', '=', list.id).orderBy('week', 'desc').limit(52).execute();
+        const runOf = new Map(runs.map((r) => [r.week, r]));
+        // Weeks the schedule handled without making an edition (missed, too few stories) are listed too.
+        const weeks = [...new Set([...editions.map((e) => e.week), ...runs.map((r) => r.week)])].sort().reverse().slice(0, 52);
+        for (const week of weeks) {
+          const row = editions.find((e) => e.week === week);
+          const run = runOf.get(week);
+          if (!row) {
+            if (run) say(`-   ${week}  ${run.state.padEnd(9)}  no edition: ${describeRun(run)}`);
+            continue;
+          }
           const stats = await editionStats(ctx.db, { row });
-          say(`#${row.number}  ${row.week}  ${row.status.padEnd(9)}  ${describeCounts(stats.counts)}; ${stats.bounced} bounced, ${stats.complained} complained, ${stats.unsubscribedSince} unsubscribed since  ${row.subject}`);
+          const missed = run?.state === 'missed' ? '  · its scheduled run was missed' : '';
+          say(`#${row.number}  ${row.week}  ${row.status.padEnd(9)}  ${describeCounts(stats.counts)}; ${stats.bounced} bounced, ${stats.complained} complained, ${stats.unsubscribedSince} unsubscribed since  ${row.subject}${missed}`);
         }
       });
     });
@@ -42,7 +45,7 @@ export function editionCommand(program: Command): void {
     .requiredOption('--week <week>', 'ISO week such as 2026-W48')
     .action(async (opts: { week: string }) => {
       await withContext(async (ctx) => {
-        const e = await editionOf(ctx, opts.week);
+        const e = await existingEdition(ctx, opts.week);
         printEdition(e);
         say('  Article ids (for pin/move/exclude):');
         e.stories.forEach((s, i) => say(`    ${i + 1}. id ${s.id}  ${s.title}`));
@@ -57,7 +60,7 @@ export function editionCommand(program: Command): void {
       .requiredOption('--article <id>', 'the article id (see `recap edition show`)')
       .action(async (opts: { week: string; article: string }) => {
         await withContext(async (ctx) => {
-          const order = await moveStory(ctx.db, await editionOf(ctx, opts.week), Number(opts.article), move as StoryMove, ctx.clock.now());
+          const order = await moveStory(ctx.db, await existingEdition(ctx, opts.week), Number(opts.article), move as StoryMove, ctx.clock.now());
           say(`Order now: ${order.join(', ')}`);
         });
       });
@@ -72,7 +75,7 @@ export function editionCommand(program: Command): void {
     .option('--note <text>')
     .action(async (opts: { week: string; subject?: string; preheader?: string; note?: string }) => {
       await withContext(async (ctx) => {
-        const e = await editionOf(ctx, opts.week);
+        const e = await existingEdition(ctx, opts.week);
         await updateDetails(ctx.db, e, { subject: opts.subject ?? e.row.subject, preheader: opts.preheader ?? e.row.preheader, editorNote: opts.note ?? e.row.editor_note ?? '' }, ctx.clock.now());
         say('Saved.');
       });
@@ -90,7 +93,7 @@ export function editionCommand(program: Command): void {
         if (to.length === 0) throw new ConfigError('no address: pass --to or set RECAP_EDITORS');
         const transport = createTransport(ctx.config);
         try {
-          await testSend(ctx.config, transport, await editionOf(ctx, opts.week), opts.variant.split(',').filter(Boolean).sort().join(','), to, ctx.clock.now());
+          await testSend(ctx.config, transport, await existingEdition(ctx, opts.week), opts.variant.split(',').filter(Boolean).sort().join(','), to, ctx.clock.now());
         } finally {
           await transport.close();
         }
@@ -106,7 +109,7 @@ export function editionCommand(program: Command): void {
     .action(async (opts: { week: string; at?: string }) => {
       await withContext(async (ctx) => {
         const at = opts.at ? new Date(opts.at) : null;
-        await approveEdition(ctx.db, await editionOf(ctx, opts.week), process.env.USER ?? 'the command line', at, ctx.clock.now());
+        await approveEdition(ctx.db, await existingEdition(ctx, opts.week), process.env.USER ?? 'the command line', at, ctx.clock.now());
         say(at ? `Approved; it goes out at ${at.toISOString()}.` : 'Approved; `recap schedule` sends it at its next minute (or run `recap digest send`).');
       });
     });
@@ -117,7 +120,7 @@ export function editionCommand(program: Command): void {
     .requiredOption('--week <week>', 'ISO week such as 2026-W48')
     .action(async (opts: { week: string }) => {
       await withContext(async (ctx) => {
-        await controlEdition(ctx.db, await editionOf(ctx, opts.week), 'cancel', ctx.clock.now());
+        await controlEdition(ctx.db, await existingEdition(ctx, opts.week), 'cancel', ctx.clock.now());
         say('Cancelled.');
       });
     });

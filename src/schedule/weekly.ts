@@ -12,6 +12,7 @@ import { sendTransactional } from '../delivery/transactional.ts';
 import { type Edition, ensureEdition, findEdition } from '../editions/editions.ts';
 import { runWeeklyRecap, type SendIo } from '../recap.ts';
 import { renderEditorReview } from '../render/transactional.ts';
+import { missedAdvice } from './runs.ts';
 import { type DueWeek, dueWeek, type Slots } from './slots.ts';
 
 export async function tick(ctx: Context, io: SendIo, slots: Slots): Promise<string[]> {
@@ -71,8 +72,7 @@ async function recordMissed(ctx: Context, io: SendIo, list: ListRow, due: DueWee
   await setState(ctx, list.id, due.week, 'missed', `due ${utc(due.slot)}; no schedule ran until ${utc(now)}, more than RECAP_CATCHUP_HOURS (${hours} h) later`);
   await tellEditors(ctx, io, list, due.week, {
     skippedBecause:
-      `its run was due at ${utc(due.slot)}, but no \`recap schedule\` was running until ${utc(now)}, more than RECAP_CATCHUP_HOURS (${hours} h) later. ` +
-      `It can still go out by hand: \`recap digest build --week ${due.week}\` makes the draft; approve it on the desk, or send it with \`recap digest send --week ${due.week}\``,
+      `its run was due at ${utc(due.slot)}, but no \`recap schedule\` was running until ${utc(now)}, more than RECAP_CATCHUP_HOURS (${hours} h) later. ${missedAdvice(due.week)}`,
   });
   return `${due.week}: run missed (due ${utc(due.slot)}, more than RECAP_CATCHUP_HOURS=${hours} h ago); nothing made or sent; editors told`;
 }
