@@ -7,6 +7,7 @@ import * as subscriberPages from './migrations/0002_subscriber_pages.ts';
 import * as reliableDelivery from './migrations/0003_reliable_delivery.ts';
 import * as scheduleAndDesk from './migrations/0004_schedule_and_desk.ts';
 import * as clicks from './migrations/0005_clicks.ts';
+import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003_reliable_delivery': reliableDelivery,
   '0004_schedule_and_desk': scheduleAndDesk,
   '0005_clicks': clicks,
+  '0006_subscription_queue': subscriptionQueue,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.
