@@ -41,10 +41,14 @@ function restarted(transport: Transport = outboxTransport(t.ctx.config.outboxDir
 
 /** The outbox, but the connection "drops" after the server took the message: sent, not recorded. */
 function dropsAfterSending(inner: Transport): Transport {
-  return { target: inner.target, close: () => inner.close(), submit: async (m, f) => {
-    await inner.submit(m, f);
-    throw new Error('connection lost after DATA');
-  } };
+  return {
+    target: inner.target,
+    close: () => inner.close(),
+    submit: async (message, file) => {
+      await inner.submit(message, file);
+      throw new Error('connection lost after DATA');
+    },
+  };
 }
 
 describe('the answer to a subscription request', () => {
