@@ -7,6 +7,7 @@ import * as subscriberPages from './migrations/0002_subscriber_pages.ts';
 import * as reliableDelivery from './migrations/0003_reliable_delivery.ts';
 import * as scheduleAndDesk from './migrations/0004_schedule_and_desk.ts';
 import * as clicks from './migrations/0005_clicks.ts';
+import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
 
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_reliable_delivery': reliableDelivery,
   '0004_schedule_and_desk': scheduleAndDesk,
   '0005_clicks': clicks,
+  '0006_subscription_queue': subscriptionQueue,
   '0007_schedule_deadlines': scheduleDeadlines,
 };
 

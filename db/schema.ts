@@ -69,7 +69,7 @@ export interface SubscribersTable {
   confirmed_at: string | null;
   /** Set while the subscriber has paused the recap; they receive nothing until they resume. */
   paused_at: string | null;
-  /** The latest subscription request awaiting confirmation; a confirmation link answers only it. */
+  /** When the subscription request awaiting confirmation was made (its link is bound to the membership's nonce). */
   confirm_requested_at: string | null;
 }
 
@@ -90,6 +90,33 @@ export interface ListMembersTable {
   status: MemberStatus;
   created_at: string;
   updated_at: string;
+  /** The nonce of the latest confirmation link for this list; a link carrying another is spent. */
+  confirm_nonce: string | null;
+}
+
+/**
+ * A subscription request waiting for the worker, which creates or updates the subscriber and mails
+ * the confirmation; the row is deleted when that is done. `subscriber_id` and `confirm_nonce` are
+ * set in the same transaction as the subscriber's change, so a retry mails the same link.
+ */
+export interface SubscriptionRequestsTable {
+  id: Generated<number>;
+  list_id: number;
+  email: string;
+  name: string | null;
+  /** JSON array of topic slugs. */
+  topics: string;
+  /** form, api or preferences */
+  source: string;
+  ip: string | null;
+  user_agent: string | null;
+  requested_at: string;
+  subscriber_id: number | null;
+  confirm_nonce: string | null;
+  attempts: Generated<number>;
+  /** After a failed send: not retried before then. */
+  next_attempt_at: string | null;
+  last_error: string | null;
 }
 
 export interface SegmentsTable {
@@ -268,6 +295,7 @@ export interface Database {
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;
   clicks: ClicksTable;
+  subscription_requests: SubscriptionRequestsTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

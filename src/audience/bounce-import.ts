@@ -93,8 +93,10 @@ export async function importBounceFiles(db: Db, config: Config, secret: string, 
       }
       if (parsed.unsubscribeToken) {
         const claims = verifyToken(secret, parsed.unsubscribeToken, 'unsubscribe', now);
-        if (!claims) report.skipped.push({ where, why: 'an unsubscribe request whose token is not valid' });
-        else if ((await unsubscribe(db, claims.listId, claims.subscriberId, 'mailto', now)) === 'unsubscribed') report.unsubscribed++;
+        const outcome = claims && (await unsubscribe(db, claims.listId, claims.subscriberId, 'mailto', now));
+        if (!outcome) report.skipped.push({ where, why: 'an unsubscribe request whose token is not valid' });
+        else if (outcome === 'unknown') report.skipped.push({ where, why: `an unsubscribe request for list ${claims.listId}, which subscriber ${claims.subscriberId} is not a member of` });
+        else if (outcome === 'unsubscribed') report.unsubscribed++;
         continue;
       }
       if (parsed.bounces.length === 0) report.skipped.push({ where, why: parsed.note ?? 'nothing to record' });

@@ -1,6 +1,7 @@
 // A subscriber's own actions, whatever page or endpoint they come through: ask to subscribe,
 // confirm, unsubscribe, change preferences, pause, download their data, be erased. Every change is
 // recorded as an event, and no answer reveals whether an address was already known.
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../db/connect.ts';
 import { topicSchema } from '../articles/article.ts';
@@ -48,8 +49,8 @@ export interface RequestMeta {
 }
 
 export type SubscribeOutcome =
-  /** Send a confirmation link for this request. */
-  | { send: true; subscriberId: number; requestedAt: string }
+  /** Send a confirmation link bound to `nonce`. */
+  | { send: true; subscriberId: number; nonce: string }
   /** Nothing to send: already subscribed, or an address we must not mail. */
   | { send: false; reason: 'active' | 'suppressed' };
 
@@ -60,48 +61,53 @@ async function isSuppressed(db: Db, email: string, ignoreErased: boolean): Promi
 }
 
 /**
- * Records a request to subscribe (pending until confirmed). An active subscriber is left alone; a
- * bounced, complained or suppressed address is never mailed; one that left may come back, but only
- * through a new confirmation. A confirmation link answers only the latest request.
+ * Records a request to join a list, made at `at` (pending until confirmed). An active member is
+ * left alone; a bounced, complained or suppressed address is never mailed; one that left may come
+ * back, but only through a new confirmation. Every request stores a new nonce on the membership, so
+ * a confirmation link answers only the latest request. Run inside a transaction.
  */
 export async function requestSubscription(
-  db: Db,
+  trx: Db,
   listId: number,
   request: { email: string; name: string | null; topics: string[] },
   meta: RequestMeta,
-  now: Date,
+  at: Date,
 ): Promise<SubscribeOutcome> {
-  const at = now.toISOString();
-  return db.transaction().execute(async (trx) => {
-    // An erased address may subscribe again with new consent; bounces and complaints may not.
-    if (await isSuppressed(trx, request.email, true)) return { send: false, reason: 'suppressed' };
-    const existing = await trx
-      .selectFrom('subscribers as s')
-      .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
-      .select(['s.id', 's.status', 's.paused_at', 'm.status as member_status'])
-      .where('s.email', '=', request.email)
-      .executeTakeFirst();
-    const consent = { consent_at: at, consent_source: meta.source, consent_ip: meta.ip, consent_user_agent: meta.userAgent, confirm_requested_at: at };
-    let id: number;
-    if (!existing) {
-      const row = await trx
-        .insertInto('subscribers')
-        .values({ email: request.email, email_hash: hashEmail(request.email), name: request.name, status: 'pending', created_at: at, updated_at: at, confirmed_at: null, paused_at: null, ...consent })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      id = row.id;
-      await trx.insertInto('list_members').values({ list_id: listId, subscriber_id: id, status: 'active', created_at: at, updated_at: at }).execute();
-    } else {
-      id = existing.id;
-      if (existing.status === 'bounced' || existing.status === 'complained') return { send: false, reason: 'suppressed' };
-      if (existing.status === 'active' && existing.member_status === 'active') return { send: false, reason: 'active' };
-      // Pending or left: the new request replaces the old one; status changes only on confirmation.
-      await trx.updateTable('subscribers').set({ ...consent, ...(request.name ? { name: request.name } : {}), updated_at: at }).where('id', '=', id).execute();
-    }
-    await setTopics(trx, id, request.topics);
-    await recordEvent(trx, id, 'subscribe_requested', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, topics: request.topics }, at);
-    return { send: true, subscriberId: id, requestedAt: at };
-  });
+  const when = at.toISOString();
+  // An erased address may subscribe again with new consent; bounces and complaints may not.
+  if (await isSuppressed(trx, request.email, true)) return { send: false, reason: 'suppressed' };
+  const existing = await trx
+    .selectFrom('subscribers as s')
+    .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+    .select(['s.id', 's.status', 'm.status as member_status'])
+    .where('s.email', '=', request.email)
+    .executeTakeFirst();
+  const consent = { consent_at: when, consent_source: meta.source, consent_ip: meta.ip, consent_user_agent: meta.userAgent, confirm_requested_at: when };
+  const nonce = randomBytes(12).toString('base64url');
+  let id: number;
+  if (!existing) {
+    const row = await trx
+      .insertInto('subscribers')
+      .values({ email: request.email, email_hash: hashEmail(request.email), name: request.name, status: 'pending', created_at: when, updated_at: when, confirmed_at: null, paused_at: null, ...consent })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    id = row.id;
+  } else {
+    id = existing.id;
+    if (existing.status === 'bounced' || existing.status === 'complained') return { send: false, reason: 'suppressed' };
+    if (existing.status === 'active' && existing.member_status === 'active') return { send: false, reason: 'active' };
+    // Pending or left: the new request replaces the old one; status changes only on confirmation.
+    await trx.updateTable('subscribers').set({ ...consent, ...(request.name ? { name: request.name } : {}), updated_at: when }).where('id', '=', id).execute();
+  }
+  // A new address is held back by its pending status; an existing one joins only on confirmation.
+  await trx
+    .insertInto('list_members')
+    .values({ list_id: listId, subscriber_id: id, status: existing ? 'unsubscribed' : 'active', created_at: when, updated_at: when, confirm_nonce: nonce })
+    .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doUpdateSet({ confirm_nonce: nonce, updated_at: when }))
+    .execute();
+  await setTopics(trx, id, request.topics);
+  await recordEvent(trx, id, 'subscribe_requested', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, topics: request.topics, listId }, when);
+  return { send: true, subscriberId: id, nonce };
 }
 
 /** When the confirmation link of a request made at `requestedAt` stops working. */
@@ -111,52 +117,81 @@ export function confirmationExpiry(requestedAt: string, ttlHours: number): Date 
 
 export type ConfirmOutcome = 'confirmed' | 'already-active' | 'stale';
 
-/** Confirms the request whose link expires at `expiresAt`; an older or answered request is stale. */
-export async function confirmSubscription(db: Db, listId: number, subscriberId: number, expiresAt: Date, meta: RequestMeta, ttlHours: number, now: Date): Promise<ConfirmOutcome> {
+/** The membership a confirmation link is for, as it stands. */
+interface ConfirmTarget {
+  subscriberId: number;
+  listId: number;
+  nonce?: string;
+}
+
+/**
+ * What confirming would do: 'confirmed' when the link answers the latest request of a member of
+ * its list; 'already-active' for a spent link of an active member; 'stale' for anything else (an
+ * older request, a list the subscriber is not a member of, a suppressed address).
+ */
+export async function confirmationState(db: Db, target: ConfirmTarget): Promise<{ outcome: ConfirmOutcome; email?: string }> {
+  const m = await db
+    .selectFrom('list_members as m')
+    .innerJoin('subscribers as s', 's.id', 'm.subscriber_id')
+    .select(['s.email', 's.status', 'm.status as member_status', 'm.confirm_nonce'])
+    .where('m.subscriber_id', '=', target.subscriberId)
+    .where('m.list_id', '=', target.listId)
+    .executeTakeFirst();
+  if (!m) return { outcome: 'stale' };
+  if (m.confirm_nonce === null) return { outcome: m.status === 'active' && m.member_status === 'active' ? 'already-active' : 'stale' };
+  if (target.nonce !== m.confirm_nonce) return { outcome: 'stale' };
+  if (m.status === 'bounced' || m.status === 'complained' || (await isSuppressed(db, m.email, true))) return { outcome: 'stale' };
+  return { outcome: 'confirmed', email: m.email };
+}
+
+/** Confirms the request the link's nonce names, activating the subscriber and the membership. */
+export async function confirmSubscription(db: Db, target: ConfirmTarget, meta: RequestMeta, now: Date): Promise<ConfirmOutcome> {
   const at = now.toISOString();
   return db.transaction().execute(async (trx) => {
-    const s = await trx.selectFrom('subscribers').select(['id', 'email', 'status', 'confirm_requested_at']).where('id', '=', subscriberId).executeTakeFirst();
-    if (!s) return 'stale';
-    if (!s.confirm_requested_at) return s.status === 'active' ? 'already-active' : 'stale';
-    const expected = Math.floor(confirmationExpiry(s.confirm_requested_at, ttlHours).getTime() / 1000);
-    if (expected !== Math.floor(expiresAt.getTime() / 1000)) return 'stale';
-    if (s.status === 'bounced' || s.status === 'complained' || (await isSuppressed(trx, s.email, true))) return 'stale';
+    const { outcome, email } = await confirmationState(trx, target);
+    if (outcome !== 'confirmed' || email === undefined) return outcome;
     await trx
       .updateTable('subscribers')
       .set({ status: 'active', confirmed_at: at, confirm_requested_at: null, paused_at: null, updated_at: at })
-      .where('id', '=', s.id)
+      .where('id', '=', target.subscriberId)
       .execute();
-    await trx.updateTable('list_members').set({ status: 'active', updated_at: at }).where('list_id', '=', listId).where('subscriber_id', '=', s.id).execute();
     await trx
-      .insertInto('list_members')
-      .values({ list_id: listId, subscriber_id: s.id, status: 'active', created_at: at, updated_at: at })
-      .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doNothing())
+      .updateTable('list_members')
+      .set({ status: 'active', confirm_nonce: null, updated_at: at })
+      .where('list_id', '=', target.listId)
+      .where('subscriber_id', '=', target.subscriberId)
       .execute();
     // New consent lifts an erasure's suppression (never a bounce's or a complaint's).
-    await trx.deleteFrom('suppressions').where('email_hash', '=', hashEmail(s.email)).where('reason', '=', 'erased').execute();
-    await recordEvent(trx, s.id, 'confirmed', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent }, at);
+    await trx.deleteFrom('suppressions').where('email_hash', '=', hashEmail(email)).where('reason', '=', 'erased').execute();
+    await recordEvent(trx, target.subscriberId, 'confirmed', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, listId: target.listId }, at);
     return 'confirmed';
   });
 }
 
-/** Idempotent: a second call changes nothing and records nothing. */
+/**
+ * Ends the subscriber's membership of the list (and spends its pending confirmation link). A list
+ * that does not exist, or that the subscriber is not a member of, is 'unknown' and nothing changes.
+ * The subscriber's own status becomes 'unsubscribed' only when no active membership is left: they
+ * receive nothing from us. Idempotent: a second call changes nothing and records nothing.
+ */
 export async function unsubscribe(db: Db, listId: number, subscriberId: number, via: string, now: Date): Promise<'unsubscribed' | 'already' | 'unknown'> {
   const at = now.toISOString();
   return db.transaction().execute(async (trx) => {
-    const s = await trx
-      .selectFrom('subscribers as s')
-      .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
-      .select(['s.id', 's.status', 'm.status as member_status'])
-      .where('s.id', '=', subscriberId)
+    const m = await trx
+      .selectFrom('list_members as m')
+      .innerJoin('subscribers as s', 's.id', 'm.subscriber_id')
+      .select(['s.status', 'm.status as member_status'])
+      .where('m.subscriber_id', '=', subscriberId)
+      .where('m.list_id', '=', listId)
       .executeTakeFirst();
-    if (!s) return 'unknown';
-    if (s.member_status === 'unsubscribed' && s.status !== 'active' && s.status !== 'pending') return 'already';
-    await trx.updateTable('list_members').set({ status: 'unsubscribed', updated_at: at }).where('list_id', '=', listId).where('subscriber_id', '=', s.id).execute();
-    // One list today: leaving it means the address receives nothing from us.
-    if (s.status === 'active' || s.status === 'pending') {
-      await trx.updateTable('subscribers').set({ status: 'unsubscribed', confirm_requested_at: null, updated_at: at }).where('id', '=', s.id).execute();
+    if (!m) return 'unknown';
+    if (m.member_status === 'unsubscribed') return 'already';
+    await trx.updateTable('list_members').set({ status: 'unsubscribed', confirm_nonce: null, updated_at: at }).where('list_id', '=', listId).where('subscriber_id', '=', subscriberId).execute();
+    const remaining = await trx.selectFrom('list_members').select('list_id').where('subscriber_id', '=', subscriberId).where('status', '=', 'active').executeTakeFirst();
+    if (!remaining && (m.status === 'active' || m.status === 'pending')) {
+      await trx.updateTable('subscribers').set({ status: 'unsubscribed', confirm_requested_at: null, updated_at: at }).where('id', '=', subscriberId).execute();
     }
-    await recordEvent(trx, s.id, 'unsubscribed', { via, listId }, at);
+    await recordEvent(trx, subscriberId, 'unsubscribed', { via, listId }, at);
     return 'unsubscribed';
   });
 }
@@ -183,15 +218,16 @@ export interface SubscriberView {
   email: string;
   name: string | null;
   status: string;
-  memberStatus: string | null;
+  memberStatus: string;
   paused: boolean;
   topics: string[];
 }
 
+/** A member of the list as their pages show them; undefined for anyone else (or erased). */
 export async function subscriberView(db: Db, listId: number, subscriberId: number): Promise<SubscriberView | undefined> {
   const s = await db
     .selectFrom('subscribers as s')
-    .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
+    .innerJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
     .select(['s.id', 's.email', 's.name', 's.status', 's.paused_at', 'm.status as member_status'])
     .where('s.id', '=', subscriberId)
     .executeTakeFirst();
@@ -260,7 +296,8 @@ export async function eraseSubscriber(db: Db, subscriberId: number, now: Date): 
       .execute();
     await trx.deleteFrom('subscriber_topics').where('subscriber_id', '=', s.id).execute();
     await trx.deleteFrom('subscriber_attributes').where('subscriber_id', '=', s.id).execute();
-    await trx.updateTable('list_members').set({ status: 'unsubscribed', updated_at: at }).where('subscriber_id', '=', s.id).execute();
+    await trx.updateTable('list_members').set({ status: 'unsubscribed', confirm_nonce: null, updated_at: at }).where('subscriber_id', '=', s.id).execute();
+    await trx.deleteFrom('subscription_requests').where((eb) => eb.or([eb('email', '=', s.email), eb('subscriber_id', '=', s.id)])).execute();
     await trx.updateTable('deliveries').set({ message_id: null, smtp_response: null, error: null }).where('subscriber_id', '=', s.id).execute();
     await trx.deleteFrom('events').where('subscriber_id', '=', s.id).execute();
     await recordEvent(trx, s.id, 'erased', null, at);

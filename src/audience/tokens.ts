@@ -1,6 +1,7 @@
-// Signed tokens for the links in every email. HMAC-SHA256 over purpose, subscriber, list and expiry,
-// so a token for one purpose (unsubscribe) can never be used for another (confirm), and comparing
-// signatures takes constant time.
+// Signed tokens for the links in every email. HMAC-SHA256 over purpose, subscriber, list, expiry
+// and (confirmation links) the nonce of the request they answer, so a token for one purpose
+// (unsubscribe) can never be used for another (confirm), and comparing signatures takes constant
+// time. Tokens without a nonce keep their original four fields: links in old emails keep working.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export type TokenPurpose = 'unsubscribe' | 'preferences' | 'confirm';
@@ -11,6 +12,8 @@ export interface TokenClaims {
   listId: number;
   /** Absent: the token does not expire (unsubscribe links must keep working in old emails). */
   expiresAt?: Date;
+  /** Confirmation links: the request they answer (a newer request stores a new one). base64url. */
+  nonce?: string;
 }
 
 const b64 = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
@@ -21,7 +24,12 @@ function mac(secret: string, payload: string): Buffer {
 
 export function signToken(secret: string, claims: TokenClaims): string {
   const exp = claims.expiresAt ? Math.floor(claims.expiresAt.getTime() / 1000).toString(36) : '';
-  const payload = [claims.purpose, claims.subscriberId.toString(36), claims.listId.toString(36), exp].join('.');
+  const fields = [claims.purpose, claims.subscriberId.toString(36), claims.listId.toString(36), exp];
+  if (claims.nonce !== undefined) {
+    if (!/^[\w-]+$/.test(claims.nonce)) throw new Error('a token nonce must be base64url');
+    fields.push(claims.nonce);
+  }
+  const payload = fields.join('.');
   return `${b64(payload)}.${b64(mac(secret, payload))}`;
 }
 
@@ -35,11 +43,11 @@ export function verifyToken(secret: string, token: string, purpose: TokenPurpose
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   // base64url ignores the spare bits of a last character: only the one canonical spelling counts.
   if (b64(payload) !== encoded || b64(given) !== signature) return null;
-  const [p, s, l, exp] = payload.split('.');
-  if (p !== purpose || !s || !l || exp === undefined) return null;
+  const [p, s, l, exp, nonce, rest] = payload.split('.');
+  if (p !== purpose || !s || !l || exp === undefined || nonce === '' || rest !== undefined) return null;
   const expiresAt = exp ? new Date(parseInt(exp, 36) * 1000) : undefined;
   if (expiresAt && expiresAt <= now) return null;
-  return { purpose, subscriberId: parseInt(s, 36), listId: parseInt(l, 36), ...(expiresAt ? { expiresAt } : {}) };
+  return { purpose, subscriberId: parseInt(s, 36), listId: parseInt(l, 36), ...(expiresAt ? { expiresAt } : {}), ...(nonce ? { nonce } : {}) };
 }
 
 /** The per-recipient links every edition carries. */

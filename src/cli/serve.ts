@@ -9,7 +9,10 @@ import { processClock } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { createApp } from '../web/app.ts';
 import { rateLimiter } from '../web/rate-limit.ts';
+import { subscriptionWorker } from '../web/subscription-requests.ts';
 import { say } from './output.ts';
+
+const DRAIN_INTERVAL_MS = 30_000;
 
 export function serveCommand(program: Command): void {
   program
@@ -27,7 +30,7 @@ export function serveCommand(program: Command): void {
       const transport = createTransport(config);
       const clock = processClock(config);
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      const app = createApp({
+      const base = {
         db,
         config,
         clock,
@@ -37,14 +40,24 @@ export function serveCommand(program: Command): void {
         // Per IP: 10 subscription requests in 15 minutes. Per address: 3 confirmation emails an hour.
         limits: { perIp: rateLimiter(clock, 10, 15 * 60_000), perAddress: rateLimiter(clock, 3, 60 * 60_000) },
         log,
-      });
+      };
+      // Subscription requests are mailed by the worker: right after each answer, at start (what a
+      // crash or a stop left queued) and every half minute (retries of failed sends).
+      const worker = subscriptionWorker(base);
+      const app = createApp({ ...base, subscriptionWorker: worker });
+      worker.wake();
+      const interval = setInterval(() => worker.wake(), DRAIN_INTERVAL_MS);
       const server = serve({ fetch: app.fetch, port: config.port, hostname: opts.host }, (info) => {
         say(`Recap is serving on http://${info.address}:${info.port} (public address: ${config.baseUrl}); mail goes to ${transport.target}`);
       });
       const stop = () => {
         log('stopping');
+        clearInterval(interval);
         server.close(() => {
-          void transport.close().then(() => db.destroy());
+          void worker
+            .idle()
+            .then(() => transport.close())
+            .then(() => db.destroy());
         });
       };
       process.once('SIGINT', stop);

@@ -5,6 +5,7 @@ import type { ListRow } from '../../db/schema.ts';
 import type { Context as AppContext } from '../context.ts';
 import type { Transport } from '../delivery/transport.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { SubscriptionWorker } from './subscription-requests.ts';
 
 export interface WebDeps extends AppContext {
   secret: string;
@@ -12,6 +13,8 @@ export interface WebDeps extends AppContext {
   list: ListRow;
   limits: { perIp: RateLimiter; perAddress: RateLimiter };
   log: (line: string) => void;
+  /** Woken after a subscription request is queued: it does the rest once the answer has gone. */
+  subscriptionWorker: Pick<SubscriptionWorker, 'wake'>;
 }
 
 export function clientIp(c: Context, trustProxy: boolean): string | null {

@@ -9,7 +9,6 @@ import {
   exportSubscriber,
   knownTopics,
   personNameSchema,
-  requestSubscription,
   setPaused,
   subscriberView,
   type SubscriberView,
@@ -20,7 +19,8 @@ import { type TokenClaims, verifyToken } from '../audience/tokens.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from './context.ts';
 import { errorList, type Markup, notice, page } from './page.ts';
-import { invalidLink, sendConfirmation } from './subscribe.ts';
+import { invalidLink } from './subscribe.ts';
+import { queueSubscriptionRequest } from './subscription-requests.ts';
 
 export function preferencesRoutes(app: Hono, deps: WebDeps): void {
   const load = async (c: Context) => {
@@ -69,10 +69,11 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
         await unsubscribe(deps.db, claims.listId, s.id, 'preferences', now);
         return reload(c, deps, claims, 'You are unsubscribed and will receive nothing more.');
       case 'resubscribe': {
-        // Coming back needs a new confirmation, like a first subscription.
-        const outcome = await requestSubscription(deps.db, claims.listId, { email: s.email, name: s.name, topics: s.topics }, { source: 'preferences', ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) }, now);
-        if (outcome.send) await sendConfirmation(deps, s, outcome.requestedAt);
-        return reload(c, deps, claims, outcome.send ? 'We sent you a confirmation link: click it to come back.' : 'You are subscribed.');
+        // Coming back needs a new confirmation, like a first subscription, through the same queue.
+        const meta = { source: 'preferences' as const, ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) };
+        await queueSubscriptionRequest(deps.db, { listId: claims.listId, email: s.email, name: s.name, topics: s.topics, meta, at: now });
+        deps.subscriptionWorker.wake();
+        return reload(c, deps, claims, 'We are sending you a confirmation link: click it to come back.');
       }
       case 'erase': {
         if (asText(fields.confirm) !== 'yes') return preferencesPage(c, deps, s, null, ['Tick the box to confirm that everything should be erased.'], 400);
@@ -97,7 +98,8 @@ async function preferencesPage(c: Context, deps: WebDeps, s: SubscriberView, mes
   const chosen = new Set(s.topics);
   const boxes: Markup[] = topics.map((t) => html`<label><input type="checkbox" name="topics" value="${t}"${chosen.has(t) ? html` checked` : ''}> ${topicLabel(t)}</label>`);
   const subscribed = s.status === 'active' && s.memberStatus === 'active';
-  const state = subscribed ? (s.paused ? 'paused' : 'subscribed') : s.status === 'pending' ? 'waiting for confirmation' : 'not subscribed';
+  const pending = s.status === 'pending' && s.memberStatus === 'active';
+  const state = subscribed ? (s.paused ? 'paused' : 'subscribed') : pending ? 'waiting for confirmation' : 'not subscribed';
   const action = (name: string, label: string, cls = '') => html`<form method="post"><input type="hidden" name="action" value="${name}"><button type="submit" class="${cls}">${label}</button></form>`;
   return page(c, {
     listName: deps.list.name,
@@ -116,7 +118,7 @@ ${notice(message)}${errorList(errors)}
 </form>
 <h2>Your subscription</h2>
 ${subscribed ? (s.paused ? action('resume', 'Resume the recap') : action('pause', 'Pause the recap', 'secondary')) : ''}
-${subscribed || s.status === 'pending' ? action('unsubscribe', 'Unsubscribe', 'secondary') : action('resubscribe', 'Subscribe again')}
+${subscribed || pending ? action('unsubscribe', 'Unsubscribe', 'secondary') : action('resubscribe', 'Subscribe again')}
 <h2>Your data</h2>
 <p><a href="${c.req.path}/data.json">Download everything we hold about you</a> (JSON: profile, consent record, history).</p>
 <form method="post">

@@ -1,24 +1,19 @@
-// Subscribe (form and JSON) and confirm. The answer to a subscription request is the same whether
-// the address is new, pending or already active, so nobody can learn who is subscribed.
+// Subscribe (form and JSON) and confirm. A subscription request is validated, queued and answered
+// without looking at the address, so the answer (content, status and time) is the same whether it
+// is new, pending, active or suppressed, and nobody can learn who is subscribed. The worker in
+// subscription-requests.ts does the rest.
 import type { Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { html } from 'hono/html';
 import { describeIssues } from '../articles/article.ts';
-import { signToken, subscriberLinks, verifyToken } from '../audience/tokens.ts';
-import {
-  confirmationExpiry,
-  confirmSubscription,
-  knownTopics,
-  requestSubscription,
-  subscribeSchema,
-  subscriberView,
-  type RequestMeta,
-} from '../audience/subscriptions.ts';
+import { subscriberLinks, type TokenClaims, verifyToken } from '../audience/tokens.ts';
+import { confirmationState, confirmSubscription, knownTopics, subscribeSchema, subscriberView, type RequestMeta } from '../audience/subscriptions.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
 import { topicLabel } from '../render/story-view.ts';
-import { renderConfirmation, renderWelcome } from '../render/transactional.ts';
+import { renderWelcome } from '../render/transactional.ts';
 import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from './context.ts';
 import { errorList, type Markup, page } from './page.ts';
+import { queueSubscriptionRequest } from './subscription-requests.ts';
 
 const ACCEPTED = 'Thanks! If this address can be subscribed, a confirmation link is on its way. Please check your inbox (and the spam folder).';
 
@@ -61,9 +56,9 @@ export function subscribeRoutes(app: Hono, deps: WebDeps): void {
   });
 
   // A GET never confirms: mail scanners open links. The page's button does.
-  app.get('/confirm/:token', (c) => {
+  app.get('/confirm/:token', async (c) => {
     const claims = verifyToken(deps.secret, c.req.param('token'), 'confirm', deps.clock.now());
-    if (!claims) return invalidLink(c, deps);
+    if (!claims || (await confirmationState(deps.db, claims)).outcome === 'stale') return invalidLink(c, deps);
     return page(c, {
       listName: deps.list.name,
       title: 'Confirm your subscription',
@@ -75,13 +70,13 @@ export function subscribeRoutes(app: Hono, deps: WebDeps): void {
 
   app.post('/confirm/:token', async (c) => {
     const claims = verifyToken(deps.secret, c.req.param('token'), 'confirm', deps.clock.now());
-    if (!claims?.expiresAt) return invalidLink(c, deps);
-    const outcome = await confirmSubscription(deps.db, deps.list.id, claims.subscriberId, claims.expiresAt, meta(c, deps, 'form'), deps.config.confirmTtlHours, deps.clock.now());
+    if (!claims) return invalidLink(c, deps);
+    const outcome = await confirmSubscription(deps.db, claims, meta(c, deps, 'form'), deps.clock.now());
     if (outcome === 'stale') return invalidLink(c, deps);
-    const links = subscriberLinks(deps.config.baseUrl, deps.secret, claims.subscriberId, deps.list.id);
+    const links = subscriberLinks(deps.config.baseUrl, deps.secret, claims.subscriberId, claims.listId);
     if (outcome === 'confirmed') {
       deps.log(`subscriber ${claims.subscriberId} confirmed`);
-      if (deps.config.welcomeEmail) await sendWelcome(deps, claims.subscriberId, links.preferencesUrl);
+      if (deps.config.welcomeEmail) await sendWelcome(deps, claims, links.preferencesUrl);
     }
     return page(c, {
       listName: deps.list.name,
@@ -102,36 +97,17 @@ async function handleRequest(c: Context, deps: WebDeps, values: FormValues, hone
   if (honeypot.trim() !== '') return { kind: 'accepted' };
   const parsed = subscribeSchema(new Set(await knownTopics(deps.db))).safeParse(values);
   if (!parsed.success) return { kind: 'invalid', errors: describeIssues(parsed.error) };
-  const request = { email: parsed.data.email, name: parsed.data.name, topics: parsed.data.topics };
-  // Per address, quietly: nobody can flood one inbox with confirmation emails.
-  if (!deps.limits.perAddress.take(`to:${request.email}`)) return { kind: 'accepted' };
-  const outcome = await requestSubscription(deps.db, deps.list.id, request, meta(c, deps, source), deps.clock.now());
-  if (outcome.send) await sendConfirmation(deps, { id: outcome.subscriberId, ...request }, outcome.requestedAt);
+  await queueSubscriptionRequest(deps.db, { listId: deps.list.id, ...parsed.data, meta: meta(c, deps, source), at: deps.clock.now() });
+  deps.subscriptionWorker.wake();
   return { kind: 'accepted' };
-}
-
-/** Mails the confirmation link of the request made at `requestedAt`. */
-export async function sendConfirmation(deps: WebDeps, s: { id: number; email: string; name: string | null; topics: string[] }, requestedAt: string): Promise<void> {
-  const expiresAt = confirmationExpiry(requestedAt, deps.config.confirmTtlHours);
-  const token = signToken(deps.secret, { purpose: 'confirm', subscriberId: s.id, listId: deps.list.id, expiresAt });
-  const email = await renderConfirmation({
-    listName: deps.list.name,
-    name: s.name,
-    confirmUrl: `${deps.config.baseUrl}/confirm/${token}`,
-    topics: s.topics.map(topicLabel),
-    validFor: `${deps.config.confirmTtlHours} hours`,
-    postalAddress: deps.config.postalAddress,
-  });
-  const submission = await sendTransactional(deps.transport, deps.config, { email: s.email, name: s.name }, email, deps.clock.now());
-  deps.log(`confirmation for subscriber ${s.id} submitted: ${submission.response}`);
 }
 
 function meta(c: Context, deps: WebDeps, source: RequestMeta['source']): RequestMeta {
   return { source, ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) };
 }
 
-async function sendWelcome(deps: WebDeps, subscriberId: number, preferencesUrl: string): Promise<void> {
-  const s = await subscriberView(deps.db, deps.list.id, subscriberId);
+async function sendWelcome(deps: WebDeps, claims: TokenClaims, preferencesUrl: string): Promise<void> {
+  const s = await subscriberView(deps.db, claims.listId, claims.subscriberId);
   if (!s) return;
   const email = await renderWelcome({ listName: deps.list.name, name: s.name, archiveUrl: `${deps.config.baseUrl}/archive`, preferencesUrl, postalAddress: deps.config.postalAddress });
   await sendTransactional(deps.transport, deps.config, { email: s.email, name: s.name }, email, deps.clock.now());

@@ -33,7 +33,7 @@ export function unsubscribeRoutes(app: Hono, deps: WebDeps): void {
     // The body is List-Unsubscribe=One-Click (urlencoded or multipart); the signed token is what
     // authorises, so any POST to the URL unsubscribes, and a second one changes nothing.
     const outcome = await unsubscribe(deps.db, claims.listId, claims.subscriberId, 'one-click', deps.clock.now());
-    if (outcome === 'unknown') return c.text('This unsubscribe link is not valid.', 400);
+    if (outcome === 'unknown') return c.text('This unsubscribe link is for a list this address is not a member of; nothing was changed.', 404);
     if (outcome === 'unsubscribed') deps.log(`subscriber ${claims.subscriberId} unsubscribed (one-click)`);
     if (!(c.req.header('accept') ?? '').includes('text/html')) return c.text('You are unsubscribed.', 200);
     return page(c, {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { importArticles } from '../../src/articles/import.ts';
 import { importBounceFiles } from '../../src/audience/bounce-import.ts';
+import { subscriberLinks } from '../../src/audience/tokens.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { sampleArticles } from '../helpers/articles.ts';
@@ -38,4 +39,23 @@ it('unsubscribes the reader whose mail client used the mailto, and nobody on a f
   expect(status).toEqual([{ email: 'leaver@example.com', status: 'unsubscribed' }, { email: 'stayer@example.com', status: 'active' }]);
   const event = await ctx.db.selectFrom('events').select('data').where('type', '=', 'unsubscribed').executeTakeFirstOrThrow();
   expect(JSON.parse(event.data ?? '{}')).toMatchObject({ via: 'mailto' });
+});
+
+it('refuses a correctly signed request for a list that does not exist or that the reader is not a member of, changing nothing', async () => {
+  ctx = await createTestContext();
+  const id = await addSubscriber(ctx, 'member@example.com');
+  const other = await ctx.db.insertInto('lists').values({ slug: 'other', name: 'Other', created_at: ctx.clock.now().toISOString() }).returning('id').executeTakeFirstOrThrow();
+  const request = (listId: number) => {
+    const token = new URL(subscriberLinks('https://recap.test', TEST_SECRET, id, listId).unsubscribeUrl).pathname.split('/').pop() as string;
+    return { name: `list-${listId}.eml`, content: `From: member@example.com\r\nTo: unsubscribe@recap.test\r\nSubject: unsubscribe ${token}\r\nMessage-ID: <req-${listId}@example.com>\r\n\r\n\r\n` };
+  };
+  const report = await importBounceFiles(ctx.db, ctx.config, TEST_SECRET, [request(999), request(other.id)], ctx.clock.now());
+  expect(report.unsubscribed).toBe(0);
+  expect(report.skipped).toEqual([
+    { where: 'list-999.eml', why: `an unsubscribe request for list 999, which subscriber ${id} is not a member of` },
+    { where: `list-${other.id}.eml`, why: `an unsubscribe request for list ${other.id}, which subscriber ${id} is not a member of` },
+  ]);
+  expect(await ctx.db.selectFrom('subscribers').select('status').where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: 'active' });
+  expect(await ctx.db.selectFrom('list_members').select(['list_id', 'status']).where('subscriber_id', '=', id).execute()).toEqual([{ list_id: ctx.listId, status: 'active' }]);
+  expect(await ctx.db.selectFrom('events').select('id').where('type', '=', 'unsubscribed').execute()).toEqual([]);
 });

@@ -1,4 +1,5 @@
 // Signed link tokens: HMAC over purpose, subscriber, list and expiry.
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signToken, subscriberLinks, type TokenPurpose, verifyToken } from '../../src/audience/tokens.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
@@ -26,6 +27,30 @@ describe('signToken / verifyToken', () => {
     const expiresAt = new Date('2026-12-07T08:00:00Z');
     const token = signToken(TEST_SECRET, { purpose: 'confirm', subscriberId: 123456, listId: 1, expiresAt });
     expect(verifyToken(TEST_SECRET, token, 'confirm', NOW)).toEqual({ purpose: 'confirm', subscriberId: 123456, listId: 1, expiresAt });
+  });
+
+  it('round-trips the nonce of a confirmation link, which the signature covers', () => {
+    const expiresAt = new Date('2026-12-03T08:00:00Z');
+    const claims = { purpose: 'confirm' as const, subscriberId: 42, listId: 7, expiresAt, nonce: 'n0nce-_A' };
+    const token = signToken(TEST_SECRET, claims);
+    expect(verifyToken(TEST_SECRET, token, 'confirm', NOW)).toEqual(claims);
+    // Two requests in the same instant differ only by nonce: their tokens differ.
+    expect(signToken(TEST_SECRET, { ...claims, nonce: 'other' })).not.toBe(token);
+    const [, signature] = token.split('.');
+    const swapped = `${Buffer.from('confirm.16.7.' + Math.floor(expiresAt.getTime() / 1000).toString(36) + '.other').toString('base64url')}.${signature}`;
+    expect(verifyToken(TEST_SECRET, swapped, 'confirm', NOW)).toBeNull();
+  });
+
+  const exp = Math.floor(Date.parse('2026-12-03T08:00:00Z') / 1000).toString(36);
+  it.each([`confirm.16.7.${exp}.`, `confirm.16.7.${exp}.n.x`])('rejects the signed payload %j (an empty nonce or a field too many)', (payload) => {
+    const sign = (p: string) => `${Buffer.from(p).toString('base64url')}.${createHmac('sha256', TEST_SECRET).update(p).digest('base64url')}`;
+    expect(verifyToken(TEST_SECRET, sign(`confirm.16.7.${exp}.n`), 'confirm', NOW)?.nonce).toBe('n'); // the well-formed neighbour verifies
+    const mac = createHmac('sha256', TEST_SECRET).update(payload).digest('base64url');
+    expect(verifyToken(TEST_SECRET, `${Buffer.from(payload).toString('base64url')}.${mac}`, 'confirm', NOW)).toBeNull();
+  });
+
+  it('refuses to sign a nonce that would change the fields', () => {
+    expect(() => signToken(TEST_SECRET, { purpose: 'confirm', subscriberId: 1, listId: 1, nonce: 'a.b' })).toThrow(/base64url/);
   });
 
   it.each<TokenPurpose>(['confirm', 'preferences'])('an unsubscribe token does not verify as %s', (purpose) => {

@@ -6,7 +6,9 @@ import { simpleParser } from 'mailparser';
 import type { Hono } from 'hono';
 import { findList } from '../../src/audience/lists.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
+import type { Db } from '../../db/connect.ts';
 import { createApp } from '../../src/web/app.ts';
+import { type DrainReport, subscriptionWorker } from '../../src/web/subscription-requests.ts';
 import { rateLimiter } from '../../src/web/rate-limit.ts';
 import { importArticles } from '../../src/articles/import.ts';
 import { sampleArticles } from './articles.ts';
@@ -16,27 +18,39 @@ export interface WebTest {
   ctx: TestContext;
   app: Hono;
   logs: string[];
+  /** Works through the queued subscription requests (what `recap serve` does after each answer). */
+  drain(): Promise<DrainReport>;
   /** Confirmation and welcome emails written to the outbox, oldest first. */
   transactional(): Promise<Array<{ to: string; subject: string; text: string; html: string }>>;
   close(): Promise<void>;
 }
 
-export async function createWebTest(env: Record<string, string> = {}, limits = { perIp: 1000, perAddress: 1000 }): Promise<WebTest> {
+/**
+ * `background`: the app wakes the real worker after each request, as `recap serve` does. Without
+ * it, requests stay queued until the test calls drain(), so a test can look at what the answer
+ * alone did. `appDb` wraps the database the app's handlers use (to watch their queries).
+ */
+export async function createWebTest(env: Record<string, string> = {}, limits = { perIp: 1000, perAddress: 1000 }, options: { background?: boolean; appDb?: (db: Db) => Db } = {}): Promise<WebTest> {
   const ctx = await createTestContext({ BASE_URL: 'https://recap.test', ...env });
   await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
   const logs: string[] = [];
-  const app = createApp({
+  const base = {
     ...ctx,
     secret: TEST_SECRET,
     transport: outboxTransport(ctx.config.outboxDir),
     list: await findList(ctx.db, 'weekly-ai-recap'),
     limits: { perIp: rateLimiter(ctx.clock, limits.perIp, 15 * 60_000), perAddress: rateLimiter(ctx.clock, limits.perAddress, 60 * 60_000) },
-    log: (line) => logs.push(line),
-  });
+    log: (line: string) => {
+      logs.push(line);
+    },
+  };
+  const worker = subscriptionWorker(base);
+  const app = createApp({ ...base, db: options.appDb ? options.appDb(ctx.db) : ctx.db, subscriptionWorker: options.background ? worker : { wake: () => undefined } });
   return {
     ctx,
     app,
     logs,
+    drain: () => worker.drain(),
     async transactional() {
       const dir = join(ctx.config.outboxDir, 'transactional');
       let files: string[] = [];
@@ -53,7 +67,10 @@ export async function createWebTest(env: Record<string, string> = {}, limits = {
         }),
       );
     },
-    close: () => ctx.close(),
+    close: async () => {
+      await worker.idle();
+      await ctx.close();
+    },
   };
 }
 

@@ -37,7 +37,8 @@ beforeAll(async () => {
   local = await startLocalServer();
   served = local.served;
   origin = local.origin;
-  web = await createWebTest({ BASE_URL: origin });
+  // As `recap serve` runs it: each answer wakes the worker that mails the confirmation.
+  web = await createWebTest({ BASE_URL: origin }, undefined, { background: true });
   local.use(web.app);
 
   const launched = await launchChromium();
@@ -134,6 +135,7 @@ describe.skipIf(!available)('a reader in a browser', () => {
     await submit(page.getByRole('button', { name: 'Subscribe' }));
     await expect(heading().textContent()).resolves.toBe('Check your inbox');
     await shoot(page, 'check-inbox');
+    await web!.drain(); // waits for the drain that the answer woke
 
     let s = await subscriber();
     expect(s).toMatchObject({ status: 'pending', confirmed_at: null, name: 'E2E Reader', consent_source: 'form' });

@@ -19,8 +19,15 @@ afterEach(async () => {
   await t.close();
 });
 
-const subscribe = (fields: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
+const post = (fields: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
   t.app.request('/subscribe', { method: 'POST', body: form(fields), headers: { ...SAME_ORIGIN, ...headers } });
+
+/** Posts the form, then lets the worker do what `recap serve` does once the answer has gone. */
+async function subscribe(fields: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await post(fields, headers);
+  await t.drain();
+  return res;
+}
 
 async function subscriber(email: string) {
   return t.ctx.db.selectFrom('subscribers').selectAll().where('email', '=', email).executeTakeFirst();
@@ -104,6 +111,7 @@ describe('subscribe', () => {
       body: JSON.stringify({ email: 'json@example.com', topics: ['models'] }),
       headers: { 'Content-Type': 'application/json', Origin: 'https://elsewhere.example' },
     });
+    await t.drain();
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ ok: true });
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -219,6 +227,23 @@ describe('confirm', () => {
     expect((await subscriber('d@example.com'))?.status).toBe('pending');
   });
 
+  it('lets only the newest of two requests made in the same millisecond confirm', async () => {
+    await subscribe({ email: 'fast@example.com', topics: ['compute'] });
+    const [older] = await t.transactional();
+    await subscribe({ email: 'fast@example.com', topics: ['policy'] }); // the clock has not moved
+    const newer = (await t.transactional()).find((m) => m.text !== older?.text);
+    const olderPath = linkPath(older?.text ?? '', '/confirm/');
+    const newerPath = linkPath(newer?.text ?? '', '/confirm/');
+    expect(newerPath).not.toBe(olderPath);
+    expect((await t.app.request(olderPath)).status).toBe(400);
+    expect((await t.app.request(olderPath, { method: 'POST', headers: SAME_ORIGIN })).status).toBe(400);
+    expect((await subscriber('fast@example.com'))?.status).toBe('pending');
+    expect((await t.app.request(newerPath, { method: 'POST', headers: SAME_ORIGIN })).status).toBe(200);
+    expect((await subscriber('fast@example.com'))?.status).toBe('active');
+    // And once confirmed, the older link still does nothing.
+    expect(await (await t.app.request(olderPath, { method: 'POST', headers: SAME_ORIGIN })).text()).toContain('already subscribed');
+  });
+
   it('sends a welcome email when configured', async () => {
     await t.close();
     t = await createWebTest({ RECAP_WELCOME_EMAIL: 'true' });
@@ -287,6 +312,89 @@ describe('one-click unsubscribe (RFC 8058)', () => {
   });
 });
 
+describe('tokens act on the membership of the list they name, and only on it', () => {
+  let id: number;
+  let other: number;
+  const NO_SUCH_LIST = 999;
+  let notMember: number;
+  const oneClick = (listId: number) =>
+    t.app.request(new URL(subscriberLinks('https://recap.test', TEST_SECRET, id, listId).unsubscribeUrl).pathname, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  const memberships = async () => {
+    const rows = await t.ctx.db.selectFrom('list_members').select(['list_id', 'status']).where('subscriber_id', '=', id).orderBy('list_id').execute();
+    return Object.fromEntries(rows.map((r) => [r.list_id, r.status]));
+  };
+  const newList = async (slug: string) => {
+    const row = await t.ctx.db.insertInto('lists').values({ slug, name: slug, created_at: t.ctx.clock.now().toISOString() }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  };
+
+  beforeEach(async () => {
+    id = await addSubscriber(t.ctx, 'two-lists@example.com');
+    other = await newList('other');
+    notMember = await newList('not-member');
+    await t.ctx.db.insertInto('list_members').values({ list_id: other, subscriber_id: id, status: 'active', created_at: '2026-11-30T08:00:00.000Z', updated_at: '2026-11-30T08:00:00.000Z', confirm_nonce: null }).execute();
+  });
+
+  it.each([
+    ['a list that does not exist', () => NO_SUCH_LIST],
+    ['a list the subscriber is not a member of', () => notMember],
+  ])('refuses every kind of token for %s and changes nothing', async (_, listOf) => {
+    const listId = listOf();
+    const before = { row: await subscriber('two-lists@example.com'), members: await memberships() };
+    const links = subscriberLinks('https://recap.test', TEST_SECRET, id, listId);
+    const confirm = `/confirm/${signToken(TEST_SECRET, { purpose: 'confirm', subscriberId: id, listId, expiresAt: new Date('2026-12-01T08:00:00Z'), nonce: 'abc' })}`;
+    const prefs = new URL(links.preferencesUrl).pathname;
+    const one = await oneClick(listId);
+    expect(one.status).toBe(404);
+    expect(await one.text()).toContain('not a member');
+    const refused = [
+      await t.app.request(new URL(links.unsubscribeUrl).pathname),
+      await t.app.request(prefs),
+      await t.app.request(`${prefs}/data.json`),
+      await t.app.request(prefs, { method: 'POST', body: form({ action: 'unsubscribe' }), headers: SAME_ORIGIN }),
+      await t.app.request(prefs, { method: 'POST', body: form({ action: 'resubscribe' }), headers: SAME_ORIGIN }),
+      await t.app.request(prefs, { method: 'POST', body: form({ action: 'pause' }), headers: SAME_ORIGIN }),
+      await t.app.request(confirm),
+      await t.app.request(confirm, { method: 'POST', headers: SAME_ORIGIN }),
+    ];
+    expect(refused.map((r) => r.status)).toEqual(refused.map(() => 400));
+    await t.drain();
+    expect({ row: await subscriber('two-lists@example.com'), members: await memberships() }).toEqual(before);
+    expect(await events('unsubscribed')).toEqual([]);
+    expect(await t.transactional()).toEqual([]);
+  });
+
+  it('unsubscribes from the named list only; the address leaves for good when no list is left', async () => {
+    expect((await oneClick(other)).status).toBe(200);
+    expect(await memberships()).toEqual({ [t.ctx.listId]: 'active', [other]: 'unsubscribed' });
+    expect((await subscriber('two-lists@example.com'))?.status).toBe('active');
+    expect(await countQuery(eligibleMembers(t.ctx.db, other))).toBe(0);
+    expect(await countQuery(eligibleMembers(t.ctx.db, t.ctx.listId))).toBe(1);
+
+    const prefs = new URL(subscriberLinks('https://recap.test', TEST_SECRET, id, t.ctx.listId).preferencesUrl).pathname;
+    expect((await t.app.request(prefs, { method: 'POST', body: form({ action: 'unsubscribe' }), headers: SAME_ORIGIN })).status).toBe(200);
+    expect(await memberships()).toEqual({ [t.ctx.listId]: 'unsubscribed', [other]: 'unsubscribed' });
+    expect((await subscriber('two-lists@example.com'))?.status).toBe('unsubscribed');
+    expect(await countQuery(eligibleMembers(t.ctx.db, t.ctx.listId))).toBe(0);
+    expect((await events('unsubscribed')).map((e) => JSON.parse(e.data ?? '{}').listId)).toEqual([other, t.ctx.listId]);
+  });
+
+  it('confirms only the membership its link names', async () => {
+    await oneClick(other);
+    const prefs = new URL(subscriberLinks('https://recap.test', TEST_SECRET, id, other).preferencesUrl).pathname;
+    expect(await (await t.app.request(prefs, { method: 'POST', body: form({ action: 'resubscribe' }), headers: SAME_ORIGIN })).text()).toContain('confirmation link');
+    await t.drain();
+    const [mail] = await t.transactional();
+    const path = linkPath(mail?.text ?? '', '/confirm/');
+    // The same request's nonce, correctly signed for a list the subscriber is not a member of: refused.
+    const claims = Buffer.from(path.slice('/confirm/'.length).split('.')[0] as string, 'base64url').toString().split('.');
+    const forged = signToken(TEST_SECRET, { purpose: 'confirm', subscriberId: id, listId: notMember, expiresAt: new Date(parseInt(claims[3] as string, 36) * 1000), nonce: claims[4] as string });
+    expect((await t.app.request(`/confirm/${forged}`, { method: 'POST', headers: SAME_ORIGIN })).status).toBe(400);
+    expect((await t.app.request(path, { method: 'POST', headers: SAME_ORIGIN })).status).toBe(200);
+    expect(await memberships()).toEqual({ [t.ctx.listId]: 'active', [other]: 'active' });
+  });
+});
+
 describe('preferences', () => {
   let id: number;
   let path: string;
@@ -336,6 +444,7 @@ describe('preferences', () => {
     expect((await subscriber('p@example.com'))?.status).toBe('unsubscribed');
     const res = await act({ action: 'resubscribe' });
     expect(await res.text()).toContain('confirmation link');
+    await t.drain();
     expect((await subscriber('p@example.com'))?.status).toBe('unsubscribed');
     const [mail] = await t.transactional();
     expect(mail?.to).toBe('p@example.com');

@@ -1,0 +1,192 @@
+// The queue between a subscription request and its confirmation email. The web handler only
+// inserts a row (one statement, the same for every address) and answers; the worker here does the
+// work that depends on the address's state: the per-address limit, creating or updating the pending
+// subscriber, and mailing the link. A row is deleted only once that is done, so a crash between the
+// answer and the email loses nothing: the next drain (at start, on an interval) picks it up.
+//
+// The subscriber's change and the link's nonce are written in one transaction with the row, so a
+// retry mails the same link. A crash after the server took the email but before the row was
+// deleted re-sends that one confirmation, at most once per crash.
+import type { Db } from '../../db/connect.ts';
+import type { SubscriptionRequestsTable } from '../../db/schema.ts';
+import type { Selectable } from 'kysely';
+import { confirmationExpiry, requestSubscription, type RequestMeta } from '../audience/subscriptions.ts';
+import { signToken } from '../audience/tokens.ts';
+import { sendTransactional } from '../delivery/transactional.ts';
+import { topicLabel } from '../render/story-view.ts';
+import { renderConfirmation } from '../render/transactional.ts';
+import type { WebDeps } from './context.ts';
+
+export interface SubscriptionRequest {
+  listId: number;
+  email: string;
+  name: string | null;
+  topics: string[];
+  meta: RequestMeta;
+  at: Date;
+}
+
+/** Queues a validated request. Deliberately blind to the address: it reads nothing. */
+export async function queueSubscriptionRequest(db: Db, r: SubscriptionRequest): Promise<void> {
+  await db
+    .insertInto('subscription_requests')
+    .values({
+      list_id: r.listId,
+      email: r.email,
+      name: r.name,
+      topics: JSON.stringify(r.topics),
+      source: r.meta.source,
+      ip: r.meta.ip,
+      user_agent: r.meta.userAgent,
+      requested_at: r.at.toISOString(),
+      subscriber_id: null,
+      confirm_nonce: null,
+      next_attempt_at: null,
+      last_error: null,
+    })
+    .execute();
+}
+
+export type DrainDeps = Pick<WebDeps, 'db' | 'config' | 'clock' | 'secret' | 'transport' | 'log' | 'limits'>;
+
+export interface DrainReport {
+  /** Confirmation emails the server took. */
+  mailed: number;
+  /** Requests done without an email: active, suppressed, over the per-address limit, superseded, expired. */
+  quiet: number;
+  /** Sends that failed; the request stays queued and is tried again later. */
+  retrying: number;
+}
+
+type Row = Selectable<SubscriptionRequestsTable>;
+
+/** The longest a failed send waits before its next try. */
+const MAX_RETRY_WAIT_MS = 3_600_000;
+
+/**
+ * Works through the due requests in the order they came. Run one drain at a time per database
+ * (`subscriptionWorker` serialises them within `recap serve`).
+ */
+export async function drainSubscriptionRequests(deps: DrainDeps): Promise<DrainReport> {
+  const report: DrainReport = { mailed: 0, quiet: 0, retrying: 0 };
+  let after = 0;
+  for (;;) {
+    const now = deps.clock.now().toISOString();
+    const row = await deps.db
+      .selectFrom('subscription_requests')
+      .selectAll()
+      .where('id', '>', after)
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]))
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return report;
+    after = row.id;
+    try {
+      report[await handle(deps, row)]++;
+    } catch (e) {
+      // The server refused or could not be reached (or anything else went wrong): the row stays,
+      // and waits longer after each failure, so one bad request never holds up the others.
+      const attempts = row.attempts + 1;
+      const wait = Math.min(deps.config.retryBaseSeconds * 1000 * 2 ** (attempts - 1), MAX_RETRY_WAIT_MS);
+      const error = (e as Error).message.slice(0, 500);
+      await deps.db
+        .updateTable('subscription_requests')
+        .set({ attempts, last_error: error, next_attempt_at: new Date(deps.clock.now().getTime() + wait).toISOString() })
+        .where('id', '=', row.id)
+        .execute();
+      deps.log(`subscription request ${row.id} failed (attempt ${attempts}, next try in ${Math.round(wait / 1000)} s): ${error}`);
+      report.retrying++;
+    }
+  }
+}
+
+async function handle(deps: DrainDeps, row: Row): Promise<'mailed' | 'quiet'> {
+  const { db } = deps;
+  const done = async (why: string) => {
+    await db.deleteFrom('subscription_requests').where('id', '=', row.id).execute();
+    deps.log(`subscription request ${row.id}: ${why}`);
+    return 'quiet' as const;
+  };
+  // Its link would already have expired.
+  const expiresAt = confirmationExpiry(row.requested_at, deps.config.confirmTtlHours);
+  if (expiresAt <= deps.clock.now()) return done('not mailed before its link would have expired; dropped');
+
+  let target: { subscriberId: number; nonce: string };
+  if (row.subscriber_id !== null && row.confirm_nonce !== null) {
+    // Prepared by an earlier drain that did not finish: mail the same link, unless it is spent.
+    const m = await db.selectFrom('list_members').select('confirm_nonce').where('list_id', '=', row.list_id).where('subscriber_id', '=', row.subscriber_id).executeTakeFirst();
+    if (m?.confirm_nonce !== row.confirm_nonce) return done('superseded by a newer request or a confirmation; nothing sent');
+    target = { subscriberId: row.subscriber_id, nonce: row.confirm_nonce };
+  } else {
+    // Per address, quietly: nobody can flood one inbox with confirmation emails.
+    if (!deps.limits.perAddress.take(`to:${row.email}`)) return done('over the per-address limit; nothing sent');
+    const meta: RequestMeta = { source: row.source as RequestMeta['source'], ip: row.ip, userAgent: row.user_agent };
+    const request = { email: row.email, name: row.name, topics: JSON.parse(row.topics) as string[] };
+    const outcome = await db.transaction().execute(async (trx) => {
+      const o = await requestSubscription(trx, row.list_id, request, meta, new Date(row.requested_at));
+      if (o.send) await trx.updateTable('subscription_requests').set({ subscriber_id: o.subscriberId, confirm_nonce: o.nonce }).where('id', '=', row.id).execute();
+      else await trx.deleteFrom('subscription_requests').where('id', '=', row.id).execute();
+      return o;
+    });
+    if (!outcome.send) {
+      deps.log(`subscription request ${row.id}: nothing to send (${outcome.reason})`);
+      return 'quiet';
+    }
+    target = { subscriberId: outcome.subscriberId, nonce: outcome.nonce };
+  }
+
+  const response = await mailConfirmation(deps, row, target, expiresAt);
+  await db.deleteFrom('subscription_requests').where('id', '=', row.id).execute();
+  deps.log(`subscription request ${row.id}: confirmation for subscriber ${target.subscriberId} submitted: ${response}`);
+  return 'mailed';
+}
+
+async function mailConfirmation(deps: DrainDeps, row: Row, target: { subscriberId: number; nonce: string }, expiresAt: Date): Promise<string> {
+  const list = await deps.db.selectFrom('lists').select('name').where('id', '=', row.list_id).executeTakeFirstOrThrow();
+  const token = signToken(deps.secret, { purpose: 'confirm', subscriberId: target.subscriberId, listId: row.list_id, expiresAt, nonce: target.nonce });
+  const email = await renderConfirmation({
+    listName: list.name,
+    name: row.name,
+    confirmUrl: `${deps.config.baseUrl}/confirm/${token}`,
+    topics: (JSON.parse(row.topics) as string[]).map(topicLabel),
+    validFor: `${deps.config.confirmTtlHours} hours`,
+    postalAddress: deps.config.postalAddress,
+  });
+  const submission = await sendTransactional(deps.transport, deps.config, { email: row.email, name: row.name }, email, deps.clock.now());
+  return submission.response;
+}
+
+export interface SubscriptionWorker {
+  /** Starts a drain in the background soon (after the current answer is on its way); errors are logged. */
+  wake(): void;
+  /** Drains, after any drain already running; resolves when every row queued before the call was handled. */
+  drain(): Promise<DrainReport>;
+  /** Resolves when no drain is running or waiting. */
+  idle(): Promise<void>;
+}
+
+/** One drain at a time; calls made while one runs share the single drain queued behind it. */
+export function subscriptionWorker(deps: DrainDeps): SubscriptionWorker {
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting: Promise<DrainReport> | undefined;
+  const drain = (): Promise<DrainReport> => {
+    if (waiting) return waiting;
+    const next = chain.then(() => {
+      waiting = undefined;
+      return drainSubscriptionRequests(deps);
+    });
+    waiting = next;
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    wake: () => {
+      setImmediate(() => drain().catch((e: unknown) => deps.log(`error draining subscription requests: ${(e as Error).stack ?? String(e)}`)));
+    },
+    drain,
+    idle: async () => {
+      await chain;
+    },
+  };
+}

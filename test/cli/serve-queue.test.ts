@@ -1,0 +1,64 @@
+// `recap serve` mails what a previous run left queued as soon as it starts (a crash between the
+// answer and the email loses nothing), mails each new request after answering it, and stops
+// cleanly on SIGTERM with the queue empty.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { openDb } from '../../db/connect.ts';
+import { findList } from '../../src/audience/lists.ts';
+import { queueSubscriptionRequest } from '../../src/web/subscription-requests.ts';
+import { RECAP_BIN, runCli } from '../helpers/cli.ts';
+import { TEST_SECRET, tempDir } from '../helpers/context.ts';
+
+const cwd = tempDir('recap-serve-queue-');
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+it('mails the requests a dead process left queued at start, and new ones after answering', { timeout: 90_000 }, async () => {
+  const env = { RECAP_SECRET: TEST_SECRET, BASE_URL: 'https://recap.test' };
+  expect((await runCli(['db', 'migrate'], { cwd, env })).code).toBe(0);
+  // The previous `recap serve` answered this request and died before mailing it.
+  const db = openDb(join(cwd, 'var/recap.db'));
+  const list = await findList(db, 'weekly-ai-recap');
+  await queueSubscriptionRequest(db, { listId: list.id, email: 'left-behind@example.com', name: null, topics: [], meta: { source: 'form', ip: null, userAgent: null }, at: new Date() });
+
+  const child = spawn(process.execPath, [RECAP_BIN, 'serve', '--port', '0'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}${err}`)));
+  });
+  const res = await fetch(`${url}/api/subscribe`, { method: 'POST', body: JSON.stringify({ email: 'new@example.com' }), headers: { 'Content-Type': 'application/json' } });
+  expect(res.status).toBe(202);
+
+  const outbox = join(cwd, 'var/outbox/transactional');
+  const files = await until('two confirmation emails', () => {
+    const names = existsSync(outbox) ? readdirSync(outbox).filter((f) => f.endsWith('.eml')) : [];
+    return names.length >= 2 ? names : undefined;
+  });
+  expect(files.map((f) => f.replace(/^[^-]+-[^-]+-/, '')).sort()).toEqual(['left-behind@example.com.eml', 'new@example.com.eml']);
+
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('exit', resolve);
+    child.kill('SIGTERM');
+  });
+  expect(code, err).toBe(0);
+  expect(await db.selectFrom('subscription_requests').select('id').execute()).toEqual([]);
+  await db.destroy();
+});
