@@ -1,13 +1,14 @@
 // A CSV file as a stream of records, each with the physical line it starts on. A broken record
-// costs only itself: csv-parse parses one record at a time, so a stray quote, invalid UTF-8 or
-// binary garbage is reported by line and the records before and after it are kept.
+// costs only itself: a stray quote, invalid UTF-8 or binary garbage is reported by line and the
+// records before and after it are kept.
 //
-// Why one record at a time: a streaming parser that meets an opening quote that never closes reads
-// the rest of the file as one field, and no csv-parse option bounds that. Here the file is split at
-// LF (never ambiguous), lines are handed to csv-parse until they make a complete record, and when a
-// record cannot be completed (its quoted field runs past MAX_RECORD_LINES lines, into a broken line
-// or the end of the file) or does not parse, only its first line is given up: the lines after it
-// are read again as new records.
+// Why csv-parse sees one record at a time: a streaming parser that meets an opening quote that never
+// closes reads the rest of the file as one field, and no csv-parse option bounds that
+// (skip_records_with_error and max_record_size drop the record but stay inside the quote). So the
+// file is split at LF (never ambiguous), lines go to csv-parse until they make a complete record, and
+// when they cannot (the quoted field runs past MAX_RECORD_LINES lines, into a broken line or the end
+// of the file), do not parse, or close with another field count than the header's, only the first
+// line is given up: the lines after it are read again as new records.
 import { type CsvError, parse } from 'csv-parse/sync';
 
 export const CSV_DELIMITERS = [',', ';', '\t'] as const;
@@ -33,7 +34,7 @@ const QUOTE_HINT = '(a quote inside a quoted field is written "")';
 const UNCLOSED = `has a quoted field that is not closed ${QUOTE_HINT}`;
 
 /**
- * The records of a CSV file. The first record yielded is the header row. `delimiter` is fixed, or
+ * The records of a CSV file; the first is the header row (or what broke it). `delimiter` is fixed, or
  * chosen from the header line (after any BOM); a chooser that throws ends the iteration with its error.
  */
 export async function* csvRecords(
