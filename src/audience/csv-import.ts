@@ -1,12 +1,12 @@
 // `recap subscribers import FILE.csv`: streams the file (memory stays flat on large lists), takes a
-// header row in any order, a BOM, quoted fields with commas and newlines, and reports every bad row
-// by its line number while keeping the good ones. Rows are written in batches, one transaction each.
+// header row in any order, a BOM, `,` `;` or tab as the delimiter, quoted fields with delimiters
+// and line breaks, and reports every bad row by its line number while keeping the good ones (see
+// csv-records.ts for broken records). Rows are written in batches, one transaction each.
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { parse } from 'csv-parse';
 import type { Db } from '../../db/connect.ts';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { describeIssues } from '../articles/article.ts';
+import { CSV_DELIMITERS, type CsvDelimiter, csvFields, csvRecords, type TextLine } from './csv-records.ts';
 import { subscriberInputSchema, upsertSubscriber, type ValidSubscriber } from './subscribers.ts';
 
 const ALIASES: Record<string, string> = {
@@ -19,6 +19,7 @@ const ALIASES: Record<string, string> = {
   confirmed: 'confirmed_at',
 };
 const KNOWN = new Set(['email', 'name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at']);
+const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': '","', ';': '";"', '\t': 'tab' };
 
 export interface CsvRowError {
   line: number;
@@ -31,7 +32,7 @@ export interface CsvImportReport {
   unchanged: number;
   duplicates: Array<{ line: number; email: string; firstLine: number }>;
   errors: CsvRowError[];
-  /** Set when the file itself is broken (an unclosed quote); rows before it were kept. */
+  /** Set when the header row is missing or unusable; nothing was imported. */
   fatal?: string;
 }
 
@@ -40,19 +41,19 @@ export interface CsvImportOptions {
   now: Date;
   /** Rows without consent columns become active and confirmed (the operator asserts consent). */
   confirmed: boolean;
+  /** Overrides the delimiter found in the header line. */
+  delimiter?: CsvDelimiter;
   batchSize?: number;
 }
 
+/** The header line could not be read as a subscriber header with any delimiter. */
+class CsvHeaderError extends Error {}
+
 export async function importSubscribersCsv(db: Db, path: string, options: CsvImportOptions): Promise<CsvImportReport> {
   const report: CsvImportReport = { inserted: 0, updated: 0, unchanged: 0, duplicates: [], errors: [] };
-  const parser = createReadStream(path)
-    .pipe(crlfToLf())
-    .pipe(parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, trim: true }));
   // Addresses seen in this file (first line of each); a hash of a few MB even for a million rows.
   const seen = new Map<string, number>();
   let header: string[] | undefined;
-  let prevEnd = 0;
-  let prevEmpty = 0;
   let batch: ValidSubscriber[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -63,26 +64,29 @@ export async function importSubscribersCsv(db: Db, path: string, options: CsvImp
     });
   };
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
-      const line = prevEnd + 1 + (info.empty_lines - prevEmpty);
-      prevEnd = info.lines;
-      prevEmpty = info.empty_lines;
+    for await (const record of csvRecords(createReadStream(path), options.delimiter ?? detectDelimiter)) {
+      const { line } = record;
       if (!header) {
-        header = record.map((h) => {
-          const key = h.trim().toLowerCase();
-          return ALIASES[key] ?? key.replace(/\s+/g, '_');
-        });
+        if ('error' in record) {
+          report.fatal = `line ${line}: the header row ${record.error}`;
+          return report;
+        }
+        header = columnNames(record.fields);
         if (!header.includes('email')) {
-          report.fatal = `line ${line}: the header row has no "email" column (found: ${record.join(', ')})`;
+          report.fatal = `line ${line}: the header row has no "email" column (found: ${record.fields.join(', ')})`;
           return report;
         }
         continue;
       }
-      if (record.length !== header.length) {
-        report.errors.push({ line, message: `has ${record.length} fields, the header has ${header.length}` });
+      if ('error' in record) {
+        report.errors.push({ line, message: record.error });
         continue;
       }
-      const row = Object.fromEntries(header.map((h, i) => [h, record[i] ?? '']));
+      if (record.fields.length !== header.length) {
+        report.errors.push({ line, message: `has ${record.fields.length} fields, the header has ${header.length}` });
+        continue;
+      }
+      const row = Object.fromEntries(header.map((h, i) => [h, record.fields[i] ?? '']));
       const parsed = subscriberInputSchema.safeParse(toInput(row, header, options.confirmed, options.now));
       if (!parsed.success) {
         report.errors.push({ line, message: describeIssues(parsed.error).join('; ') });
@@ -98,11 +102,36 @@ export async function importSubscribersCsv(db: Db, path: string, options: CsvImp
       if (batch.length >= (options.batchSize ?? 500)) await flush();
     }
   } catch (e) {
-    report.fatal = `line ${prevEnd + 1}: ${(e as Error).message}`;
+    if (!(e instanceof CsvHeaderError)) throw e;
+    report.fatal = e.message;
   }
   await flush();
   if (!header && !report.fatal) report.fatal = 'the file is empty: expected a header row with an "email" column';
   return report;
+}
+
+/**
+ * The delimiter is the one of `,` `;` tab that splits the header line into columns with "email"
+ * among them; Excel writes `;` where the decimal separator is a comma.
+ */
+function detectDelimiter(header: TextLine): CsvDelimiter {
+  const present = CSV_DELIMITERS.filter((d) => header.text.includes(d));
+  // One column (no delimiter at all) reads the same with any of them.
+  if (present.length === 0) return ',';
+  const fitting = present.filter((d) => columnNames(csvFields(header.text, d) ?? []).includes('email'));
+  const names = (ds: CsvDelimiter[]) => ds.map((d) => DELIMITER_NAMES[d]).join(' or ');
+  if (fitting.length === 1) return fitting[0] as CsvDelimiter;
+  if (fitting.length > 1) {
+    throw new CsvHeaderError(`line ${header.line}: the header row has an "email" column when split at ${names(fitting)}: pass --delimiter`);
+  }
+  throw new CsvHeaderError(`line ${header.line}: the header row has no "email" column when split at ${names(present)} (found: ${header.text.trim()})`);
+}
+
+function columnNames(fields: string[]): string[] {
+  return fields.map((h) => {
+    const key = h.trim().toLowerCase();
+    return ALIASES[key] ?? key.replace(/\s+/g, '_');
+  });
 }
 
 function toInput(row: Record<string, string>, header: string[], confirmed: boolean, now: Date) {
@@ -129,26 +158,6 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
       confirmedAt: confirmedTime,
     },
   };
-}
-
-/**
- * csv-parse counts a CRLF inside a quoted field as two lines, which would put every later error on
- * the wrong line; with LF line ends its count is exact.
- */
-function crlfToLf(): Transform {
-  let pendingCr = false;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      let text = (pendingCr ? '\r' : '') + chunk.toString('latin1');
-      pendingCr = text.endsWith('\r');
-      if (pendingCr) text = text.slice(0, -1);
-      // latin1 keeps every byte as is, so UTF-8 sequences split across chunks survive.
-      callback(null, Buffer.from(text.replace(/\r\n/g, '\n'), 'latin1'));
-    },
-    flush(callback) {
-      callback(null, pendingCr ? Buffer.from('\r') : null);
-    },
-  });
 }
 
 function splitList(value: string): string[] {

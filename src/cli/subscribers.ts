@@ -1,7 +1,8 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { describeIssues } from '../articles/article.ts';
 import { type CsvImportReport, importSubscribersCsv } from '../audience/csv-import.ts';
+import { CSV_DELIMITERS, type CsvDelimiter } from '../audience/csv-records.ts';
 import { findList } from '../audience/lists.ts';
 import { subscriberInputSchema, subscribersPage, upsertSubscriber } from '../audience/subscribers.ts';
 import { withContext } from './context.ts';
@@ -46,11 +47,17 @@ export function subscribersCommand(program: Command): void {
     .description('import subscribers from a CSV file with a header row (email, name, topics, status, consent_*, …)')
     .argument('<file>', 'the CSV file')
     .option('--confirmed', 'rows without consent columns are active and confirmed (you hold their consent)')
+    .option('--delimiter <char>', 'the field delimiter: "," ";" or "tab" (default: found in the header line)', parseDelimiter)
     .option(...listOption)
-    .action(async (file: string, opts: { confirmed?: boolean; list: string }) => {
+    .action(async (file: string, opts: { confirmed?: boolean; delimiter?: CsvDelimiter; list: string }) => {
       const report = await withContext(async (ctx) => {
         const list = await findList(ctx.db, opts.list);
-        return importSubscribersCsv(ctx.db, file, { listId: list.id, now: ctx.clock.now(), confirmed: opts.confirmed ?? false });
+        return importSubscribersCsv(ctx.db, file, {
+          listId: list.id,
+          now: ctx.clock.now(),
+          confirmed: opts.confirmed ?? false,
+          delimiter: opts.delimiter,
+        });
       });
       printCsvImport(file, report);
       process.exitCode = report.fatal ? EXIT.usage : report.errors.length > 0 ? EXIT.partial : EXIT.ok;
@@ -76,6 +83,12 @@ export function subscribersCommand(program: Command): void {
         }
       });
     });
+}
+
+function parseDelimiter(value: string): CsvDelimiter {
+  const delimiter = CSV_DELIMITERS.find((d) => d === (value === 'tab' ? '\t' : value));
+  if (!delimiter) throw new InvalidArgumentError('Use "," ";" or "tab".');
+  return delimiter;
 }
 
 export function printCsvImport(file: string, report: CsvImportReport): void {

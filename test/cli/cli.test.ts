@@ -24,7 +24,7 @@ describe('recap --help', () => {
     [[], ['db', 'articles', 'subscribers', 'segments', 'digest', 'demo']],
     [['digest'], ['build', 'send', 'preview']],
     [['digest', 'send'], ['--week', '--segment', '--dry-run']],
-    [['subscribers', 'import'], ['--confirmed', '<file>']],
+    [['subscribers', 'import'], ['--confirmed', '--delimiter', '<file>']],
     [['segments', 'create'], ['--topics', '--attr', '--signed-up-from']],
     [['articles', 'import'], ['--format']],
   ])('recap %j --help lists its commands and options', async (args, expected) => {
@@ -136,6 +136,18 @@ describe('recap commands', () => {
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('No edition for 2026-W30');
     expect(result.stdout).toContain('at least 3');
+  });
+
+  it('splits at the --delimiter given, and refuses one it does not know with exit 2', async () => {
+    const file = join(cwd, 'semicolons.csv');
+    writeFileSync(file, 'email;name\nnew.reader@example.com;Reader\n');
+    const bad = await runCli(['subscribers', 'import', file, '--delimiter', '|'], { cwd, env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Use "," ";" or "tab"');
+    // Found from the header this file would import; told "," it has no "email" column.
+    const forced = await runCli(['subscribers', 'import', file, '--delimiter', ','], { cwd, env: env() });
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain('line 1: the header row has no "email" column (found: email;name)');
   });
 });
 
