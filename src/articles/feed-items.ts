@@ -67,7 +67,11 @@ function rssItem(item: Element, ns: string, c: Context): FeedRecord['value'] {
   const guid = firstChild(item, ns, 'guid');
   // A guid is the item's permalink unless it says otherwise (RSS 2.0).
   const permalink = guid && (guid.attribs.isPermaLink ?? 'true').trim().toLowerCase() === 'true' ? guid : undefined;
-  const description = firstChild(item, ns, 'description') ?? firstChild(item, NS.content, 'encoded') ?? firstChild(item, NS.dc, 'description');
+  const description =
+    firstChild(item, ns, 'description') ??
+    firstChild(item, NS.content, 'encoded') ??
+    firstChild(item, NS.dc, 'description') ??
+    firstChild(item, NS.xhtml, 'body');
   return {
     title: rssText(firstChild(item, ns, 'title') ?? firstChild(item, NS.dc, 'title')),
     url: rssLink(firstChild(item, ns, 'link'), c.documentUrl) ?? rssLink(permalink, c.documentUrl),

@@ -12,6 +12,7 @@ export const NS = {
   rdf: 'http://www.w3.org/1999/02/22-rdf-syntax-ns#',
   dc: 'http://purl.org/dc/elements/1.1/',
   content: 'http://purl.org/rss/1.0/modules/content/',
+  xhtml: 'http://www.w3.org/1999/xhtml',
 } as const;
 
 export type { Element };
