@@ -21,7 +21,8 @@ import {
 } from './xml-tree.ts';
 
 export type FeedRecord = { where: string; value: Partial<Record<keyof ArticleInput, unknown>> };
-export type FeedReading = { records: FeedRecord[] } | { problem: string };
+/** The feed's own title (plain text) and its items, or why the document is not a feed. */
+export type FeedReading = { title: string | undefined; records: FeedRecord[] } | { problem: string };
 
 interface Context {
   source: { name: string; url: string | null };
@@ -29,38 +30,63 @@ interface Context {
   documentUrl: string | undefined;
 }
 
+interface Shape {
+  title: string | undefined;
+  link: string | undefined;
+  label: 'item' | 'entry';
+  items: Element[];
+  read(item: Element, c: Context): FeedRecord['value'];
+}
+
 /** `documentUrl`, where the feed was fetched from, is the base of relative links (RFC 3986 5.1.3). */
 export function readFeedItems(body: string, collectedAt: Date, documentUrl?: string): FeedReading {
   const root = rootElement(parseXml(body));
   if (!root) return { problem: 'no XML element in it' };
+  const shape = shapeOf(root, documentUrl);
+  if (!shape) return { problem: `its root element is <${root.name}>, not <rss>, <rdf:RDF> or <feed>` };
+  const c: Context = { source: sourceOf(shape.title, shape.link), collectedAt: collectedAt.toISOString(), documentUrl };
+  return { title: shape.title, records: shape.items.map((item, i) => ({ where: `${shape.label} ${i + 1}`, value: shape.read(item, c) })) };
+}
+
+function shapeOf(root: Element, documentUrl: string | undefined): Shape | undefined {
   const name = localName(root);
   const ns = namespaceOf(root);
-  const context = (title: string | undefined, link: string | undefined): Context => ({
-    source: sourceOf(title, link),
-    collectedAt: collectedAt.toISOString(),
-    documentUrl,
-  });
-
   if (name === 'rss') {
     // RSS 0.9x/2.0 elements have no namespace, or the one the root declares (Userland's). Items
     // belong in the channel; a feed without one has them under the root.
     const channel = firstChild(root, ns, 'channel') ?? root;
-    const c = context(rssText(firstChild(channel, ns, 'title')), rssLink(firstChild(channel, ns, 'link'), documentUrl));
-    return { records: childElements(channel, ns, 'item').map((item, i) => ({ where: `item ${i + 1}`, value: rssItem(item, ns, c) })) };
+    return {
+      title: rssText(firstChild(channel, ns, 'title') ?? firstChild(channel, NS.dc, 'title')),
+      link: rssLink(firstChild(channel, ns, 'link'), documentUrl),
+      label: 'item',
+      items: childElements(channel, ns, 'item'),
+      read: (item, c) => rssItem(item, ns, c),
+    };
   }
   if (name === 'RDF' && ns === NS.rdf) {
     // RSS 1.0 and 0.90: the items are siblings of the channel.
     const rssNs = root.children.some((c) => isTag(c) && namespaceOf(c) === NS.rss090) ? NS.rss090 : NS.rss10;
     const channel = firstChild(root, rssNs, 'channel');
-    const c = context(rssText(channel && firstChild(channel, rssNs, 'title')), rssLink(channel && firstChild(channel, rssNs, 'link'), documentUrl));
-    return { records: childElements(root, rssNs, 'item').map((item, i) => ({ where: `item ${i + 1}`, value: rssItem(item, rssNs, c) })) };
+    return {
+      title: rssText(channel && (firstChild(channel, rssNs, 'title') ?? firstChild(channel, NS.dc, 'title'))),
+      link: rssLink(channel && firstChild(channel, rssNs, 'link'), documentUrl),
+      label: 'item',
+      items: childElements(root, rssNs, 'item'),
+      read: (item, c) => rssItem(item, rssNs, c),
+    };
   }
-  if (name === 'feed' && (ns === NS.atom10 || ns === NS.atom03 || ns === '')) {
-    const atom03 = ns === NS.atom03 || root.attribs.version === '0.3';
-    const c = context(textConstruct(firstChild(root, ns, 'title'), atom03), alternateLink(childElements(root, ns, 'link'), documentUrl));
-    return { records: childElements(root, ns, 'entry').map((entry, i) => ({ where: `entry ${i + 1}`, value: atomEntry(entry, ns, atom03, c) })) };
+  if (name === 'feed') {
+    // Atom 1.0 or 0.3, or the drafts of 2003 under other namespaces: the elements are in the root's.
+    const atom03 = ns !== NS.atom10 && (ns === NS.atom03 || root.attribs.version === '0.3');
+    return {
+      title: textConstruct(firstChild(root, ns, 'title'), atom03),
+      link: alternateLink(childElements(root, ns, 'link'), documentUrl),
+      label: 'entry',
+      items: childElements(root, ns, 'entry'),
+      read: (entry, c) => atomEntry(entry, ns, atom03, c),
+    };
   }
-  return { problem: `its root element is <${root.name}>, not <rss>, <rdf:RDF> or <feed>` };
+  return undefined;
 }
 
 function rssItem(item: Element, ns: string, c: Context): FeedRecord['value'] {
@@ -97,7 +123,7 @@ function atomEntry(entry: Element, ns: string, atom03: boolean, c: Context): Fee
       ...childElements(entry, ns, 'category').map((cat) => cat.attribs.term),
       ...childElements(entry, NS.dc, 'subject').map(textOf),
     ]),
-    hook: shorten(textConstruct(summary, atom03) ?? (content?.attribs.src ? undefined : textConstruct(content, atom03)) ?? '', ARTICLE_LIMITS.hook),
+    hook: shorten(textConstruct(summary, atom03) || (content?.attribs.src ? '' : textConstruct(content, atom03)) || '', ARTICLE_LIMITS.hook),
   };
 }
 

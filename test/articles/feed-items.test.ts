@@ -172,6 +172,13 @@ describe('the article link', () => {
     expect(entry).toMatchObject({ title: 'Prefixed entry', url: 'https://right.example.com/', source: { name: 'Prefixed' } });
   });
 
+  it('reads a <feed> in a namespace of the Atom drafts, and a channel named only by dc:title', () => {
+    const draft = only('<feed version="0.3" xmlns="http://purl.org/pie/"><title>Pie</title><entry><title>Draft</title><link href="https://pie.example.com/1"/></entry></feed>');
+    expect(draft).toMatchObject({ title: 'Draft', url: 'https://pie.example.com/1', source: { name: 'Pie' } });
+    const dc = only(rss('<item><title>T</title><link>https://dc.example.com/1</link></item>', '<dc:title xmlns:dc="http://purl.org/dc/elements/1.1/">DC Wire</dc:title>'));
+    expect(dc.source).toEqual({ name: 'DC Wire', url: null });
+  });
+
   it('falls back to an RSS guid only when it is a permalink, and prefers the link', () => {
     const urls = read(
       rss(`<item><title>1</title><guid>https://chips.example.com/guid</guid></item>
