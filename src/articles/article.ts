@@ -2,9 +2,12 @@
 // one hostile or runaway article from blowing the email's size budget or a subscriber's screen.
 import { z } from 'zod';
 
+/** The limits on what an article carries; importers shorten feed text to them where that is harmless. */
+export const ARTICLE_LIMITS = { title: 300, sourceName: 120, hook: 600, topics: 8, topicLength: 40 } as const;
+
 const text = (max: number) => z.string().trim().max(max, `longer than ${max} characters`);
 const required = (max: number) => text(max).min(1, 'is empty');
-const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).max(2000);
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'is not an http(s) URL' }).max(2000);
 const instant = z.iso
   .datetime({ offset: true, error: 'is not an ISO-8601 date-time such as 2026-11-24T06:25:00Z' })
   .transform((s) => new Date(s).toISOString());
@@ -15,7 +18,7 @@ export const topicSchema = z
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'is not a topic slug such as data-center')
-  .max(40);
+  .max(ARTICLE_LIMITS.topicLength);
 
 export const tldrSchema = z.object({
   whatChanged: required(1000),
@@ -45,17 +48,17 @@ export const articleContentSchema = z.object({
 
 export const articleSchema = z
   .object({
-    title: required(300),
+    title: required(ARTICLE_LIMITS.title),
     url: httpUrl,
-    source: z.object({ name: required(120), url: httpUrl.nullable().optional() }),
+    source: z.object({ name: required(ARTICLE_LIMITS.sourceName), url: httpUrl.nullable().optional() }),
     publishedAt: instant.nullable().optional(),
     collectedAt: instant,
     topics: z
       .array(topicSchema)
-      .max(8)
+      .max(ARTICLE_LIMITS.topics)
       .default([])
       .transform((ts) => [...new Set(ts)]),
-    hook: text(600).default(''),
+    hook: text(ARTICLE_LIMITS.hook).default(''),
     score: z.number().min(0).max(100).default(50),
   })
   .extend(articleContentSchema.shape);

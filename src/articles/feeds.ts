@@ -28,7 +28,7 @@ export async function pollFeeds(db: Db, urls: string[], now: Date, fetcher: Fetc
       } else if (!response.ok) {
         result = { url, outcome: 'failed', detail: `HTTP ${response.status}` };
       } else {
-        const report = await importArticles(db, await response.text(), { now, format: 'feed' });
+        const report = await importArticles(db, await response.text(), { now, format: 'feed', documentUrl: response.url || url });
         fresh = { etag: response.headers.get('etag'), lastModified: response.headers.get('last-modified') };
         result = { url, outcome: 'imported', detail: `${report.inserted} new, ${report.updated} updated, ${report.unchanged} unchanged, ${report.failed} failed` };
       }

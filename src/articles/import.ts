@@ -24,11 +24,12 @@ export interface ImportReport {
 export async function importArticles(
   db: Db,
   content: string,
-  options: { now: Date; format?: ArticleFormat; fileName?: string },
+  /** `documentUrl`: where a feed was fetched from, so its relative links resolve. */
+  options: { now: Date; format?: ArticleFormat; fileName?: string; documentUrl?: string },
 ): Promise<ImportReport> {
   const format = options.format ?? detectFormat(content, options.fileName);
   const results: RecordResult[] = [];
-  for (const record of readRecords(content, format, options.now)) {
+  for (const record of readRecords(content, format, options.now, options.documentUrl)) {
     if ('error' in record) {
       results.push({ where: record.where, outcome: 'failed', errors: [record.error] });
       continue;

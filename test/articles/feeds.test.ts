@@ -9,6 +9,9 @@ const RSS = `<?xml version="1.0"?><rss version="2.0"><channel><title>Chip Wire</
 <item><title>HBM4 supply tightens</title><link>https://chips.example.com/hbm4</link><description>Memory is the bottleneck.</description><category>Compute</category><pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>
 </channel></rss>`;
 
+const RELATIVE_RSS = `<rss version="2.0"><channel><title>Local News</title><link>/</link>
+<item><title>Relative</title><link>posts/1</link></item></channel></rss>`;
+
 let ctx: TestContext;
 let server: Server;
 let base: string;
@@ -25,6 +28,10 @@ beforeEach(async () => {
     }
     if (req.url === '/not-a-feed') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html><body>hello</body></html>');
+      return;
+    }
+    if (req.url === '/news/relative.xml') {
+      res.writeHead(200, { 'Content-Type': 'application/rss+xml' }).end(RELATIVE_RSS);
       return;
     }
     if (req.headers['if-none-match'] === '"v1"') {
@@ -64,5 +71,11 @@ describe('pollFeeds', () => {
     expect(row).toMatchObject({ failures: 2, last_status: 'failed', last_error: 'HTTP 500' });
     const good = await ctx.db.selectFrom('feeds').selectAll().where('url', '=', `${base}/feed.xml`).executeTakeFirstOrThrow();
     expect(good).toMatchObject({ failures: 0, etag: '"v1"' });
+  });
+
+  it('resolves relative links against the URL the feed was fetched from', async () => {
+    await pollFeeds(ctx.db, [`${base}/news/relative.xml`], ctx.clock.now());
+    const articles = await ctx.db.selectFrom('articles').select(['url', 'source_url']).execute();
+    expect(articles).toEqual([{ url: `${base}/news/posts/1`, source_url: `${base}/` }]);
   });
 });

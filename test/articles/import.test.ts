@@ -401,6 +401,66 @@ describe('RSS 2.0 import', () => {
     expect(errorsAt(report, 'item 1').some((e) => e.startsWith('title:'))).toBe(true);
   });
 
+  it('reports a broken item by number with its field and reason, and stores the good items around it', async () => {
+    const report = await importRss(`${FULL_ITEM}
+      <item><title>${'Too long '.repeat(40)}</title><link>https://chips.example.com/long</link></item>
+      <item><title>Scripted link</title><link>javascript:alert(1)</link></item>
+      <item><title>Rich item</title><link>https://chips.example.com/rich</link>
+        <dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">Ada</dc:creator><fullitem>&lt;p&gt;All of it&lt;/p&gt;</fullitem>
+        <description>${'A long description. '.repeat(60)}</description></item>
+      <item><title>Last</title><link>https://chips.example.com/last</link></item>`);
+    expect(report.results.map((r) => [r.where, r.outcome])).toEqual([
+      ['item 1', 'inserted'],
+      ['item 2', 'failed'],
+      ['item 3', 'failed'],
+      ['item 4', 'inserted'],
+      ['item 5', 'inserted'],
+    ]);
+    expect(errorsAt(report, 'item 2')).toEqual(['title: longer than 300 characters']);
+    expect(errorsAt(report, 'item 3')).toEqual(['url: is not an http(s) URL']);
+    expect(await storedTitles()).toEqual(['HBM4 supply tightens', 'Rich item', 'Last']);
+    const rich = await ctx.db.selectFrom('articles').select('hook').where('title', '=', 'Rich item').executeTakeFirstOrThrow();
+    expect(rich.hook.length).toBeLessThanOrEqual(600);
+    expect(rich.hook).toMatch(/^A long description\. .*…$/);
+  });
+
+  it('reports an item of only unknown elements by its own number, rather than dropping it or the whole file', async () => {
+    const feed = `<rss version="0.93"><channel>
+      <item><fullitem>&lt;p&gt;No title, no link&lt;/p&gt;</fullitem><expirationDate>Thu, 31 Dec 2026 00:00:00 GMT</expirationDate></item>
+      <item><title>Kept</title><link>https://chips.example.com/kept</link></item></channel></rss>`;
+    const report = await importArticles(ctx.db, feed, { now: NOW, format: 'feed' });
+    expect(report.results.map((r) => [r.where, r.outcome])).toEqual([
+      ['item 1', 'failed'],
+      ['item 2', 'inserted'],
+    ]);
+    expect(errorsAt(report, 'item 1').map((e) => e.split(':')[0]).sort()).toEqual(['title', 'url']);
+    expect(await storedTitles()).toEqual(['Kept']);
+  });
+
+  it("keeps every item when the channel's own title or link is unusable: the name shortened, the link dropped", async () => {
+    const feed = `<rss version="2.0"><channel><title>${'Chip Wire '.repeat(20)}</title><link>/relative/home</link>
+      <item><title>One</title><link>https://chips.example.com/one</link></item></channel></rss>`;
+    const report = await importArticles(ctx.db, feed, { now: NOW, format: 'feed' });
+    expect(report).toMatchObject({ inserted: 1, failed: 0 });
+    const { source } = await onlyStored();
+    expect(source.url).toBeNull();
+    expect(source.name.length).toBeLessThanOrEqual(120);
+    expect(source.name).toMatch(/^Chip Wire Chip Wire .*…$/);
+  });
+
+  it('stores an HTML title and channel name as plain text, not as markup', async () => {
+    await importArticles(
+      ctx.db,
+      `<rss version="2.0"><channel><title>Chip &lt;b&gt;Wire&lt;/b&gt;</title><link>https://chips.example.com/</link>
+        <item><title>safe&lt;script&gt;alert(1)&lt;/script&gt; &lt;em&gt;HBM4&lt;/em&gt; &amp;amp; more</title><link>https://chips.example.com/x</link></item>
+      </channel></rss>`,
+      { now: NOW, format: 'feed' },
+    );
+    const stored = await onlyStored();
+    expect(stored.title).toBe('safe HBM4 & more');
+    expect(stored.source.name).toBe('Chip Wire');
+  });
+
   it('leaves an item polled again as it was instead of duplicating it', async () => {
     await importRss(FULL_ITEM);
     const later = await importArticles(ctx.db, rss(FULL_ITEM), { now: new Date('2026-12-01T08:00:00Z'), format: 'feed' });
@@ -454,6 +514,34 @@ describe('Atom import', () => {
     expect(stored?.topics).toEqual(['agents', 'enterprise-it']);
     expect(stored?.publishedAt).toBe('2026-11-25T09:00:00.000Z');
     expect(stored?.collectedAt).toBe(NOW.toISOString());
+  });
+
+  it('stores HTML-typed titles as plain text and text-typed ones literally', async () => {
+    await importArticles(
+      ctx.db,
+      `<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">Atom &lt;i&gt;AI&lt;/i&gt; News</title>
+        <entry><title type="html">&lt;b&gt;Agents&lt;/b&gt; &amp;amp; audits</title><link href="https://atom.example.com/1"/></entry>
+        <entry><title type="text">Why &lt;div&gt; soup &amp;amp; agents</title><link href="https://atom.example.com/2"/></entry>
+      </feed>`,
+      { now: NOW, format: 'feed' },
+    );
+    const stored = await ctx.db.selectFrom('articles').select(['title', 'source_name']).orderBy('id').execute();
+    expect(stored).toEqual([
+      { title: 'Agents & audits', source_name: 'Atom AI News' },
+      { title: 'Why <div> soup &amp; agents', source_name: 'Atom AI News' },
+    ]);
+  });
+
+  it('takes the alternate link, not an enclosure, self or related link listed first', async () => {
+    const report = await importAtom(`<entry><title>Podcast</title>
+      <link rel="enclosure" type="audio/mpeg" href="https://atom.example.com/ep1.mp3"/>
+      <link rel="related" href="https://atom.example.com/related"/>
+      <link href="https://atom.example.com/ep1"/></entry>
+      <entry><title>Only an enclosure</title><link rel="enclosure" href="https://atom.example.com/ep2.mp3"/></entry>`);
+    expect(resultAt(report, 'entry 1').outcome).toBe('inserted');
+    const stored = await ctx.db.selectFrom('articles').select('url').executeTakeFirstOrThrow();
+    expect(stored.url).toBe('https://atom.example.com/ep1');
+    expect(errorsAt(report, 'entry 2').some((e) => e.startsWith('url:'))).toBe(true);
   });
 
   it('reports an entry without a link as "entry N" and keeps the others', async () => {
