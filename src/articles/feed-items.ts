@@ -115,7 +115,7 @@ function atomEntry(entry: Element, ns: string, atom03: boolean, c: Context): Fee
   const dates = ['published', 'issued', 'created', 'updated', 'modified'].map((n) => [ns, n] as const);
   return {
     title: textConstruct(firstChild(entry, ns, 'title'), atom03),
-    url: alternateLink(childElements(entry, ns, 'link'), c.documentUrl),
+    url: alternateLink(childElements(entry, ns, 'link'), c.documentUrl) ?? idAsLink(firstChild(entry, ns, 'id')),
     source: c.source,
     publishedAt: toIso(firstText(entry, ...dates)),
     collectedAt: c.collectedAt,
@@ -175,6 +175,16 @@ function htmlContent(el: Element): string {
 function rssLink(el: Element | undefined, documentUrl: string | undefined): string | undefined {
   const href = el && textOf(el).trim();
   return href ? resolveUrl(href, baseOf(el, documentUrl)) : undefined;
+}
+
+/**
+ * An entry without a web page link whose id is an http(s) URL: that URL, as feedparser takes it.
+ * RFC 4287 does not promise an id can be opened, but without a link the article could not be in a
+ * digest at all.
+ */
+function idAsLink(el: Element | undefined): string | undefined {
+  const id = el && textOf(el).trim();
+  return id && httpUrl.safeParse(id).success ? id : undefined;
 }
 
 const HTML_TYPES = new Set(['', 'text/html', 'application/xhtml+xml']);

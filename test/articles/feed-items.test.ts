@@ -131,8 +131,8 @@ describe('the article link', () => {
     );
   });
 
-  it('has none when the entry links only to other resources (enclosure, related…) or has only an id', () => {
-    const entry = only(atom(`<entry><title>T</title><id>https://atom.example.com/id/1</id>
+  it('has none when the entry links only to other resources (enclosure, related…) and its id is no URL', () => {
+    const entry = only(atom(`<entry><title>T</title><id>tag:atom.example.com,2026:1</id>
       <link rel="enclosure" href="https://atom.example.com/a.mp3"/><link rel="related" href="https://atom.example.com/r"/></entry>`));
     expect(entry.url).toBeUndefined();
   });
@@ -187,6 +187,18 @@ describe('the article link', () => {
         <item><title>4</title><guid isPermaLink="true">/relative-guid</guid></item>`, '', 'xml:base="https://chips.example.com/"'),
     ).map((v) => v.url);
     expect(urls).toEqual(['https://chips.example.com/guid', undefined, 'https://chips.example.com/link', 'https://chips.example.com/relative-guid']);
+  });
+});
+
+describe('an Atom entry without a link', () => {
+  it('takes its id as the link only when the id is an http(s) URL, and prefers a real link', () => {
+    const urls = read(
+      atom(`<entry><title>1</title><id>https://atom.example.com/2026/rubin</id></entry>
+        <entry><title>2</title><id>tag:atom.example.com,2026:rubin</id></entry>
+        <entry><title>3</title><id>https://atom.example.com/id</id><link href="https://atom.example.com/page"/></entry>
+        <entry><title>4</title><id>urn:uuid:60a76c80-d399-11d9-b93C-0003939e0af6</id><link rel="enclosure" href="https://atom.example.com/a.mp3"/></entry>`),
+    ).map((v) => v.url);
+    expect(urls).toEqual(['https://atom.example.com/2026/rubin', undefined, 'https://atom.example.com/page', undefined]);
   });
 });
 
