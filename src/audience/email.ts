@@ -2,6 +2,7 @@
 // lower-cased (mixed-case duplicates are one subscriber), and validated before it is stored.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { headerSafe } from '../plain-text.ts';
 
 const emailSchema = z.email();
 
@@ -16,10 +17,8 @@ export function hashEmail(normalized: string): string {
   return createHash('sha256').update(normalized).digest('hex');
 }
 
-/** Header values come from articles, names and config: strip CR/LF and other controls, collapse space. */
-export function headerSafe(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
-}
+/** Header values come from articles, names and config: one plain line (see src/plain-text.ts). */
+export { headerSafe };
 
 /** Parses `"Name" <addr@host>`, `Name <addr@host>` or a bare address. */
 export function parseMailbox(value: string): { name: string; address: string } | null {
