@@ -181,7 +181,7 @@ ${draft
 <form method="get" class="preview-pick">
 <label for="variant">Variant</label>
 <select id="variant" name="variant">${[['', 0] as [string, number], ...variants.filter(([k]) => k !== '')].map(([k, n]) => html`<option value="${k}"${k === variant && !subscriber ? html` selected` : ''}>${k === '' ? 'full edition' : topicsOfKey(k).map(topicLabel).join(' + ')}${n ? ` (${n} readers)` : ''}</option>`)}</select>
-<label for="subscriber">…or what this subscriber gets</label><input type="email" id="subscriber" name="subscriber" value="${subscriber}" placeholder="reader@example.com">
+<label for="subscriber">…or what this subscriber gets</label><input type="text" inputmode="email" autocomplete="off" id="subscriber" name="subscriber" value="${subscriber}" placeholder="reader@example.com">
 <button type="submit" class="secondary">Show</button></form>
 <div class="previews">
 <figure><figcaption>Desktop (600 px)</figcaption><iframe title="Desktop preview" class="desktop" src="/desk/editions/${r.week}/preview?${previewQuery}"></iframe></figure>
