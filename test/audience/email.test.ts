@@ -127,6 +127,14 @@ describe('headerSafe', () => {
     expect(headerSafe('  Weekly   AI \r\n\r\n Recap  ')).toBe('Weekly AI Recap');
   });
 
+  it('removes bidi embeddings, overrides and isolates, which would reorder the text around them', () => {
+    expect(headerSafe('invoice \u202egpj.exe\u202c and \u2067x\u2069')).toBe('invoice gpj.exe and x');
+  });
+
+  it('replaces a lone surrogate and drops non-characters, which no XML or UTF-8 writer can carry', () => {
+    expect(headerSafe('a\ud800b\ufffec\udc00')).toBe('a\ufffdbc\ufffd');
+  });
+
   it('leaves ordinary Unicode text alone', () => {
     expect(headerSafe('Zoë Müller — 東京')).toBe('Zoë Müller — 東京');
   });
