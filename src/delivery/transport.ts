@@ -64,6 +64,12 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
     maxRequeues: 0,
   });
   let smtpUtf8: Promise<boolean> | undefined;
+  // Asked once per transport, and only when an address needs it; a probe that failed is asked again.
+  const relayOffersSmtpUtf8 = () =>
+    (smtpUtf8 ??= offersSmtpUtf8(connection).catch((e: unknown) => {
+      smtpUtf8 = undefined;
+      throw e;
+    }));
   return {
     target: `smtp://${parsed.host}`,
     async submit(message) {
@@ -71,8 +77,8 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
         const utf8 = envelopeAddresses(message).filter(needsSmtpUtf8);
         // nodemailer would put the UTF-8 address in RCPT TO even to a relay that never offered
         // SMTPUTF8, which breaks RFC 6531; such a message fails here, with a reply that says why.
-        if (utf8.length > 0 && !(await (smtpUtf8 ??= offersSmtpUtf8(connection).catch((e: unknown) => ((smtpUtf8 = undefined), Promise.reject(e)))))) {
-          throw new SubmitError(`553 5.6.7 ${utf8.join(', ')}: a non-ASCII local part needs SMTPUTF8 (RFC 6531), which ${parsed.host} does not offer; not permitted, nothing sent`, 553);
+        if (utf8.length > 0 && !(await relayOffersSmtpUtf8())) {
+          throw new SubmitError(`553 5.6.7 ${utf8.join(', ')}: a non-ASCII local part needs SMTPUTF8 (RFC 6531), which ${parsed.host} does not offer; nothing was sent`, 553);
         }
         const info = await mailer.sendMail(message);
         return { response: info.response };

@@ -60,7 +60,7 @@ describe('sending to internationalised and quoted addresses', () => {
   it('fails only the UTF-8 local part when the relay lacks SMTPUTF8, saying so, and suppresses nobody', async () => {
     const { report, byEmail } = await sendTo(false);
     const jose = byEmail.get('josé@example.com');
-    expect(jose).toMatchObject({ status: 'failed', subscriber: 'active' });
+    expect(jose).toMatchObject({ status: 'failed', reason: 'policyviolation', subscriber: 'active' });
     expect(jose?.error).toMatch(/SMTPUTF8 \(RFC 6531\).*does not offer/);
     expect(sink.commands.some((c) => c.includes('josé'))).toBe(false);
     for (const email of ['ada@xn--bcher-kva.example', '"john..doe"@example.org', 'user%relay@example.org']) expect(byEmail.get(email)?.status, email).toBe('submitted');
