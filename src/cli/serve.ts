@@ -9,7 +9,7 @@ import { systemClock } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { createApp } from '../web/app.ts';
 import { rateLimiter } from '../web/rate-limit.ts';
-import { say } from './output.ts';
+import { say, warn } from './output.ts';
 
 export function serveCommand(program: Command): void {
   program
@@ -25,7 +25,7 @@ export function serveCommand(program: Command): void {
       const pending = await pendingMigrations(db);
       if (pending.length > 0) throw new ConfigError(`the database needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
       const transport = createTransport(config);
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const log = (line: string) => warn(`${new Date().toISOString()} ${line}`);
       const app = createApp({
         db,
         config,

@@ -1,8 +1,9 @@
 // Stored text is plain text in every output. Hostile strings go into every stored article field and
 // every editor field; the edition is built, sent, archived, put in the feed and shown on the desk;
 // each output is parsed as its reader parses it (HTML with htmlparser2, the feed with an XML parser,
-// the email with mailparser) and must hold no element, attribute or link that came from the data,
-// no control or bidi character, and show the hostile text as the text it is.
+// the email with mailparser, the CLI's output as a terminal gets it) and must hold no element,
+// attribute or link that came from the data, no control or bidi character, and show the hostile
+// text as the text it is.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -18,6 +19,7 @@ import { headerSafe, plainText } from '../../src/plain-text.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { renderEditorReview } from '../../src/render/transactional.ts';
 import { addSubscriber } from '../helpers/audience.ts';
+import { runCli } from '../helpers/cli.ts';
 import { testIo } from '../helpers/send.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';
 
@@ -169,6 +171,16 @@ describe('hostile stored text, in every output', () => {
     expect(description.children.every((n) => n.type === 'text')).toBe(true);
     expect(DomUtils.textContent(description)).toBe(headerSafe(h('preheader')));
   });
+
+  it('reaches a terminal with no escape sequence: `recap articles list` and `recap edition show`', async () => {
+    const env = { DATABASE_URL: t.ctx.config.databaseUrl, OUTBOX_DIR: t.ctx.config.outboxDir };
+    for (const args of [['articles', 'list', '--week', WEEK], ['edition', 'show', '--week', WEEK]]) {
+      const run = await runCli(args, { cwd: t.ctx.dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout, args.join(' ')).not.toMatch(INVISIBLE);
+      expect(run.stdout, args.join(' ')).toContain('top title: <script>alert("x")</script>');
+    }
+  }, 120_000);
 
   it('shows as text in the editors’ review email', async () => {
     const email = await renderEditorReview({
