@@ -33,7 +33,7 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
  * The URL as a browser would send it, when it is http(s); otherwise null. Intake refuses other
  * schemes already; this keeps a stored `javascript:` or `data:` URL from ever becoming a link.
  */
-export function httpUrl(value: string): string | null {
+function httpUrl(value: string): string | null {
   try {
     const url = new URL(value);
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
