@@ -10,7 +10,8 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
   return {
     anchor,
     title: line(article.title),
-    url: httpUrl(link) ?? `#${anchor}`,
+    // The story's own URL decides (a counted redirect would lead to it); anything but http(s) links nowhere.
+    url: (httpUrl(article.url) && httpUrl(link)) ?? `#${anchor}`,
     sourceName: line(article.source.name),
     hook: line(article.hook),
     topics: article.topics.map(line),
@@ -33,7 +34,7 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
  * The URL as a browser would send it, when it is http(s); otherwise null. Intake refuses other
  * schemes already; this keeps a stored `javascript:` or `data:` URL from ever becoming a link.
  */
-function httpUrl(value: string): string | null {
+export function httpUrl(value: string): string | null {
   try {
     const url = new URL(value);
     return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
