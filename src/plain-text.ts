@@ -30,7 +30,7 @@ export function plainText(value: string): string {
     .trim();
 }
 
-/** For a terminal: lines and spacing kept as they are, every other control (ESC above all) and bidi control a space. */
+/** For a terminal: lines and spacing kept as they are, every other control (ESC above all) a space, bidi controls dropped. */
 export function terminalSafe(value: string): string {
   return withoutInvisibles(value).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 }
