@@ -39,6 +39,13 @@ describe('configuration', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('takes MAIL_FROM and RECAP_EDITORS addresses with IDN domains and quoted local parts, stored as sent', () => {
+    const config = loadConfig({ MAIL_FROM: '"Recap" <Recap@Bücher.example>', RECAP_EDITORS: 'Ed@Bücher.example "a..b"@example.org user%desk@example.org' });
+    expect(config.from).toEqual({ name: 'Recap', address: 'recap@xn--bcher-kva.example' });
+    expect(config.editors).toEqual(['ed@xn--bcher-kva.example', '"a..b"@example.org', 'user%desk@example.org']);
+    expect(() => loadConfig({ RECAP_EDITORS: 'ed@example.org a..b@example.org' })).toThrow(/RECAP_EDITORS.*a\.\.b@example\.org/);
+  });
+
   it('names each bad variable and why', () => {
     const attempt = () => loadConfig({ RECAP_TZ: 'Mars/Base', RECAP_MAX_STORIES: 'many', SMTP_URL: 'http://x', BASE_URL: 'ftp://x', RECAP_SECRET: 'short' });
     expect(attempt).toThrow(ConfigError);

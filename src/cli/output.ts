@@ -1,6 +1,7 @@
 // How commands talk: results on stdout, progress and errors on stderr. A progress bar on a
 // terminal, one plain line per step otherwise (cron logs, CI).
 import { SingleBar } from 'cli-progress';
+import { terminalSafe } from '../plain-text.ts';
 
 export const EXIT = {
   ok: 0,
@@ -14,12 +15,13 @@ export const EXIT = {
   stopped: 4,
 } as const;
 
+// Lines carry stored text (titles, subjects, replies): no escape sequence in it reaches the terminal.
 export function say(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalSafe(line)}\n`);
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${terminalSafe(line)}\n`);
 }
 
 export function kb(bytes: number): string {

@@ -10,7 +10,7 @@ import { createTransport } from '../delivery/transport.ts';
 import { createApp } from '../web/app.ts';
 import { rateLimiter } from '../web/rate-limit.ts';
 import { subscriptionWorker } from '../web/subscription-requests.ts';
-import { say } from './output.ts';
+import { say, warn } from './output.ts';
 
 const DRAIN_INTERVAL_MS = 30_000;
 
@@ -29,7 +29,7 @@ export function serveCommand(program: Command): void {
       if (pending.length > 0) throw new ConfigError(`the database needs migrating (${pending.join(', ')}): run \`recap db migrate\``);
       const transport = createTransport(config);
       const clock = processClock(config);
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      const log = (line: string) => warn(`${clock.now().toISOString()} ${line}`);
       const base = {
         db,
         config,

@@ -125,6 +125,8 @@ export function classifyReply(code: number | undefined, text: string): Classific
     if (known) return { class: 'hard', reason: known, status };
     if (status === '5.2.2') return { class: 'soft', reason: 'mailboxfull', status };
     if (status === '5.2.3' || status === '5.3.4') return { class: 'soft', reason: 'mesgtoobig', status };
+    // RFC 6531's "non-ASCII address not permitted": a receiver (or our relay) without SMTPUTF8; the mailbox may be fine.
+    if (status === '5.6.7') return { class: 'policy', reason: 'policyviolation', status };
     if (status.startsWith('5.7.')) {
       // Policy, whatever the text adds: the receiver is judging us, not the address.
       const fromText = reasonFromText(text);

@@ -3,6 +3,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { needsSmtpUtf8 } from '../audience/email.ts';
 import type { Config } from '../config.ts';
 
 export interface Submission {
@@ -44,27 +46,44 @@ export function createTransport(config: Config): Transport {
 
 export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000): Transport {
   const parsed = new URL(url);
-  const mailer = nodemailer.createTransport({
-    pool: true,
-    maxConnections: poolSize,
+  const connection = {
     host: parsed.hostname,
     port: parsed.port ? Number(parsed.port) : parsed.protocol === 'smtps:' ? 465 : 587,
     secure: parsed.protocol === 'smtps:',
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+  };
+  const mailer = nodemailer.createTransport({
+    pool: true,
+    maxConnections: poolSize,
+    ...connection,
     ...(parsed.username ? { auth: { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) } } : {}),
     // Recap owns retries: a message whose connection closed mid-send comes back to the send loop
     // (deferred, counted, retried with the same Message-ID) instead of being re-queued unseen.
     maxRequeues: 0,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
   });
+  let smtpUtf8: Promise<boolean> | undefined;
+  // Asked once per transport, and only when an address needs it; a probe that failed is asked again.
+  const relayOffersSmtpUtf8 = () =>
+    (smtpUtf8 ??= offersSmtpUtf8(connection).catch((e: unknown) => {
+      smtpUtf8 = undefined;
+      throw e;
+    }));
   return {
     target: `smtp://${parsed.host}`,
     async submit(message) {
       try {
+        const utf8 = envelopeAddresses(message).filter(needsSmtpUtf8);
+        // nodemailer would put the UTF-8 address in RCPT TO even to a relay that never offered
+        // SMTPUTF8, which breaks RFC 6531; such a message fails here, with a reply that says why.
+        if (utf8.length > 0 && !(await relayOffersSmtpUtf8())) {
+          throw new SubmitError(`553 5.6.7 ${utf8.join(', ')}: a non-ASCII local part needs SMTPUTF8 (RFC 6531), which ${parsed.host} does not offer; nothing was sent`, 553);
+        }
         const info = await mailer.sendMail(message);
         return { response: info.response };
       } catch (e) {
+        if (e instanceof SubmitError) throw e;
         const err = e as Error & { responseCode?: number; response?: string };
         throw new SubmitError(err.response ?? err.message, err.responseCode);
       }
@@ -73,6 +92,28 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
       mailer.close();
     },
   };
+}
+
+/** Sender and recipients, as compose.ts and transactional.ts give them (addresses already normalised). */
+function envelopeAddresses(message: SendMailOptions): string[] {
+  const all = [message.from, message.to].flat(3) as Array<string | { address: string } | undefined>;
+  return all.flatMap((a) => (a === undefined ? [] : [typeof a === 'string' ? a : a.address]));
+}
+
+/** Whether the relay announces SMTPUTF8 in its EHLO reply (after STARTTLS, when it offers that). */
+async function offersSmtpUtf8(options: SMTPConnection.Options): Promise<boolean> {
+  const probe = new SMTPConnection(options);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.connect(() => resolve());
+    });
+    // nodemailer keeps its list of extensions to itself; the EHLO reply it keeps has one keyword a line.
+    return /^250[ -]SMTPUTF8\b/im.test(String(probe.lastServerResponse));
+  } finally {
+    probe.on('error', () => {});
+    probe.quit();
+  }
 }
 
 export function outboxTransport(dir: string): Transport {

@@ -2,7 +2,7 @@
 // pages and by `recap edition …` alike.
 import type { Db } from '../../db/connect.ts';
 import type { StoredArticle } from '../articles/article.ts';
-import { headerSafe } from '../audience/email.ts';
+import { headerSafe, plainText } from '../plain-text.ts';
 import type { Config } from '../config.ts';
 import { composeMessage } from '../delivery/compose.ts';
 import type { Transport } from '../delivery/transport.ts';
@@ -49,7 +49,7 @@ export async function updateDetails(db: Db, edition: Edition, details: { subject
   if (!subject) throw new TransitionError('the subject cannot be empty');
   await db
     .updateTable('editions')
-    .set({ subject, preheader, editor_note: details.editorNote.trim().slice(0, 2000) || null, updated_at: now.toISOString() })
+    .set({ subject, preheader, editor_note: plainText(details.editorNote).slice(0, 2000) || null, updated_at: now.toISOString() })
     .where('id', '=', edition.row.id)
     .execute();
 }

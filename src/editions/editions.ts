@@ -4,7 +4,7 @@ import type { Db } from '../../db/connect.ts';
 import type { EditionRow, ListRow } from '../../db/schema.ts';
 import type { StoredArticle } from '../articles/article.ts';
 import { articlesByIds, articlesCollectedBetween } from '../articles/repository.ts';
-import { headerSafe } from '../audience/email.ts';
+import { headerSafe, plainText } from '../plain-text.ts';
 import type { EditionForRender } from '../render/variant.ts';
 import { type SelectionRules, selectStories } from './select.ts';
 import { type WeekWindow, weekWindow } from './week.ts';
@@ -72,7 +72,7 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
     status: 'draft' as const,
     subject: options.subject ? oneLine(options.subject, 200) : defaultSubject(list, number, top),
     preheader: defaultPreheader(top),
-    editor_note: options.editorNote?.trim() || null,
+    editor_note: options.editorNote ? plainText(options.editorNote) || null : null,
     starts_at: window.start,
     ends_at: window.end,
     created_at: at,
@@ -122,7 +122,7 @@ export async function findEdition(db: Db, list: ListRow, week: string, timeZone:
 
 /** Changes a draft's editor's note or subject; a sending or sent edition is frozen. */
 export async function updateDraft(db: Db, edition: Edition, changes: { editorNote?: string | undefined; subject?: string | undefined }, now: Date): Promise<Edition> {
-  const note = changes.editorNote === undefined ? undefined : changes.editorNote.trim() || null;
+  const note = changes.editorNote === undefined ? undefined : plainText(changes.editorNote) || null;
   const subject = changes.subject === undefined ? undefined : oneLine(changes.subject, 200);
   const changed = (note !== undefined && note !== edition.row.editor_note) || (subject !== undefined && subject !== edition.row.subject);
   if (!changed) return edition;

@@ -1,24 +1,46 @@
-// From stored articles to what the templates show. Pure.
+// From stored articles to what the templates show. Pure. Every stored string passes through
+// headerSafe here, once, so the HTML, the web version and the text part all get plain text.
 import type { SectionView, StoryView } from '../../emails/_components/types.ts';
 import type { StoredArticle } from '../articles/article.ts';
+import { headerSafe as line } from '../plain-text.ts';
 
 /** `link` is the URL readers follow: the article's own, or a counted redirect to it. */
 export function toStoryView(article: StoredArticle, compact = false, link = article.url): StoryView {
+  const anchor = `story-${article.id}`;
   return {
-    anchor: `story-${article.id}`,
-    title: article.title,
-    url: link,
-    sourceName: article.source.name,
-    hook: article.hook,
-    topics: article.topics,
+    anchor,
+    title: line(article.title),
+    // The story's own URL decides (a counted redirect would lead to it); anything but http(s) links nowhere.
+    url: (httpUrl(article.url) && httpUrl(link)) ?? `#${anchor}`,
+    sourceName: line(article.source.name),
+    hook: line(article.hook),
+    topics: article.topics.map(line),
     compact,
-    tldr: article.tldr,
-    takeaways: article.takeaways,
-    competitors: article.competitors,
-    deepDive: article.deepDive,
-    predictions: article.predictions,
-    timeline: article.timeline,
+    tldr: article.tldr && {
+      whatChanged: line(article.tldr.whatChanged),
+      whyItMatters: line(article.tldr.whyItMatters),
+      whatToDoNext: line(article.tldr.whatToDoNext),
+      whoShouldCare: line(article.tldr.whoShouldCare),
+    },
+    takeaways: article.takeaways.map(line),
+    competitors: article.competitors && { columns: article.competitors.columns.map(line), rows: article.competitors.rows.map((r) => r.map(line)) },
+    deepDive: article.deepDive.map(line),
+    predictions: article.predictions.map((p) => ({ claim: line(p.claim), rationale: line(p.rationale) })),
+    timeline: article.timeline.map((t) => ({ date: line(t.date), event: line(t.event) })),
   };
+}
+
+/**
+ * The URL as a browser would send it, when it is http(s); otherwise null. Intake refuses other
+ * schemes already; this keeps a stored `javascript:` or `data:` URL from ever becoming a link.
+ */
+export function httpUrl(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 const ACRONYMS = new Set(['ai', 'eu', 'us', 'uk', 'llm', 'gpu', 'tpu', 'api', 'ml']);
@@ -26,7 +48,7 @@ const ACRONYMS = new Set(['ai', 'eu', 'us', 'uk', 'llm', 'gpu', 'tpu', 'api', 'm
 /** `data-center` → "Data Center"; '' (no topic) → "More news". */
 export function topicLabel(topic: string): string {
   if (topic === '') return 'More news';
-  return topic
+  return line(topic)
     .split('-')
     .map((w) => (ACRONYMS.has(w) ? w.toUpperCase() : w.charAt(0).toUpperCase() + w.slice(1)))
     .join(' ');

@@ -4,6 +4,7 @@ import { createElement } from 'react';
 import { ConfirmSubscription, type ConfirmSubscriptionProps } from '../../emails/confirm-subscription.tsx';
 import { Welcome, type WelcomeProps } from '../../emails/welcome.tsx';
 import { EditorReview, type EditorReviewProps } from '../../emails/editor-review.tsx';
+import { headerSafe } from '../plain-text.ts';
 import { wrap } from './text.ts';
 
 export interface RenderedEmail {
@@ -42,7 +43,9 @@ export async function renderWelcome(props: Required<WelcomeProps>): Promise<Rend
   return { subject: `Welcome to ${props.listName}`, html: await render(createElement(Welcome, props)), text };
 }
 
-export async function renderEditorReview(props: Required<EditorReviewProps>): Promise<RenderedEmail> {
+export async function renderEditorReview(given: Required<EditorReviewProps>): Promise<RenderedEmail> {
+  // The subject and story titles are stored text: one plain line each, in the HTML, text and Subject alike.
+  const props = { ...given, subject: headerSafe(given.subject), stories: given.stories.map(headerSafe) };
   const lines = props.skippedBecause
     ? [wrap(`Nothing was sent this week (${props.week}): ${props.skippedBecause}.`), '', `Desk: ${props.deskUrl}`]
     : [

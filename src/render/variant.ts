@@ -6,6 +6,7 @@ import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
+import { headerSafe, plainText } from '../plain-text.ts';
 import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
 import { escapeHtml, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
@@ -129,11 +130,11 @@ function digestProps(
     else lead[section] = [];
   }
   return {
-    listName: edition.listName,
+    listName: headerSafe(edition.listName),
     editionNumber: edition.number,
     dateRange: edition.dateRange,
-    preheader: edition.preheader,
-    editorNote: edition.editorNote,
+    preheader: headerSafe(edition.preheader),
+    editorNote: edition.editorNote && plainText(edition.editorNote),
     leadTopics: readerTopics.map(topicLabel),
     topStory: lead,
     sections: layout.arrangement.sections.map((section) =>

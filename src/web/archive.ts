@@ -5,6 +5,8 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { findEdition, editionForRender } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
+import { headerSafe } from '../plain-text.ts';
+import { escapeHtml } from '../render/personalize.ts';
 import { archiveUrl, renderWebVersion } from '../render/variant.ts';
 import type { WebDeps } from './context.ts';
 import { page } from './page.ts';
@@ -32,7 +34,7 @@ export function archiveRoutes(app: Hono, deps: WebDeps): void {
       title: 'Archive',
       body: html`<h1>Archive</h1>
 ${editions.length === 0 ? html`<p>No edition has been sent yet.</p>` : ''}
-<ol class="archive">${editions.map((e) => html`<li><a href="/archive/${e.week}"><strong>#${e.number}</strong> · ${e.subject}</a><br><span class="muted">${e.week} · ${e.preheader}</span></li>`)}</ol>
+<ol class="archive">${editions.map((e) => html`<li><a href="/archive/${e.week}"><strong>#${e.number}</strong> · ${headerSafe(e.subject)}</a><br><span class="muted">${e.week} · ${headerSafe(e.preheader)}</span></li>`)}</ol>
 <p><a href="/feed.xml">RSS feed</a> · <a href="/subscribe">Subscribe</a></p>`,
     });
   });
@@ -58,17 +60,20 @@ ${editions.length === 0 ? html`<p>No edition has been sent yet.</p>` : ''}
 
   app.get('/feed.xml', async (c) => {
     const editions = await sentEditions(deps);
+    const name = headerSafe(deps.list.name);
+    // feedsmith builds the XML (escaping, CDATA split at "]]>"). Titles are plain text; readers
+    // render a description as HTML, so ours is the plain text escaped as HTML: it shows as typed.
     const xml = generateRssFeed({
-      title: deps.list.name,
+      title: name,
       link: `${deps.config.baseUrl}/archive`,
-      description: `Every edition of ${deps.list.name}: the week's most important AI stories.`,
+      description: escapeHtml(`Every edition of ${name}: the week's most important AI stories.`),
       language: 'en',
       items: editions.map((e) => ({
-        title: e.subject,
+        title: headerSafe(e.subject),
         link: archiveUrl(deps.config.baseUrl, e.week),
         guid: { value: archiveUrl(deps.config.baseUrl, e.week), isPermaLink: true },
         pubDate: new Date(e.sent_at ?? e.starts_at),
-        description: e.preheader,
+        description: escapeHtml(headerSafe(e.preheader)),
       })),
     });
     return c.body(xml, 200, { 'Content-Type': 'application/rss+xml; charset=utf-8' });

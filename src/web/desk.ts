@@ -13,6 +13,7 @@ import { controlEdition, editionStats, type EditionStats, TransitionError } from
 import { approveEdition, moveStory, type StoryMove, testSend, updateDetails } from '../editions/desk.ts';
 import { type Edition, editionForRender, editionTopics, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
+import { headerSafe as line, plainText } from '../plain-text.ts';
 import { topicsOfKey, variantKey } from '../render/arrange.ts';
 import { personalize } from '../render/personalize.ts';
 import { topicLabel } from '../render/story-view.ts';
@@ -43,7 +44,7 @@ export function deskRoutes(app: Hono, deps: WebDeps): void {
     const rows: Markup[] = [];
     for (const e of editions) {
       const stats = await editionStats(deps.db, { row: e });
-      rows.push(html`<li><a href="/desk/editions/${e.week}"><strong>#${e.number} · ${e.week}</strong></a> · ${e.status}<br><span class="muted">${e.subject}</span>${chart(stats)}</li>`);
+      rows.push(html`<li><a href="/desk/editions/${e.week}"><strong>#${e.number} · ${e.week}</strong></a> · ${e.status}<br><span class="muted">${line(e.subject)}</span>${chart(stats)}</li>`);
     }
     return page(c, {
       listName: deps.list.name,
@@ -152,7 +153,7 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, message:
   const move = (id: number, what: StoryMove, label: string) =>
     html`<form method="post" class="inline"><input type="hidden" name="action" value="move"><input type="hidden" name="article" value="${id}"><input type="hidden" name="move" value="${what}"><button type="submit" class="secondary small" aria-label="${label}">${label}</button></form>`;
   const stories = edition.stories.map(
-    (s, i) => html`<li><strong>${s.title}</strong> <span class="muted">· score ${s.score} · ${s.topics.map(topicLabel).join(', ') || 'no topic'} · ${s.source.name}${i === 0 ? ' · top story' : ''}</span>
+    (s, i) => html`<li><strong>${line(s.title)}</strong> <span class="muted">· score ${s.score} · ${s.topics.map(topicLabel).join(', ') || 'no topic'} · ${line(s.source.name)}${i === 0 ? ' · top story' : ''}</span>
 ${draft ? html`<div class="moves">${i > 0 ? move(s.id, 'pin', 'Pin to top') : ''}${i > 0 ? move(s.id, 'up', 'Up') : ''}${i < edition.stories.length - 1 ? move(s.id, 'down', 'Down') : ''}${edition.stories.length > 1 ? move(s.id, 'exclude', 'Exclude') : ''}</div>` : ''}</li>`,
   );
   return page(c, {
@@ -165,22 +166,22 @@ ${draft ? html`<div class="moves">${i > 0 ? move(s.id, 'pin', 'Pin to top') : ''
 ${notice(message)}${errorList(errors)}
 ${r.paused_reason ? html`<p class="errors">${r.paused_reason}</p>` : ''}
 ${r.status !== 'draft' ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
-${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${s.title} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
+${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 <h2>Stories</h2>
 <ol class="stories">${stories}</ol>
 ${draft
   ? html`<h2>Subject, preheader, note</h2>
 <form method="post"><input type="hidden" name="action" value="details">
-<label for="subject">Subject</label><input type="text" id="subject" name="subject" maxlength="200" value="${r.subject}">
-<label for="preheader">Preheader</label><input type="text" id="preheader" name="preheader" maxlength="200" value="${r.preheader}">
-<label for="note">Editor's note</label><textarea id="note" name="note" rows="4" maxlength="2000">${r.editor_note ?? ''}</textarea>
+<label for="subject">Subject</label><input type="text" id="subject" name="subject" maxlength="200" value="${line(r.subject)}">
+<label for="preheader">Preheader</label><input type="text" id="preheader" name="preheader" maxlength="200" value="${line(r.preheader)}">
+<label for="note">Editor's note</label><textarea id="note" name="note" rows="4" maxlength="2000">${plainText(r.editor_note ?? '')}</textarea>
 <button type="submit">Save</button></form>`
-  : html`<p><strong>${r.subject}</strong><br><span class="muted">${r.preheader}</span></p>`}
+  : html`<p><strong>${line(r.subject)}</strong><br><span class="muted">${line(r.preheader)}</span></p>`}
 <h2>Preview</h2>
 <form method="get" class="preview-pick">
 <label for="variant">Variant</label>
 <select id="variant" name="variant">${[['', 0] as [string, number], ...variants.filter(([k]) => k !== '')].map(([k, n]) => html`<option value="${k}"${k === variant && !subscriber ? html` selected` : ''}>${k === '' ? 'full edition' : topicsOfKey(k).map(topicLabel).join(' + ')}${n ? ` (${n} readers)` : ''}</option>`)}</select>
-<label for="subscriber">…or what this subscriber gets</label><input type="email" id="subscriber" name="subscriber" value="${subscriber}" placeholder="reader@example.com">
+<label for="subscriber">…or what this subscriber gets</label><input type="text" inputmode="email" autocomplete="off" id="subscriber" name="subscriber" value="${subscriber}" placeholder="reader@example.com">
 <button type="submit" class="secondary">Show</button></form>
 <div class="previews">
 <figure><figcaption>Desktop (600 px)</figcaption><iframe title="Desktop preview" class="desktop" src="/desk/editions/${r.week}/preview?${previewQuery}"></iframe></figure>

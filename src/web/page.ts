@@ -42,6 +42,7 @@ export function notice(text: string | null): Markup {
 
 /** a***@example.com: enough for the owner to recognise, little for whoever sees a forwarded link. */
 export function maskEmail(email: string): string {
-  const [local = '', domain = ''] = email.split('@');
+  const at = email.lastIndexOf('@'); // the last one: a quoted local part may hold an @
+  const [local, domain] = [email.slice(0, Math.max(0, at)), email.slice(at + 1)];
   return `${local.slice(0, 1)}${'*'.repeat(Math.max(2, Math.min(local.length - 1, 6)))}@${domain}`;
 }

@@ -25,6 +25,49 @@ describe('normalizeEmail', () => {
     expect(normalizeEmail(address)).toBe(address);
   });
 
+  it.each([
+    ['"a..b"@example.org', '"a..b"@example.org'],
+    ['"John Doe"@Example.org', '"john doe"@example.org'],
+    ['"a\\"b"@example.org', '"a\\"b"@example.org'],
+    ['"a@b"@example.org', '"a@b"@example.org'],
+    ['"ada"@example.org', 'ada@example.org'],
+    ['"a\\da"@example.org', 'ada@example.org'],
+    ['user%relay@example.org', 'user%relay@example.org'],
+    ["!#$%&'*+-/=?^_`{|}~@example.org", "!#$%&'*+-/=?^_`{|}~@example.org"],
+    ['josé@example.com', 'josé@example.com'],
+    ['JOSÉ@example.com', 'josé@example.com'],
+    ['jose\u0301@example.com', 'josé@example.com'],
+    ['用户@例子.广告', '用户@xn--fsqu00a.xn--4rr70v'],
+    ['ada@Bücher.Example', 'ada@xn--bcher-kva.example'],
+    ['ada@xn--bcher-kva.example', 'ada@xn--bcher-kva.example'],
+  ])('accepts %j (RFC 5321/6531) as %j: domain in ASCII, local part lower-cased, NFC, quoted only when it must be', (address, stored) => {
+    expect(normalizeEmail(address)).toBe(stored);
+  });
+
+  it('makes the Unicode and the punycode form of a domain one address', () => {
+    expect(normalizeEmail('ada@bücher.example')).toBe(normalizeEmail('ADA@XN--BCHER-KVA.EXAMPLE'));
+  });
+
+  it.each([
+    'a..b@example.org', '.ada@example.org', 'ada.@example.org', '"unterminated@example.org', 'a"b"@example.org', '"a"b"@example.org',
+    'ada@[192.0.2.1]', 'ada@192.0.2.1', 'ada@example.com.', 'ada@-example.com', 'ada@example-.com', 'ada@ex_ample.com', 'ada@example..com',
+    '"a\r\nb"@example.org', '"a\u0000b"@example.org', '"a\\\nb"@example.org', 'a\u202e@example.org', 'a\u00a0b@example.org', 'a\u0085b@example.org',
+  ])('rejects %j', (address) => {
+    expect(normalizeEmail(address)).toBeNull();
+  });
+
+  it('measures the local part in octets: 64 accepted, 65 rejected, even when the characters are fewer', () => {
+    expect(normalizeEmail(`${'a'.repeat(64)}@example.com`)).not.toBeNull();
+    expect(normalizeEmail(`${'a'.repeat(65)}@example.com`)).toBeNull();
+    expect(normalizeEmail(`${'é'.repeat(32)}@example.com`)).not.toBeNull();
+    expect(normalizeEmail(`${'é'.repeat(33)}@example.com`)).toBeNull();
+  });
+
+  it('rejects a domain label over 63 characters', () => {
+    expect(normalizeEmail(`ada@${'b'.repeat(63)}.com`)).not.toBeNull();
+    expect(normalizeEmail(`ada@${'b'.repeat(64)}.com`)).toBeNull();
+  });
+
   it.each(['ada lindqvist@example.com', 'ada@exam ple.com', 'ada@example.com\tbcc@example.com'])('rejects %j, which has whitespace inside', (address) => {
     expect(normalizeEmail(address)).toBeNull();
   });
@@ -84,6 +127,14 @@ describe('headerSafe', () => {
     expect(headerSafe('  Weekly   AI \r\n\r\n Recap  ')).toBe('Weekly AI Recap');
   });
 
+  it('removes bidi embeddings, overrides and isolates, which would reorder the text around them', () => {
+    expect(headerSafe('invoice \u202egpj.exe\u202c and \u2067x\u2069')).toBe('invoice gpj.exe and x');
+  });
+
+  it('replaces a lone surrogate and drops non-characters, which no XML or UTF-8 writer can carry', () => {
+    expect(headerSafe('a\ud800b\ufffec\udc00')).toBe('a\ufffdbc\ufffd');
+  });
+
   it('leaves ordinary Unicode text alone', () => {
     expect(headerSafe('Zoë Müller — 東京')).toBe('Zoë Müller — 東京');
   });
@@ -112,6 +163,10 @@ describe('parseMailbox', () => {
 
   it('makes a name with a line break header-safe', () => {
     expect(parseMailbox('"Recap\r\nBcc: evil@example.com" <recap@example.com>')?.name).not.toMatch(/[\r\n]/);
+  });
+
+  it('parses a quoted local part and an IDN domain inside angle brackets', () => {
+    expect(parseMailbox('"Recap" <"news desk"@Bücher.example>')).toEqual({ name: 'Recap', address: '"news desk"@xn--bcher-kva.example' });
   });
 
   it.each(['', 'garbage', 'Name <>', 'Name <not-an-email>', 'Name recap@example.com', '<recap@example.com', 'a@b', '"Name" <a@b.com> extra'])(

@@ -327,6 +327,10 @@ const cases: Case[] = [
     status: '5.1.2',
   },
 
+  // RFC 6531: the receiver (or our own relay) takes no UTF-8 address: its limit, not the mailbox's.
+  { who: 'Postfix, SMTPUTF8 required', code: 553, text: '553 5.6.7 <josé@example.com>: SMTPUTF8 is required, but was not offered by host mx.example.com', class: 'policy', reason: 'policyviolation', status: '5.6.7' },
+  { who: 'Exchange, non-ASCII address', code: 550, text: '550 5.6.7 Non-ASCII addresses not supported for this recipient', class: 'policy', reason: 'policyviolation', status: '5.6.7' },
+
   // No reply at all ---------------------------------------------------------------------------------
   { who: 'connection dropped', code: undefined, text: 'Connection closed unexpectedly', class: 'transient', reason: 'networkerror', status: null },
   { who: 'no greeting', code: undefined, text: 'Greeting never received', class: 'transient', reason: 'networkerror', status: null },

@@ -27,13 +27,28 @@ export interface SmtpSink {
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** RCPT attempts per recipient address. */
   attempts: Map<string, number>;
+  /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …). */
+  commands: string[];
   close(): Promise<void>;
 }
 
 type Script = (rcpt: string, attempt: number) => SinkAction;
 
-export async function startSmtpSink(options: { reject?: (rcpt: string) => { code: number; message: string } | undefined; script?: Script } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: {
+    reject?: (rcpt: string) => { code: number; message: string } | undefined;
+    script?: Script;
+    /** Announce SMTPUTF8 (RFC 6531); true by default. */
+    smtpUtf8?: boolean;
+    /** Take quoted local parts ("john..doe"@…), as Postfix does; smtp-server's strict parser refuses them. */
+    quotedLocalParts?: boolean;
+  } = {},
+): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
+  const commands: string[] = [];
+  // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
+  const quiet = () => {};
+  const logger = { trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet, debug: (_meta: unknown, tag: string, line: string) => tag === 'C:' && commands.push(String(line)) };
   const attempts = new Map<string, number>();
   const pending = new Map<string, SinkAction>(); // session id → action for its message
   const script: Script = options.script ?? ((rcpt) => {
@@ -44,7 +59,9 @@ export async function startSmtpSink(options: { reject?: (rcpt: string) => { code
   const server: SMTPServer = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
+    hideSMTPUTF8: options.smtpUtf8 === false,
+    lenientAddressParsing: options.quotedLocalParts === true,
+    logger,
     onRcptTo(address: SMTPServerAddress, session, callback) {
       const attempt = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, attempt);
@@ -93,6 +110,7 @@ export async function startSmtpSink(options: { reject?: (rcpt: string) => { code
     port,
     messages,
     attempts,
+    commands,
     byRecipient() {
       const map = new Map<string, ReceivedMessage[]>();
       for (const m of messages) for (const to of m.to) map.set(to, [...(map.get(to) ?? []), m]);

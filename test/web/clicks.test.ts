@@ -3,9 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clickUrl } from '../../src/delivery/clicks.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { addSubscriber } from '../helpers/audience.ts';
+import { TEST_SECRET } from '../helpers/context.ts';
 import { testIo } from '../helpers/send.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';
 
@@ -57,5 +59,22 @@ describe('click tracking', () => {
     const desk = await (await t.app.request('/desk/editions/2026-W48', { headers: { Authorization: 'Bearer editor-token-0123456789' } })).text();
     expect(desk).toContain('Most read');
     expect(desk).toContain('2 clicks');
+  });
+
+  it('never links or redirects to a stored URL that is not http(s)', async () => {
+    t = await createWebTest({ RECAP_TRACK_CLICKS: 'true' });
+    const top = await t.ctx.db.selectFrom('articles').select(['id', 'url']).orderBy('score', 'desc').executeTakeFirstOrThrow();
+    await t.ctx.db.updateTable('articles').set({ url: 'javascript:alert(1)' }).where('id', '=', top.id).execute();
+    await addSubscriber(t.ctx, 'reader@example.com');
+    await runWeeklyRecap(t.ctx, testIo(t.ctx, () => outboxTransport(t.ctx.config.outboxDir)), { week: '2026-W48' });
+    const edition = await t.ctx.db.selectFrom('editions').select('id').executeTakeFirstOrThrow();
+    const dir = join(t.ctx.config.outboxDir, '2026-W48');
+    const mail = await simpleParser(readFileSync(join(dir, readdirSync(dir)[0] as string)));
+    const signed = clickUrl('https://recap.test', TEST_SECRET, edition.id, { id: top.id, url: 'javascript:alert(1)' });
+    expect(mail.html).not.toContain(signed);
+    expect(mail.html).toContain(`href="#story-${top.id}"`);
+    const res = await t.app.request(signed.slice('https://recap.test'.length));
+    expect(res.status).toBe(404);
+    expect(res.headers.get('location')).toBeNull();
   });
 });
