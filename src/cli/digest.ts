@@ -80,6 +80,8 @@ export function digestCommand(program: Command): void {
         const edition = await existingEdition(ctx, opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone));
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
+        // The edition does not record a send's segment: the operator knows whether it had one.
+        if (s.status === 'paused') say(`  To go on: \`${commandToGoOn('paused', { week: edition.row.week })}\` (with --segment NAME if the paused send had one)`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
         const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);

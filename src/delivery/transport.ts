@@ -62,7 +62,7 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', '
  * or it refused our login. A socket timeout or a dropped connection later in the session is not
  * one: the message may have been on its way.
  */
-export function isRelayUnreachable(err: MailerError): boolean {
+function isRelayUnreachable(err: MailerError): boolean {
   switch (err.code) {
     case 'EDNS':
     case 'ETLS':

@@ -138,6 +138,8 @@ it('paused by a run of failures, it names `digest resume` (with the segment), wh
   expect(paused.stderr).toMatch(/Paused: 2 deliveries in a row were not submitted \(last: smtp:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED [^)]*\); the SMTP server is down or rejecting us\. Fix that, then run `recap digest resume --week 2026-W48 --segment policy-readers`\./);
   expect(paused.stdout).toContain('Back in the queue: 2 deliveries not sent because the SMTP server could not be reached (no attempt counted).');
   const next = commandIn(paused.stderr);
+  const status = await runCli(['digest', 'status', '--week', WEEK], { cwd: ctx.dir, env: env() });
+  expect(status.stdout).toMatch(/paused \(2 deliveries in a row were not submitted .*\)\n {2}To go on: `recap digest resume --week 2026-W48` \(with --segment NAME if the paused send had one\)/);
 
   // Sending again while paused refuses, naming the same command.
   const refused = await runCli(['digest', 'send', '--week', WEEK, '--segment', 'policy-readers'], { cwd: ctx.dir, env: env() });
