@@ -167,15 +167,18 @@ export async function sendAndReport(
   const secret = opts.dryRun ? '' : requireSecret(ctx.config);
   const bar = progress('sending');
   // SIGINT or SIGTERM: finish the messages in flight, record them, release the edition and stop.
+  // Listening the whole time, not once: a Ctrl-C under npx arrives twice (from the terminal and
+  // forwarded by npm), and a second signal with no listener would kill the sender mid-message.
   const stop = new AbortController();
   const onSignal = (name: string) => {
+    if (stop.signal.aborted) return;
     warn(`${name}: finishing the messages in flight, then stopping`);
     stop.abort();
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   let report: WeeklyReport;
   try {
     report = await runWeeklyRecap(

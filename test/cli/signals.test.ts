@@ -86,17 +86,20 @@ function commandIn(text: string): string[] {
 }
 
 it.each([
-  ['npx recap …', 'npx', ['recap']],
-  ['npm run recap -- …', 'npm', ['run', 'recap', '--']],
-])('SIGTERM to `%s` stops the sender itself, cleanly, and the named command finishes the edition', async (_, command, prefix) => {
+  ['SIGTERM to `npx recap …`', 'npx', ['recap'], 'SIGTERM', 'process'],
+  ['SIGTERM to `npm run recap -- …`', 'npm', ['run', 'recap', '--'], 'SIGTERM', 'process'],
+  // A terminal's Ctrl-C reaches every process of the group: the sender gets npm's copy too.
+  ['Ctrl-C (SIGINT to the process group) on `npx recap …`', 'npx', ['recap'], 'SIGINT', 'group'],
+] as const)('%s stops the sender itself, cleanly, and the named command finishes the edition', async (_, command, prefix, signal, to) => {
   const people = Array.from({ length: 40 }, (_, i) => `t${i}@example.com`);
   await setUp(people);
   const run = start(command, [...prefix, 'digest', 'send', '--week', WEEK], env());
   await until(() => sink.messages.length >= 3, 'the first messages');
-  run.child.kill('SIGTERM');
+  if (to === 'group') process.kill(-(group as number), signal);
+  else run.child.kill(signal);
   const code = await run.exit;
   expect(code, run.stderr()).toBe(4);
-  expect(run.stderr()).toContain('SIGTERM: finishing the messages in flight');
+  expect(run.stderr()).toContain(`${signal}: finishing the messages in flight`);
   // Nothing of it is left running: no sender goes on in the background holding the lease.
   await until(() => !alive(group as number), 'the process group to end', 10_000);
   const sent = sink.messages.length;
