@@ -80,7 +80,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   if (!planned.created) edition = await updateDraft(db, edition, options, clock.now());
   if (!SENDABLE.includes(edition.row.status)) {
     const why = edition.row.paused_reason ? ` (${edition.row.paused_reason})` : '';
-    const hint = edition.row.status === 'paused' ? `; run \`recap digest resume --week ${edition.row.week}\`` : '';
+    const hint = edition.row.status === 'paused' ? `; run \`${commandToGoOn('paused', { week: edition.row.week, segment: options.segment })}\`` : '';
     throw new EditionStateError(`edition ${edition.row.week} is ${edition.row.status}${why}${hint}`);
   }
 
@@ -107,6 +107,18 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
     edition = await setStatus(ctx, edition, 'sent');
   }
   return { kind: 'sent', edition, created: planned.created, enqueued, outcome, counts, target: target.target };
+}
+
+/**
+ * The command that goes on from where a stopped send left the edition: a paused edition needs
+ * `digest resume` (`digest send` refuses it), one still sending needs `digest send` (`digest
+ * resume` refuses it); a cancelled one goes no further. The segment, if any, comes along.
+ */
+export function commandToGoOn(status: EditionStatus, opts: { week: string; segment?: string | undefined; wait?: boolean | undefined }): string | null {
+  const segment = opts.segment ? ` --segment ${opts.segment}` : '';
+  if (status === 'paused') return `recap digest resume --week ${opts.week}${segment}`;
+  if (status === 'cancelled') return null;
+  return `recap digest send --week ${opts.week}${segment}${opts.wait === false ? ' --no-wait' : ''}`;
 }
 
 async function reloadStatus(ctx: Context, edition: Edition): Promise<Edition> {

@@ -4,14 +4,14 @@ import type { DeliveryStatus, ScheduleRunRow } from '../../db/schema.ts';
 import { requireSecret } from '../config.ts';
 import { findList, NotFoundError } from '../audience/lists.ts';
 import { audienceBreakdown, findSegment } from '../audience/segments.ts';
-import type { Context } from '../context.ts';
+import { type Context, systemSleep } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { type Edition, ensureEdition, findEdition, updateDraft } from '../editions/editions.ts';
 import { writePreview } from '../editions/preview.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
-import { renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
+import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
@@ -61,18 +61,20 @@ export function digestCommand(program: Command): void {
       resume: 'resume a paused edition and send what is left',
       cancel: 'cancel an edition; what was not tried yet is recorded as skipped',
     }[action];
-    digest
+    const command = digest
       .command(action)
       .description(about)
-      .requiredOption('--week <week>', 'ISO week such as 2026-W48')
-      .action(async (opts: { week: string }) => {
-        await withContext(async (ctx) => {
-          const edition = await existingEdition(ctx, opts.week);
-          const status = await controlEdition(ctx.db, edition, action, ctx.clock.now());
-          say(`Edition ${edition.row.week} is now ${status}.`);
-          if (action === 'resume') await sendAndReport(ctx, { week: opts.week });
-        });
+      .requiredOption('--week <week>', 'ISO week such as 2026-W48');
+    // A paused segment send goes on for the same segment, not for the whole list.
+    if (action === 'resume') command.option('--segment <name>', 'only the subscribers of this segment, as the paused send had');
+    command.action(async (opts: { week: string; segment?: string }) => {
+      await withContext(async (ctx) => {
+        const edition = await existingEdition(ctx, opts.week);
+        const status = await controlEdition(ctx.db, edition, action, ctx.clock.now());
+        say(`Edition ${edition.row.week} is now ${status}.`);
+        if (action === 'resume') await sendAndReport(ctx, { week: opts.week, segment: opts.segment });
       });
+    });
   }
 
   digest
@@ -94,6 +96,8 @@ export function digestCommand(program: Command): void {
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
         if (run) say(`  Schedule: ${describeRun(run)}`);
+        // The edition does not record a send's segment: the operator knows whether it had one.
+        if (s.status === 'paused') say(`  To go on: \`${commandToGoOn('paused', { week: edition.row.week })}\` (with --segment NAME if the paused send had one)`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
         const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
@@ -186,16 +190,19 @@ export async function sendAndReport(
 ): Promise<WeeklyReport> {
   const secret = opts.dryRun ? '' : requireSecret(ctx.config);
   const bar = progress('sending');
-  // SIGINT or SIGTERM: finish the batch in flight, record it, release the edition and stop.
-  const signal = { stop: false };
+  // SIGINT or SIGTERM: finish the messages in flight, record them, release the edition and stop.
+  // Listening the whole time, not once: a Ctrl-C under npx arrives twice (from the terminal and
+  // forwarded by npm), and a second signal with no listener would kill the sender mid-message.
+  const stop = new AbortController();
   const onSignal = (name: string) => {
-    warn(`${name}: finishing the batch in flight, then stopping (run the same command again to resume)`);
-    signal.stop = true;
+    if (stop.signal.aborted) return;
+    warn(`${name}: finishing the messages in flight, then stopping`);
+    stop.abort();
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   let report: WeeklyReport;
   try {
     report = await runWeeklyRecap(
@@ -203,10 +210,10 @@ export async function sendAndReport(
       {
         transport: () => createTransport(ctx.config),
         secret,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        sleep: systemSleep,
         log: (line) => warn(line),
         onProgress: (done, total) => bar.update(done, total),
-        signal,
+        signal: stop.signal,
         waitForRetries: opts.wait ?? true,
       },
       { week: opts.week, segment: opts.segment, dryRun: opts.dryRun ?? false, editorNote: opts.note },
@@ -238,16 +245,16 @@ export async function sendAndReport(
   }
   const { outcome, counts } = report;
   say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped (${report.enqueued} newly queued) → ${report.target}`);
+  if (outcome.requeued > 0) say(`Back in the queue: ${plural(outcome.requeued, 'delivery', 'deliveries')} not sent because the SMTP server could not be reached (no attempt counted).`);
   if (outcome.recoveredUncertain > 0) say(`Uncertain: ${outcome.recoveredUncertain} deliveries were in flight when an earlier run died; not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
   if (outcome.requeuedUncertain > 0) say(`Re-sent: ${outcome.requeuedUncertain} uncertain deliveries (RECAP_RESEND_UNCERTAIN=true), with their original Message-IDs.`);
   say(`Edition total: ${describeCounts(counts)} · status ${report.edition.row.status}`);
   for (const d of outcome.pausedDomains) warn(`  paused sending to ${d.domain} until ${d.until} after policy rejections (last: ${d.reply})`);
   for (const e of outcome.errors) warn(`  not submitted: ${e.email}: ${e.error}`);
-  if (outcome.pausedBecause) {
-    warn(`Paused: ${outcome.pausedBecause}`);
-    process.exitCode = EXIT.stopped;
-  } else if (outcome.interrupted) {
-    say(`Stopped before the end; ${counts.queued + counts.deferred} deliveries wait. Run the same command again to resume.`);
+  if (outcome.pausedBecause || outcome.interrupted) {
+    const next = commandToGoOn(report.edition.row.status, { ...opts, week: report.edition.row.week });
+    const why = outcome.pausedBecause ? `Paused: ${outcome.pausedBecause}.` : `Stopped before the end; ${plural(counts.queued + counts.deferred, 'delivery waits', 'deliveries wait')}.`;
+    warn(next ? `${why} ${outcome.pausedBecause ? 'Fix that, then run' : 'To go on, run'} \`${next}\`.` : `${why} Edition ${report.edition.row.week} is ${report.edition.row.status}: nothing more will be sent.`);
     process.exitCode = EXIT.stopped;
   } else if (counts.failed + counts.uncertain + counts.deferred > 0) process.exitCode = EXIT.partial;
   return report;

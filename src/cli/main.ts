@@ -1,6 +1,7 @@
 // `recap …`: parse the command line, call a module, print. Exit codes: 0 done, 1 some records or
 // deliveries failed (the rest were kept or sent), 2 bad usage, configuration or input, 3 no edition
-// (too few stories that week).
+// (too few stories that week), 4 sending stopped before the end (stderr names the command that
+// goes on).
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';

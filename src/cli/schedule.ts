@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { requireSecret } from '../config.ts';
+import { systemSleep } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { startDaemon } from '../schedule/daemon.ts';
 import { withContext } from './context.ts';
@@ -11,14 +12,12 @@ export function scheduleCommand(program: Command): void {
     .description('run the weekly schedule as a daemon (RECAP_CRON, RECAP_SEND_MODE, RECAP_FEEDS); stops on SIGINT/SIGTERM')
     .action(async () => {
       await withContext(async (ctx) => {
-        const signal = { stop: false };
         const log = (line: string) => warn(`${ctx.clock.now().toISOString()} ${line}`);
         const daemon = await startDaemon(ctx, {
           transport: () => createTransport(ctx.config),
           secret: requireSecret(ctx.config),
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          sleep: systemSleep,
           log,
-          signal,
         });
         await new Promise<void>((resolve) => {
           const stop = (name: string) => {

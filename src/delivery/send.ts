@@ -2,15 +2,17 @@
 // sends one twice, and every delivery ends accounted for.
 //
 //   queued ──claim──► claimed ──250──► submitted
-//                        ├──4xx / no connection──► deferred ──(due)──► claimed …  ──(too late)──► failed
+//                        ├──4xx / dropped──► deferred ──(due)──► claimed …  ──(too late)──► failed
 //                        ├──5xx──► failed (and, for a bad address, suppressed)
+//                        ├──our relay unreachable, or not handed over (pause, stop)──► back as it was
 //                        └──(sender died)──► uncertain: reported, not re-sent unless asked
 //
 // One sender per edition holds a lease; rows are claimed in id-ordered batches, each claim a
 // transaction; each outcome is written the moment it is known.
 import { createHmac, randomBytes } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
-import type { DeliveryStatus } from '../../db/schema.ts';
+import type { Database, DeliveryStatus } from '../../db/schema.ts';
 import { bounceKind, recordBounce } from '../audience/bounces.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
@@ -31,12 +33,15 @@ export interface SendDeps {
   secret: string;
   transport: Transport;
   clock: Clock;
-  /** Waits (tests pass one that moves their clock instead). */
-  sleep: (ms: number) => Promise<void>;
+  /** Waits, ending early when `signal` aborts (tests pass one that moves their clock instead). */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
-  /** Set `stop` to finish the batch in flight and return (SIGINT, SIGTERM). */
-  signal?: { stop: boolean };
+  /**
+   * Aborted to stop (SIGINT, SIGTERM): the messages in flight finish, the rest of the batch goes
+   * back to the queue, a wait ends at once, and the send returns.
+   */
+  signal?: AbortSignal;
   /** Wait for deferred deliveries to come due (default), or leave them for a later run. */
   waitForRetries?: boolean;
 }
@@ -53,6 +58,8 @@ export interface SendOutcome {
   deferred: number;
   failed: number;
   skipped: number;
+  /** Put back in the queue untried because our SMTP relay could not be reached (no attempt counted). */
+  requeued: number;
   /** Handed to the server by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
   recoveredUncertain: number;
   requeuedUncertain: number;
@@ -102,7 +109,7 @@ export function deliveryMessageId(config: Config, secret: string, editionId: num
 export async function sendEdition(deps: SendDeps, edition: Edition): Promise<SendOutcome> {
   const { db, config, clock } = deps;
   const result: SendOutcome = {
-    submitted: 0, deferred: 0, failed: 0, skipped: 0, recoveredUncertain: 0, requeuedUncertain: 0,
+    submitted: 0, deferred: 0, failed: 0, skipped: 0, requeued: 0, recoveredUncertain: 0, requeuedUncertain: 0,
     variants: [], errors: [], pausedDomains: [], pausedBecause: null, interrupted: false,
   };
   const lease = await acquireLease(db, `send:edition:${edition.row.id}`, clock, LEASE_TTL_MS);
@@ -113,7 +120,7 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
     const at = clock.now().toISOString();
     await db
       .updateTable('deliveries')
-      .set({ status: 'queued', claim_token: null, updated_at: at })
+      .set(unclaimed(at))
       .where('edition_id', '=', edition.row.id)
       .where('status', '=', 'claimed')
       .where('claimed_at', 'is', null)
@@ -150,14 +157,25 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   };
   const policyByDomain = new Map<string, number>();
   const pausedUntil = new Map<string, number>();
-  const pace = pacer(config.rate, clock, deps.sleep);
+  const pace = pacer(config.rate, clock, (ms) => deps.sleep(ms, deps.signal));
+  // Counted after every outcome, so the edition pauses at exactly RECAP_MAX_FAILURES_IN_A_ROW and
+  // nothing more is handed over once it does.
   let failuresInARow = 0;
+  let lastError = '';
+  const failedAgain = (error: string) => {
+    failuresInARow++;
+    lastError = error;
+    if (failuresInARow >= config.maxFailuresInARow && !result.pausedBecause) {
+      result.pausedBecause = `${failuresInARow} deliveries in a row were not submitted (last: ${lastError}); the SMTP server is down or rejecting us`;
+    }
+  };
+  const stopping = () => result.pausedBecause !== null || deps.signal?.aborted === true;
   let done = 0;
   const total = await countDue(db, edition.row.id, clock.now());
   deps.onProgress?.(0, total);
 
   for (;;) {
-    if (deps.signal?.stop) {
+    if (deps.signal?.aborted) {
       result.interrupted = true;
       break;
     }
@@ -169,13 +187,14 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     }
     if (!(await renew())) throw new Error(`lost the send lease of edition ${edition.row.week} to another process`);
 
-    const batch = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now());
+    const { token, batch } = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now());
     if (batch.length === 0) {
       const next = await nextRetry(db, edition.row.id);
       if (!next || deps.waitForRetries === false) break;
       const wait = Math.max(0, Date.parse(next) - clock.now().getTime());
       deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
-      await deps.sleep(Math.min(wait, 30_000));
+      // At most 30 s at a time, to look at the edition's status and renew the lease.
+      await deps.sleep(Math.min(wait, 30_000), deps.signal);
       continue;
     }
     const followed = await topicsOfSubscribers(db, batch.map((d) => d.subscriber_id), topics);
@@ -223,6 +242,8 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       });
 
       await pace();
+      // Paused or stopped while waiting for its turn: it goes back to the queue with the rest.
+      if (stopping()) return;
       await handOver(db, d.id, clock.now());
       let classification: Classification;
       let reply: string;
@@ -235,6 +256,14 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         return;
       } catch (e) {
         const err = e instanceof SubmitError ? e : new SubmitError((e as Error).message, undefined);
+        if (err.relayUnreachable) {
+          // Nothing reached a recipient: the row goes back as it was, with no attempt counted and
+          // no step towards expiry, however long the outage lasts.
+          await db.updateTable('deliveries').set(unclaimed(now())).where('id', '=', d.id).where('status', '=', 'claimed').execute();
+          result.requeued++;
+          failedAgain(err.message);
+          return;
+        }
         reply = err.message;
         classification = classifyReply(err.responseCode, err.message);
       }
@@ -242,7 +271,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       if (result.errors.length < 10) result.errors.push({ email: d.email, error: reply });
       const base = { error: reply, reason: classification.reason, variantId: variant.row.id, messageId, at: now() };
       if (classification.class === 'transient') {
-        failuresInARow++;
+        failedAgain(reply);
         const retryAt = retryTime(config, d, clock.now());
         if (retryAt) {
           await finish(db, d.id, { ...base, status: 'deferred', nextAttemptAt: retryAt });
@@ -260,7 +289,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         await recordBounce(db, { email: d.email, editionId: edition.row.id, kind, reason: classification.reason, status: classification.status, diagnostic: reply, source: 'smtp' }, config.softBounceLimit, clock.now());
       }
       if (classification.class === 'policy') {
-        failuresInARow++;
+        failedAgain(reply);
         const count = (policyByDomain.get(domain) ?? 0) + 1;
         policyByDomain.set(domain, count);
         if (count === config.domainPauseAfter) {
@@ -275,13 +304,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       }
     };
 
-    await inParallel(batch, Math.max(1, config.smtpPoolSize), handle);
-    done += batch.length;
+    const handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+    // What a pause or a stop kept from being handed over goes back as it was.
+    await db.updateTable('deliveries').set(unclaimed(clock.now().toISOString())).where('claim_token', '=', token).where('status', '=', 'claimed').where('claimed_at', 'is', null).execute();
+    done += handled;
     deps.onProgress?.(done, Math.max(total, done));
 
-    if (failuresInARow >= config.maxFailuresInARow) {
-      const last = result.errors[result.errors.length - 1]?.error ?? 'unknown error';
-      result.pausedBecause = `${failuresInARow} deliveries in a row failed or were deferred (last: ${last}); the SMTP server is down or rejecting us. Fix that, then run \`recap digest resume --week ${edition.row.week}\`.`;
+    if (result.pausedBecause) {
       await db.updateTable('editions').set({ status: 'paused', paused_reason: result.pausedBecause, updated_at: clock.now().toISOString() }).where('id', '=', edition.row.id).execute();
       deps.log(`paused edition ${edition.row.week}: ${result.pausedBecause}`);
       break;
@@ -291,7 +320,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
 }
 
 /** Claims due rows (queued, or deferred and due) in id order, in one transaction. */
-async function claimBatch(db: Db, editionId: number, size: number, now: Date): Promise<Claimed[]> {
+async function claimBatch(db: Db, editionId: number, size: number, now: Date): Promise<{ token: string; batch: Claimed[] }> {
   const token = randomBytes(8).toString('hex');
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
@@ -311,7 +340,7 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
       .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'deferred')]))
       .execute();
   });
-  return db
+  const batch = await db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
     .innerJoin('editions as e', 'e.id', 'd.edition_id')
@@ -324,6 +353,20 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
     .where('d.status', '=', 'claimed')
     .orderBy('d.id')
     .execute();
+  return { token, batch };
+}
+
+/**
+ * Puts a claimed row that never reached a recipient back as it was: queued, or deferred (and due)
+ * when it had been tried before. Its attempts, error and next attempt time stay untouched.
+ */
+function unclaimed(at: string) {
+  return (eb: ExpressionBuilder<Database, 'deliveries'>) => ({
+    status: eb.case().when('next_attempt_at', 'is', null).then('queued' as DeliveryStatus).else('deferred' as DeliveryStatus).end(),
+    claim_token: null,
+    claimed_at: null,
+    updated_at: at,
+  });
 }
 
 /**
@@ -406,12 +449,14 @@ function pacer(rate: number, clock: Clock, sleep: (ms: number) => Promise<void>)
   };
 }
 
-async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Works through `items`, `width` at a time, taking no new one once `stop()` says so; returns how many it took. */
+async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>, stop: () => boolean): Promise<number> {
   let i = 0;
   const worker = async () => {
-    while (i < items.length) await work(items[i++] as T);
+    while (i < items.length && !stop()) await work(items[i++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return i;
 }
 
 export async function deliveryCounts(db: Db, editionId: number): Promise<Record<DeliveryStatus, number>> {

@@ -35,8 +35,51 @@ export class SubmitError extends Error {
   constructor(
     message: string,
     readonly responseCode: number | undefined,
+    /**
+     * Our own relay could not be reached or would not let us in, before any recipient was named:
+     * not the recipient's fault, and the message certainly did not go out.
+     */
+    readonly relayUnreachable = false,
   ) {
     super(message);
+  }
+}
+
+/** What nodemailer tells about a failure (see its errors.js). */
+interface MailerError extends Error {
+  code?: string;
+  originalCode?: string;
+  timeoutType?: string;
+  command?: string;
+  responseCode?: number;
+  response?: string;
+}
+
+/** Socket errors of a connection that was never set up (a reset or broken pipe mid-session is not one). */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * True when the failure happened while reaching our relay: refused, unreachable, its name not
+ * found, the connection, greeting or TLS set-up timed out, TLS failed, it greeted with a refusal,
+ * or it refused our login. A socket timeout or a dropped connection later in the session is not
+ * one: the message may have been on its way.
+ */
+function isRelayUnreachable(err: MailerError): boolean {
+  switch (err.code) {
+    case 'EDNS':
+    case 'ETLS':
+    case 'EAUTH':
+    case 'ENOAUTH':
+      return true;
+    case 'ETIMEDOUT':
+      return err.timeoutType !== 'SOCKET_TIMEOUT';
+    case 'EPROTOCOL':
+      return /^Invalid greeting/.test(err.message);
+    case 'ESOCKET':
+      // A TLS handshake (smtps) fails with the TLS library's code, before the greeting.
+      return err.command === 'CONN' && (CONNECT_ERRORS.has(err.originalCode ?? '') || /^(ERR_SSL_|ERR_TLS_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err.originalCode ?? ''));
+    default:
+      return false;
   }
 }
 
@@ -52,7 +95,9 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
     secure: parsed.protocol === 'smtps:',
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
+    // The socket's idle timer also runs while we wait for the greeting; a second more lets a relay
+    // that never greets fail as that (our relay unreachable), not as an idle session.
+    socketTimeout: timeoutMs + 1000,
   };
   const mailer = nodemailer.createTransport({
     pool: true,
@@ -70,8 +115,9 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
       smtpUtf8 = undefined;
       throw e;
     }));
+  const target = `smtp://${parsed.host}`;
   return {
-    target: `smtp://${parsed.host}`,
+    target,
     async submit(message) {
       try {
         const utf8 = envelopeAddresses(message).filter(needsSmtpUtf8);
@@ -84,8 +130,9 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
         return { response: info.response };
       } catch (e) {
         if (e instanceof SubmitError) throw e;
-        const err = e as Error & { responseCode?: number; response?: string };
-        throw new SubmitError(err.response ?? err.message, err.responseCode);
+        const err = e as MailerError;
+        const relay = isRelayUnreachable(err);
+        throw new SubmitError(relay ? `${target}: ${err.message}` : (err.response ?? err.message), err.responseCode, relay);
       }
     },
     async close() {

@@ -22,11 +22,11 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
   let lease: Lease | null = null;
   let busy = false;
   let standingBy = false;
-  const signal = io.signal ?? { stop: false };
+  const stopping = new AbortController();
 
   // Each step runs alone: a slow send is not started twice by the next minute's tick.
   const guarded = (what: string, work: () => Promise<unknown>) => async () => {
-    if (busy || signal.stop) return;
+    if (busy || stopping.signal.aborted) return;
     busy = true;
     try {
       if (!(await holdLease())) return;
@@ -62,7 +62,7 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
       void lease.renew();
     }
   };
-  const weekly = guarded('weekly run', () => tick(ctx, { ...io, signal, waitForRetries: false, onProgress }, slots));
+  const weekly = guarded('weekly run', () => tick(ctx, { ...io, signal: stopping.signal, waitForRetries: false, onProgress }, slots));
   const feeds = guarded('feed poll', async () => {
     for (const r of await pollFeeds(ctx.db, config.feeds, ctx.clock.now())) io.log(`feed ${r.url}: ${r.outcome} (${r.detail})`);
   });
@@ -78,7 +78,7 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
 
   return {
     async stop() {
-      signal.stop = true;
+      stopping.abort();
       for (const t of tasks) await t.destroy();
       while (busy) await new Promise((r) => setTimeout(r, 100));
       if (lease) await lease.release();

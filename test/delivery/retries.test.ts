@@ -12,7 +12,8 @@ import { sampleArticles } from '../helpers/articles.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { testIo } from '../helpers/send.ts';
-import { type SinkAction, type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { systemSleep } from '../../src/context.ts';
+import { type SinkAction, type SmtpSink, refusedPort, startSilentServer, startSmtpSink } from '../helpers/smtp-sink.ts';
 
 let ctx: TestContext;
 let sink: SmtpSink;
@@ -24,7 +25,9 @@ async function setUp(script: (rcpt: string, attempt: number) => SinkAction, env:
   for (const p of people) await addSubscriber(ctx, p);
 }
 
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
+  for (const clean of cleanups.splice(0)) await clean();
   await sink?.close();
   await ctx?.close();
 });
@@ -37,7 +40,7 @@ async function rows() {
   return ctx.db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-    .select(['s.email', 'd.status', 'd.attempts', 'd.reason', 'd.error', 'd.message_id'])
+    .select(['s.email', 'd.status', 'd.attempts', 'd.reason', 'd.error', 'd.message_id', 'd.next_attempt_at'])
     .orderBy('d.id')
     .execute();
 }
@@ -147,18 +150,21 @@ describe('permanent failures', () => {
 });
 
 describe('a server that is down or rejects everything', () => {
-  it('pauses the edition after a run of failures, says why, and resumes once the server is back', async () => {
+  it('pauses at exactly RECAP_MAX_FAILURES_IN_A_ROW, mid-batch, says why, and resumes once the server is back', async () => {
     let down = true;
     const people = Array.from({ length: 12 }, (_, i) => `p${i}@example.com`);
-    await setUp(() => (down ? { rcpt: { code: 421, message: '4.3.2 Service shutting down' } } : 'accept'), { RECAP_MAX_FAILURES_IN_A_ROW: '4' }, people);
+    await setUp(() => (down ? { rcpt: { code: 421, message: '4.3.2 Service shutting down' } } : 'accept'), { RECAP_MAX_FAILURES_IN_A_ROW: '3', RECAP_SEND_BATCH: '5' }, people);
     const report = await send();
     if (report.kind !== 'sent') throw new Error(report.kind);
-    expect(report.outcome.pausedBecause).toMatch(/4 deliveries in a row failed or were deferred .*4\.3\.2 Service shutting down.*recap digest resume/);
+    expect(report.outcome.pausedBecause).toMatch(/^3 deliveries in a row were not submitted \(last: .*4\.3\.2 Service shutting down\); the SMTP server is down or rejecting us$/);
     expect(report.edition.row.status).toBe('paused');
-    expect(report.counts.submitted).toBe(0);
-    expect(report.counts.queued).toBeGreaterThan(0);
+    // Three tries reached the server, in id order; the other two of the batch went back untouched.
+    expect([...sink.attempts.values()].reduce((a, b) => a + b, 0)).toBe(3);
+    const all = await rows();
+    expect(all.slice(0, 3).map((r) => [r.status, r.attempts])).toEqual([['deferred', 1], ['deferred', 1], ['deferred', 1]]);
+    expect(all.slice(3).map((r) => [r.status, r.attempts, r.error])).toEqual(people.slice(3).map(() => ['queued', 0, null]));
     // Sending again refuses until the operator resumes.
-    await expect(send()).rejects.toThrow(/is paused .*recap digest resume/);
+    await expect(send()).rejects.toThrow(/is paused .*recap digest resume --week 2026-W48/);
     down = false;
     await controlEdition(ctx.db, report.edition, 'resume', ctx.clock.now());
     const resumed = await send();
@@ -167,15 +173,90 @@ describe('a server that is down or rejects everything', () => {
     for (const p of people) expect(copies(p), p).toBe(1);
   });
 
-  it('treats a refused connection as temporary', async () => {
-    await setUp(() => 'accept');
-    await sink.close();
+  it('pauses at RECAP_MAX_FAILURES_IN_A_ROW with parallel connections too (only what was in flight comes on top)', async () => {
+    const people = Array.from({ length: 20 }, (_, i) => `w${i}@example.com`);
+    await setUp(() => ({ rcpt: { code: 451, message: '4.3.0 Try again later' } }), { RECAP_MAX_FAILURES_IN_A_ROW: '4', RECAP_SEND_BATCH: '20', SMTP_POOL_SIZE: '3' }, people);
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.edition.row.status).toBe('paused');
+    const tried = [...sink.attempts.values()].reduce((a, b) => a + b, 0);
+    expect(tried).toBeGreaterThanOrEqual(4);
+    expect(tried).toBeLessThanOrEqual(4 + 2);
+    expect(report.counts.queued).toBe(20 - tried);
+    expect(report.counts.claimed).toBe(0);
+  });
+});
+
+describe('our own relay unreachable', () => {
+  // Not the recipients' fault: nobody is charged an attempt or moves towards expiry, however many
+  // times the operator resumes during the outage.
+  const relays: Array<[string, () => Promise<string>, RegExp]> = [
+    ['nothing listening (connection refused)', async () => `smtp://127.0.0.1:${await refusedPort()}`, /ECONNREFUSED/],
+    ['a server that never greets', async () => {
+      const silent = await startSilentServer();
+      cleanups.push(silent.close);
+      return silent.url;
+    }, /Greeting never received/],
+    // .invalid never resolves (RFC 2606).
+    ['a relay name that does not resolve', async () => 'smtp://no-such-relay.invalid:2525', /ENOTFOUND|EAI_AGAIN|getaddrinfo/],
+    ['TLS that fails (smtps:// to a server that speaks plain SMTP)', async () => `smtps://127.0.0.1:${sink.port}`, /SSL|TLS/i],
+    ['a server that refuses our login', async () => {
+      const relay = await startSmtpSink({ login: () => false });
+      cleanups.push(relay.close);
+      return `smtp://recap:wrong@127.0.0.1:${relay.port}`;
+    }, /Invalid login: 535/],
+  ];
+
+  it.each(relays)('%s: pauses after exactly N tries, charges no attempt, and never expires anyone', async (_, relayUrl, error) => {
+    const people = Array.from({ length: 8 }, (_, i) => `u${i}@example.com`);
+    await setUp(() => 'accept', { RECAP_MAX_FAILURES_IN_A_ROW: '3', RECAP_SEND_BATCH: '5', RECAP_RETRY_DEADLINE_HOURS: '24' }, people);
+    ctx.config = { ...ctx.config, smtpUrl: await relayUrl() };
+    for (let run = 0; run < 3; run++) {
+      const report = await send();
+      if (report.kind !== 'sent') throw new Error(report.kind);
+      expect(report.outcome.requeued, `run ${run}`).toBe(3);
+      expect(report.outcome.pausedBecause).toMatch(error);
+      expect(report.outcome.pausedBecause).toMatch(/^3 deliveries in a row were not submitted \(last: smtp:\/\/[\w.-]+:\d+: /);
+      expect(report.edition.row.status).toBe('paused');
+      const all = await rows();
+      expect(all.map((r) => [r.status, r.attempts, r.error, r.next_attempt_at])).toEqual(people.map(() => ['queued', 0, null, null]));
+      // A day and a half of outage, resumed every twelve hours.
+      ctx.clock.advance(12 * 3_600_000);
+      await controlEdition(ctx.db, report.edition, 'resume', ctx.clock.now());
+    }
+    // The relay is back: everyone gets one copy, on their first counted attempt.
+    ctx.config = { ...ctx.config, smtpUrl: sink.url };
+    const back = await send();
+    if (back.kind !== 'sent') throw new Error(back.kind);
+    expect(back.edition.row.status).toBe('sent');
+    expect((await rows()).map((r) => [r.status, r.attempts])).toEqual(people.map(() => ['submitted', 1]));
+    for (const p of people) expect(copies(p), p).toBe(1);
+  });
+
+  it('a deferred delivery that meets the outage on its retry keeps its attempts and stays deferred', async () => {
+    await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? { rcpt: { code: 450, message: '4.2.0 Greylisted' } } : 'accept'), { RECAP_MAX_FAILURES_IN_A_ROW: '2' });
+    const first = await send({ waitForRetries: false });
+    if (first.kind !== 'sent') throw new Error(first.kind);
+    const before = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(before).toMatchObject({ status: 'deferred', attempts: 1 });
+    ctx.clock.advance(3_600_000);
+    ctx.config = { ...ctx.config, smtpUrl: `smtp://127.0.0.1:${await refusedPort()}` };
+    const second = await send({ waitForRetries: false });
+    if (second.kind !== 'sent') throw new Error(second.kind);
+    // Tried twice back to back, both times put back as it was; then the edition pauses.
+    expect(second.outcome.requeued).toBe(2);
+    expect(second.edition.row.status).toBe('paused');
+    expect((await rows()).find((r) => r.email === 'b@example.org')).toEqual(before);
+  });
+
+  it('a 4xx for one recipient still charges that recipient an attempt', async () => {
+    await setUp((rcpt) => (rcpt === 'b@example.org' ? { rcpt: { code: 451, message: '4.7.1 Greylisted, try again' } } : 'accept'));
     const report = await send({ waitForRetries: false });
     if (report.kind !== 'sent') throw new Error(report.kind);
-    expect(report.counts.deferred).toBe(3);
-    const [first] = await rows();
-    expect(first?.reason).toBe('networkerror');
-    expect(first?.error).toMatch(/ECONNREFUSED/);
+    expect(report.outcome.requeued).toBe(0);
+    expect((await rows()).map((r) => [r.email, r.status, r.attempts])).toEqual([
+      ['a@example.com', 'submitted', 1], ['b@example.org', 'deferred', 1], ['c@example.net', 'submitted', 1],
+    ]);
   });
 });
 
@@ -183,8 +264,8 @@ describe('control', () => {
   it('finishes the batch in flight and stops on a signal; the next run goes on and nobody gets two', async () => {
     const people = Array.from({ length: 9 }, (_, i) => `s${i}@example.com`);
     await setUp(() => 'accept', {}, people);
-    const signal = { stop: false };
-    const first = await send({ signal, onProgress: (done) => { if (done >= 2) signal.stop = true; } });
+    const stop = new AbortController();
+    const first = await send({ signal: stop.signal, onProgress: (done) => { if (done >= 2) stop.abort(); } });
     if (first.kind !== 'sent') throw new Error(first.kind);
     expect(first.outcome.interrupted).toBe(true);
     expect(first.counts.submitted).toBe(2);
@@ -212,6 +293,21 @@ describe('control', () => {
     expect(report.edition.row.status).toBe('paused');
     expect(report.counts.submitted).toBeLessThan(8);
   });
+
+  it('stops waiting for a due retry the moment it is told to stop', async () => {
+    await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? { rcpt: { code: 450, message: '4.2.0 Greylisted' } } : 'accept'));
+    const stop = new AbortController();
+    // Real waiting this time: the retry is due in about 60 s, on a clock that does not move.
+    let stoppedAt = 0;
+    const log = (line: string) => {
+      if (line.startsWith('waiting') && !stoppedAt) setTimeout(() => ((stoppedAt = Date.now()), stop.abort()), 200);
+    };
+    const report = await send({ sleep: systemSleep, signal: stop.signal, log });
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(Date.now() - stoppedAt).toBeLessThan(1000);
+    expect(report.outcome.interrupted).toBe(true);
+    expect(report.counts).toMatchObject({ submitted: 2, deferred: 1, claimed: 0 });
+  }, 15_000);
 
   it('lets only one sender work on an edition at a time', async () => {
     await setUp(() => 'accept');

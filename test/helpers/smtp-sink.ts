@@ -1,7 +1,7 @@
 // A real SMTP server on loopback (smtp-server, the library nodemailer's own tests use) that keeps
 // every message it accepts, keyed by recipient, and can be scripted per recipient and per attempt:
 // refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, or stall.
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 
 export interface ReceivedMessage {
@@ -34,16 +34,18 @@ export interface SmtpSink {
 
 type Script = (rcpt: string, attempt: number) => SinkAction;
 
-export async function startSmtpSink(
-  options: {
-    reject?: (rcpt: string) => { code: number; message: string } | undefined;
-    script?: Script;
-    /** Announce SMTPUTF8 (RFC 6531); true by default. */
-    smtpUtf8?: boolean;
-    /** Take quoted local parts ("john..doe"@…), as Postfix does; smtp-server's strict parser refuses them. */
-    quotedLocalParts?: boolean;
-  } = {},
-): Promise<SmtpSink> {
+export interface SinkOptions {
+  reject?: (rcpt: string) => { code: number; message: string } | undefined;
+  script?: Script;
+  /** Require AUTH and accept the login when this says so (URL: smtp://user:pass@…). */
+  login?: (user: string, pass: string) => boolean;
+  /** Announce SMTPUTF8 (RFC 6531); true by default. */
+  smtpUtf8?: boolean;
+  /** Take quoted local parts ("john..doe"@…), as Postfix does; smtp-server's strict parser refuses them. */
+  quotedLocalParts?: boolean;
+}
+
+export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
   const commands: string[] = [];
   // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
@@ -56,9 +58,16 @@ export async function startSmtpSink(
     return refusal ? { rcpt: refusal } : 'accept';
   });
   const fail = (r: { code: number; message: string }) => Object.assign(new Error(r.message), { responseCode: r.code });
+  const login = options.login;
   const server: SMTPServer = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    authOptional: !login,
+    disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    // Plain-text AUTH on loopback, for tests only.
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      if (login?.(auth.username ?? '', auth.password ?? '')) callback(null, { user: auth.username });
+      else callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+    },
     hideSMTPUTF8: options.smtpUtf8 === false,
     lenientAddressParsing: options.quotedLocalParts === true,
     logger,
@@ -119,6 +128,34 @@ export async function startSmtpSink(
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of (server as unknown as { connections: Set<{ _socket: Socket }> }).connections) c._socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port with nothing listening on it: connecting is refused. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A server that takes connections and never greets. */
+export async function startSilentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };

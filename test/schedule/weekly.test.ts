@@ -298,8 +298,8 @@ describe('an interrupted send', () => {
     await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
     for (const p of ['a@example.com', 'b@example.com', 'c@example.com']) await addSubscriber(ctx, p);
     const slots = cronSlots(ctx.config.cron, 'UTC');
-    const signal = { stop: false };
-    await tick(ctx, testIo(ctx, () => outboxTransport(ctx.config.outboxDir), { waitForRetries: false, signal, onProgress: (done) => { if (done >= 1) signal.stop = true; } }), slots);
+    const stop = new AbortController();
+    await tick(ctx, testIo(ctx, () => outboxTransport(ctx.config.outboxDir), { waitForRetries: false, signal: stop.signal, onProgress: (done) => { if (done >= 1) stop.abort(); } }), slots);
     const half = await ctx.db.selectFrom('deliveries').select('status').execute();
     expect(half.some((d) => d.status === 'queued')).toBe(true);
     ctx.clock.advance(60_000);
