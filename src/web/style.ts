@@ -21,7 +21,7 @@ a { color: var(--accent); }
 .muted, small { color: var(--muted); font-size: 14px; }
 .brand { color: var(--accent); font-weight: 700; font-size: 14px; margin-bottom: 4px; }
 label { display: block; font-weight: 600; margin: 14px 0 4px; }
-input[type=email], input[type=text] { width: 100%; padding: 10px 12px; font: inherit; color: var(--text); background: var(--card);
+input[type=text] { width: 100%; padding: 10px 12px; font: inherit; color: var(--text); background: var(--card);
   border: 1px solid var(--rule); border-radius: 6px; }
 fieldset { border: 1px solid var(--rule); border-radius: 6px; margin: 14px 0; padding: 8px 12px 12px; }
 legend { font-weight: 600; padding: 0 4px; }

@@ -138,7 +138,7 @@ async function subscribePage(c: Context, deps: WebDeps, values: FormValues, erro
 ${errorList(errors)}
 <form method="post" action="/subscribe">
 <label for="email">Email address</label>
-<input type="email" id="email" name="email" required maxlength="254" autocomplete="email" value="${values.email}">
+<input type="text" inputmode="email" id="email" name="email" required maxlength="254" autocomplete="email" autocapitalize="off" spellcheck="false" value="${values.email}">
 <label for="name">Name <span class="muted">(optional, for the greeting)</span></label>
 <input type="text" id="name" name="name" maxlength="100" autocomplete="name" value="${values.name}">
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>

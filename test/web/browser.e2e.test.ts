@@ -6,6 +6,7 @@
 // the Content-Security-Policy. Screenshots land in var/screenshots/web for people to look at.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { domainToASCII } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriberLinks } from '../../src/audience/tokens.ts';
@@ -223,6 +224,16 @@ describe.skipIf(!available)('a reader in a browser', () => {
     await expect(page.locator('main button').count()).resolves.toBe(0);
     await shoot(page, 'unsubscribe-done');
 
+    // The form takes what RFC 5321/6531 allow and a browser's type="email" would refuse: a quoted
+    // local part and an internationalized domain (stored as punycode).
+    await goto('/subscribe');
+    await page.fill('#email', '"john..doe"@exämple.org');
+    await submit(page.getByRole('button', { name: 'Subscribe' }));
+    await expect(heading().textContent()).resolves.toBe('Check your inbox');
+    await web!.drain();
+    const quoted = `"john..doe"@${domainToASCII('exämple.org')}`;
+    await expect(db.selectFrom('subscribers').select('status').where('email', '=', quoted).executeTakeFirst()).resolves.toEqual({ status: 'pending' });
+
     // Only our own origin was asked for anything, and nothing broke the CSP or logged an error.
     expect(requests.length).toBeGreaterThan(10);
     expect(requests.filter((u) => !u.startsWith(`${origin}/`))).toEqual([]);
@@ -231,6 +242,6 @@ describe.skipIf(!available)('a reader in a browser', () => {
     // No CSP violation, no failed load (the pages declare their icon, so Chromium asks for no /favicon.ico).
     expect(consoleErrors).toEqual([]);
     expect(web!.logs.filter((l) => l.startsWith('error'))).toEqual([]);
-    await expect(db.selectFrom('subscribers').select('id').execute()).resolves.toHaveLength(1);
+    await expect(db.selectFrom('subscribers').select('id').execute()).resolves.toHaveLength(2);
   });
 });
