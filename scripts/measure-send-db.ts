@@ -86,9 +86,11 @@ if (queued > 0) await withAudience(queued, async (ctx) => {
 if (sent > 0) await withAudience(sent, async (ctx) => {
   const accept: Transport = { target: 'null', submit: async () => ({ response: '250 ok' }), close: async () => {} };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const report = await runWeeklyRecap(ctx, { transport: () => accept, secret: 'measure-secret-0123456789abcdef0123456789abcdef', sleep: async () => {}, log: () => {} }, { week: WEEK });
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   if (report.kind !== 'sent') throw new Error(report.kind);
   const rss = process.resourceUsage().maxRSS / 1024;
-  console.log(`send of ${sent} to a null transport: ${report.outcome.submitted} submitted in ${(ms / 1000).toFixed(1)} s, ${((ms * 1000) / sent).toFixed(0)} µs per message; peak RSS ${rss.toFixed(0)} MB`);
+  console.log(`send of ${sent} to a null transport: ${report.outcome.submitted} submitted in ${(ms / 1000).toFixed(1)} s, ${((ms * 1000) / sent).toFixed(0)} µs per message (CPU ${((used.user + used.system) / sent).toFixed(0)} µs); peak RSS ${rss.toFixed(0)} MB`);
 });
