@@ -21,12 +21,12 @@ import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { personalize } from '../render/personalize.ts';
+import { claimableIds } from './claim.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
-import { claimableIds } from './claim.ts';
 import { composeMessage } from './compose.ts';
-import { outcomeWriter } from './outcomes.ts';
 import { acquireLease } from './lease.ts';
+import { outcomeWriter } from './outcomes.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
 
@@ -376,7 +376,8 @@ function unclaimed(at: string) {
 
 /**
  * Marks the moment a claimed row goes to the server. A crash before it leaves the row safe to
- * queue again; after it, the row is uncertain.
+ * queue again; after it, the row is uncertain. Committed on its own before the submit, never
+ * grouped: that is what lets outcomes wait to be written in groups.
  */
 async function handOver(db: Db, id: number, now: Date): Promise<void> {
   await db.updateTable('deliveries').set({ claimed_at: now.toISOString() }).where('id', '=', id).where('status', '=', 'claimed').execute();
