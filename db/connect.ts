@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -27,5 +27,29 @@ export function openDb(databaseUrl: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+}
+
+/**
+ * The database as Kysely's SqliteDialect uses it (it prepares every query it runs, then calls
+ * `reader`, `all`, `run` or `iterate`), with each statement prepared once per SQL text and reused:
+ * a send runs the same few statements hundreds of thousands of times, and preparing one costs more
+ * than running it. At most `max` are kept, the least recently used dropped first. A statement still
+ * iterating (a stream not yet ended) cannot run again meanwhile, so that caller gets a fresh one.
+ */
+export function reusingStatements(sqlite: SQLite.Database, max = 200): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached?.busy) return sqlite.prepare(sql);
+      const statement = cached ?? sqlite.prepare(sql);
+      // A Map iterates in insertion order: re-inserting makes this the most recently used.
+      cache.delete(sql);
+      cache.set(sql, statement);
+      if (cache.size > max) cache.delete(cache.keys().next().value as string);
+      return statement;
+    },
+  };
 }

@@ -9,6 +9,7 @@ import * as scheduleAndDesk from './migrations/0004_schedule_and_desk.ts';
 import * as clicks from './migrations/0005_clicks.ts';
 import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
+import * as claimIndexes from './migrations/0009_claim_indexes.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005_clicks': clicks,
   '0006_subscription_queue': subscriptionQueue,
   '0007_schedule_deadlines': scheduleDeadlines,
+  '0009_claim_indexes': claimIndexes,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

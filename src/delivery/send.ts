@@ -7,8 +7,9 @@
 //                        ├──our relay unreachable, or not handed over (pause, stop)──► back as it was
 //                        └──(sender died)──► uncertain: reported, not re-sent unless asked
 //
-// One sender per edition holds a lease; rows are claimed in id-ordered batches, each claim a
-// transaction; each outcome is written the moment it is known.
+// One sender per edition holds a lease; rows are claimed in batches (claim.ts), each claim a
+// transaction; a row is marked handed over before it goes to the server, and outcomes are written
+// in short grouped transactions (outcomes.ts), all of a batch's before the next is claimed.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
@@ -20,10 +21,12 @@ import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { personalize } from '../render/personalize.ts';
+import { claimableIds } from './claim.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
 import { composeMessage } from './compose.ts';
 import { acquireLease } from './lease.ts';
+import { outcomeWriter } from './outcomes.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
 
@@ -170,6 +173,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     }
   };
   const stopping = () => result.pausedBecause !== null || deps.signal?.aborted === true;
+  const outcomes = outcomeWriter(db);
   let done = 0;
   const total = await countDue(db, edition.row.id, clock.now());
   deps.onProgress?.(0, total);
@@ -210,14 +214,14 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         : Number(d.suppressed) ? 'address is suppressed'
         : null;
       if (why) {
-        await finish(db, d.id, { status: 'skipped', error: why, reason: 'unsubscribed', at: now() });
+        outcomes.add(d.id, { status: 'skipped', error: why, reason: 'unsubscribed', at: now() });
         result.skipped++;
         return;
       }
       const domain = d.email.slice(d.email.lastIndexOf('@') + 1);
       const pauseEnd = pausedUntil.get(domain);
       if (pauseEnd && pauseEnd > clock.now().getTime()) {
-        await finish(db, d.id, { status: 'deferred', error: `sending to ${domain} is paused after policy rejections`, reason: 'blocked', nextAttemptAt: new Date(pauseEnd).toISOString(), at: now(), attempted: false });
+        outcomes.add(d.id, { status: 'deferred', error: `sending to ${domain} is paused after policy rejections`, reason: 'blocked', nextAttemptAt: new Date(pauseEnd).toISOString(), at: now(), attempted: false });
         result.deferred++;
         return;
       }
@@ -249,7 +253,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       let reply: string;
       try {
         const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
-        await finish(db, d.id, { status: 'submitted', response: submission.response, variantId: variant.row.id, messageId, at: now() });
+        outcomes.add(d.id, { status: 'submitted', response: submission.response, variantId: variant.row.id, messageId, at: now() });
         use.recipients++;
         result.submitted++;
         failuresInARow = 0;
@@ -274,15 +278,15 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         failedAgain(reply);
         const retryAt = retryTime(config, d, clock.now());
         if (retryAt) {
-          await finish(db, d.id, { ...base, status: 'deferred', nextAttemptAt: retryAt });
+          outcomes.add(d.id, { ...base, status: 'deferred', nextAttemptAt: retryAt });
           result.deferred++;
         } else {
-          await finish(db, d.id, { ...base, status: 'failed', reason: 'expired', error: `gave up after ${d.attempts + 1} attempts: ${reply}` });
+          outcomes.add(d.id, { ...base, status: 'failed', reason: 'expired', error: `gave up after ${d.attempts + 1} attempts: ${reply}` });
           result.failed++;
         }
         return;
       }
-      await finish(db, d.id, { ...base, status: 'failed' });
+      outcomes.add(d.id, { ...base, status: 'failed' });
       result.failed++;
       const kind = bounceKind(classification);
       if (kind) {
@@ -304,7 +308,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       }
     };
 
-    const handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+    let handled: number;
+    try {
+      handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+    } finally {
+      // Every outcome of the batch is written before anything else looks at its rows.
+      await outcomes.flush();
+    }
     // What a pause or a stop kept from being handed over goes back as it was.
     await db.updateTable('deliveries').set(unclaimed(clock.now().toISOString())).where('claim_token', '=', token).where('status', '=', 'claimed').where('claimed_at', 'is', null).execute();
     done += handled;
@@ -319,18 +329,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   result.variants = [...uses.values()];
 }
 
-/** Claims due rows (queued, or deferred and due) in id order, in one transaction. */
+/** Claims due rows (deferred and due, then queued; see claim.ts), in one transaction. */
 async function claimBatch(db: Db, editionId: number, size: number, now: Date): Promise<{ token: string; batch: Claimed[] }> {
   const token = randomBytes(8).toString('hex');
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
-    const due = trx
-      .selectFrom('deliveries')
-      .select('id')
-      .where('edition_id', '=', editionId)
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', at)])]))
-      .orderBy('id')
-      .limit(size);
+    const due = await claimableIds(trx, editionId, size, at);
+    if (due.length === 0) return;
     await trx
       .updateTable('deliveries')
       // claimed_at stays empty until the row is handed to the server (see handOver).
@@ -371,45 +376,11 @@ function unclaimed(at: string) {
 
 /**
  * Marks the moment a claimed row goes to the server. A crash before it leaves the row safe to
- * queue again; after it, the row is uncertain.
+ * queue again; after it, the row is uncertain. Committed on its own before the submit, never
+ * grouped: that is what lets outcomes wait to be written in groups.
  */
 async function handOver(db: Db, id: number, now: Date): Promise<void> {
   await db.updateTable('deliveries').set({ claimed_at: now.toISOString() }).where('id', '=', id).where('status', '=', 'claimed').execute();
-}
-
-interface Finish {
-  status: DeliveryStatus;
-  at: string;
-  error?: string | null;
-  reason?: string | null;
-  response?: string;
-  variantId?: number;
-  messageId?: string;
-  nextAttemptAt?: string;
-  /** False for a delivery deferred without trying (a paused domain). */
-  attempted?: boolean;
-}
-
-/** Writes one delivery's outcome as soon as it is known, so a crash loses at most what is in flight. */
-async function finish(db: Db, id: number, f: Finish): Promise<void> {
-  await db
-    .updateTable('deliveries')
-    .set((eb) => ({
-      status: f.status,
-      claim_token: null,
-      error: f.error ?? null,
-      reason: f.reason ?? null,
-      smtp_response: f.response ?? null,
-      next_attempt_at: f.nextAttemptAt ?? null,
-      updated_at: f.at,
-      ...(f.variantId !== undefined ? { variant_id: f.variantId } : {}),
-      ...(f.messageId !== undefined ? { message_id: f.messageId } : {}),
-      ...(f.status === 'submitted' ? { submitted_at: f.at } : {}),
-      ...(f.status !== 'skipped' && f.attempted !== false ? { attempts: eb(eb.ref('attempts'), '+', 1) } : {}),
-    }))
-    .where('id', '=', id)
-    .where('status', '=', 'claimed')
-    .execute();
 }
 
 /** The next attempt of a deferred delivery: exponential backoff with jitter, or null once it is too late. */

@@ -1,0 +1,118 @@
+// Outcomes written in groups (src/delivery/outcomes.ts): nothing is written until a group is due
+// (full, old enough, or flushed), then the whole group in one transaction, all or nothing; a write
+// that failed stops the send at its next outcome. And during a real send, every message's hand-over
+// mark is committed before the server hears of it, so an outcome lost to a crash leaves that row
+// uncertain, never queued.
+import SQLite from 'better-sqlite3';
+import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Finish, outcomeWriter } from '../../src/delivery/outcomes.ts';
+import { createTransport } from '../../src/delivery/transport.ts';
+import { runWeeklyRecap } from '../../src/recap.ts';
+import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { queuedEdition } from '../helpers/deliveries.ts';
+import { testIo } from '../helpers/send.ts';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+
+let ctx: TestContext;
+let ids: number[];
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const clean of cleanups.splice(0).reverse()) await clean();
+});
+
+const AT = '2026-11-30T08:00:05.000Z';
+const submitted: Finish = { status: 'submitted', response: '250 2.0.0 queued', at: AT };
+const deferred: Finish = { status: 'deferred', error: '451 4.3.0 try later', reason: 'transient', nextAttemptAt: '2026-11-30T08:01:05.000Z', at: AT };
+
+async function statuses(): Promise<string[]> {
+  const rows = await ctx.db.selectFrom('deliveries').select(['id', 'status']).orderBy('id').execute();
+  return rows.map((r) => r.status);
+}
+
+describe('outcomes written in groups', () => {
+  beforeEach(async () => {
+    ctx = await createTestContext();
+    cleanups.push(() => ctx.close());
+    ({ ids } = await queuedEdition(ctx, 6));
+    // All six claimed and handed to the server, waiting for their outcome.
+    await ctx.db.updateTable('deliveries').set({ status: 'claimed', claim_token: 't', claimed_at: '2026-11-30T08:00:00.000Z' }).execute();
+  });
+
+  it('writes nothing until flushed, then every outcome of the group', async () => {
+    const writer = outcomeWriter(ctx.db, { maxPending: 10, maxDelayMs: 60_000 });
+    writer.add(ids[0] as number, submitted);
+    writer.add(ids[1] as number, deferred);
+    await delay(20);
+    expect(await statuses()).toEqual(Array(6).fill('claimed'));
+    await writer.flush();
+    const rows = await ctx.db.selectFrom('deliveries').selectAll().orderBy('id').execute();
+    expect(rows.map((r) => r.status)).toEqual(['submitted', 'deferred', 'claimed', 'claimed', 'claimed', 'claimed']);
+    expect(rows[0]).toMatchObject({ attempts: 1, submitted_at: AT, smtp_response: '250 2.0.0 queued', claim_token: null });
+    expect(rows[1]).toMatchObject({ attempts: 1, next_attempt_at: '2026-11-30T08:01:05.000Z', error: '451 4.3.0 try later', claim_token: null });
+  });
+
+  it('writes a group as soon as it is full', async () => {
+    const writer = outcomeWriter(ctx.db, { maxPending: 4, maxDelayMs: 60_000 });
+    for (const id of ids.slice(0, 5)) writer.add(id, submitted);
+    await delay(20);
+    expect(await statuses()).toEqual(['submitted', 'submitted', 'submitted', 'submitted', 'claimed', 'claimed']);
+    await writer.flush();
+    expect(await statuses()).toEqual([...Array(5).fill('submitted'), 'claimed']);
+  });
+
+  it('writes a group once its first outcome has waited maxDelayMs', async () => {
+    const writer = outcomeWriter(ctx.db, { maxPending: 50, maxDelayMs: 30 });
+    writer.add(ids[0] as number, submitted);
+    expect(await statuses()).toEqual(Array(6).fill('claimed'));
+    await delay(300);
+    expect(await statuses()).toEqual(['submitted', ...Array(5).fill('claimed')]);
+  });
+
+  it('writes a group all or nothing, and the failure stops whoever adds or flushes next', async () => {
+    // A write the database refuses, for one row of the group.
+    await sql.raw(`create trigger refuse before update of status on deliveries when old.id = ${ids[2]} begin select raise(abort, 'refused by the test'); end`).execute(ctx.db);
+    const writer = outcomeWriter(ctx.db, { maxPending: 3, maxDelayMs: 60_000 });
+    writer.add(ids[1] as number, submitted);
+    writer.add(ids[2] as number, submitted);
+    writer.add(ids[3] as number, submitted);
+    await expect(writer.flush()).rejects.toThrow(/refused by the test/);
+    expect(await statuses()).toEqual(Array(6).fill('claimed'));
+    expect(() => writer.add(ids[4] as number, submitted)).toThrow(/refused by the test/);
+  });
+});
+
+describe('during a send', () => {
+  let sink: SmtpSink;
+
+  it('commits each hand-over mark before the server hears of the message', { timeout: 60_000 }, async () => {
+    // Another connection, as a later process would see the file: at each RCPT, the recipient's row.
+    const seen: Array<{ email: string; status: string; claimed_at: string | null } | undefined> = [];
+    let reader: SQLite.Database | undefined;
+    sink = await startSmtpSink({
+      script: (rcpt) => {
+        seen.push(reader?.prepare('select s.email, d.status, d.claimed_at from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ?').get(rcpt) as never);
+        return 'accept';
+      },
+    });
+    cleanups.push(() => sink.close());
+    ctx = await createTestContext({ SMTP_URL: sink.url, RECAP_RATE: '0', RECAP_SEND_BATCH: '20', SMTP_POOL_SIZE: '3' });
+    cleanups.push(() => ctx.close());
+    ({ ids } = await queuedEdition(ctx, 60));
+    reader = new SQLite(ctx.config.databaseUrl, { readonly: true });
+    cleanups.push(() => {
+      reader?.close();
+    });
+
+    const report = await runWeeklyRecap(ctx, testIo(ctx, () => createTransport(ctx.config)), { week: '2026-W48' });
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.counts).toMatchObject({ submitted: 60, queued: 0, claimed: 0 });
+    expect(seen).toHaveLength(60);
+    for (const row of seen) {
+      expect(row?.status, row?.email).toBe('claimed');
+      expect(row?.claimed_at, row?.email).not.toBeNull();
+    }
+    expect([...sink.byRecipient().values()].every((copies) => copies.length === 1)).toBe(true);
+  });
+});
