@@ -139,3 +139,8 @@ export function classifyReply(code: number | undefined, text: string): Classific
   if (!fromText) return { class: 'soft', reason: 'undefined', status };
   return { class: classOf(fromText, true), reason: fromText, status };
 }
+
+/** Whether a bounce of this kind suppresses the address: a bad address, or a complaint. */
+export function suppresses(kind: BounceClass | 'complaint' | 'delayed'): boolean {
+  return kind === 'hard' || kind === 'complaint';
+}
