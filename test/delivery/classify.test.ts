@@ -202,7 +202,7 @@ const cases: Case[] = [
       'review our Bulk Email Senders Guidelines. d75a77b69052e-4a7f1b2c3d4si123456cf.12 - gsmtp',
     ]),
     class: 'transient',
-    reason: ['ratelimited', 'blocked'],
+    reason: ['toomanyconn', 'blocked'],
     status: '4.7.0',
   },
   {
@@ -271,7 +271,7 @@ const cases: Case[] = [
     code: 421,
     text: '421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
     class: 'transient',
-    reason: ['ratelimited', 'blocked'],
+    reason: ['toomanyconn', 'blocked'],
     status: '4.7.0',
   },
   {
@@ -315,7 +315,7 @@ const cases: Case[] = [
     code: 556,
     text: '556 5.1.10 Recipient address has null MX',
     class: 'hard',
-    reason: 'hostunknown',
+    reason: ['hostunknown', 'notaccept'],
     status: '5.1.10',
   },
   {

@@ -1,0 +1,35 @@
+// RFC 3464 delivery status notifications: the message/delivery-status part (or the same fields
+// written into the text, as some agents do). Blocks with a recipient are per-recipient fields,
+// whatever their place: a part with a single block still names its recipient.
+import { addressOf, commandIn, type Failure, fieldBlocks, first, squeeze } from './fields.ts';
+
+/** The failures a delivery-status part reports; `human` is the report's text part, for the SMTP command. */
+export function readDsn(part: string, human: string): Failure[] {
+  const failures: Failure[] = [];
+  for (const block of fieldBlocks(part)) {
+    const final = addressOf(first(block, 'final-recipient'));
+    const original = addressOf(first(block, 'original-recipient'));
+    const email = final ?? original ?? addressOf(first(block, 'x-actual-recipient'));
+    if (!email) continue;
+    const diagnostic = (block.get('diagnostic-code') ?? []).map((d) => d.replace(/^[a-z-]+;\s*/i, '')).join(' ');
+    const status = /^\s*([245]\.\d{1,3}\.\d{1,3})/.exec(first(block, 'status') ?? '')?.[1] ?? null;
+    failures.push({
+      email,
+      status,
+      diagnostic: squeeze(diagnostic),
+      action: first(block, 'action')?.toLowerCase().split(/[\s(]/)[0],
+      command: commandIn(diagnostic) ?? commandIn(paragraphAbout(human, [final, original])),
+    });
+  }
+  return failures;
+}
+
+/** The paragraph of the human-readable text that names this recipient, or all of it when none does. */
+export function paragraphAbout(text: string, addresses: Array<string | null>): string {
+  const lower = text.toLowerCase();
+  for (const a of addresses) {
+    const at = a ? lower.indexOf(a) : -1;
+    if (at >= 0) return text.slice(at, at + 1500).split(/\n\s*\n(?=\S*<?[^\s@]+@)/)[0] as string;
+  }
+  return text;
+}
