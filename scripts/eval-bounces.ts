@@ -44,6 +44,7 @@ const byFile = new Map<string, Reference[]>();
 for (const r of references) byFile.set(r.file, [...(byFile.get(r.file) ?? []), r]);
 
 let records = 0;
+let autoReplies = 0;
 let found = 0;
 let agreements = 0;
 let decisions = 0;
@@ -60,7 +61,12 @@ for (const file of files) {
     note(`unreadable: ${(e as Error).message}`, file);
   }
   const suppressed = ours.filter((b) => suppresses(b.kind));
-  const real = refs.filter((r) => !r.none && r.recipient);
+  // Auto-replies (out of office) are not bounces: Sisimai reports them as "vacation", we record nothing.
+  const vacation = refs.filter((r) => r.reason === 'vacation');
+  autoReplies += vacation.length;
+  if (vacation.length > 0 && ours.length > 0) note('read an auto-reply as a bounce', file);
+  const real = refs.filter((r) => !r.none && r.recipient && r.reason !== 'vacation');
+  if (vacation.length > 0 && real.length === 0) continue;
   if (real.length === 0) {
     // Sisimai finds no bounce here: nothing of ours may suppress.
     decisions++;
@@ -95,7 +101,7 @@ for (const file of files) {
 
 const pct = (n: number, d: number) => `${d ? ((100 * n) / d).toFixed(1) : '0.0'}%`;
 console.log(`${files.length} mails in ${basename(mailDir)}, ${records} (file, recipient) records from Sisimai`);
-console.log(`recall: ${found}/${records} = ${pct(found, records)}`);
+console.log(`recall: ${found}/${records} = ${pct(found, records)} (not counted: ${autoReplies} auto-replies Sisimai calls "vacation")`);
 console.log(`suppress agreement: ${agreements}/${decisions} = ${pct(agreements, decisions)}`);
 console.log(`wrongful suppressions: ${wrongful.policy.length} for policy reasons, ${wrongful.nonBounce.length} from mails that are not bounces, ${wrongful.notRecipient.length} of addresses that are not recipients`);
 for (const line of [...wrongful.policy, ...wrongful.nonBounce, ...wrongful.notRecipient]) console.log(`  ${line}`);

@@ -60,10 +60,12 @@ function headerAddresses(block: string | undefined, names: string): string[] {
 }
 
 const AUTO_REPLY = /out of (the )?office|auto(matic)?[ -]?(reply|response|antwort)|vacation|abwesenheit|absence|away from|autoreply|^auto:/i;
-const BOUNCE_SENDER = /mailer-daemon|postmaster|mail ?delivery|delivery ?(subsystem|system|notification)|mail ?administrator|mailer|daemon|bounce|nobody@/i;
+const BOUNCE_SENDER = /mailer-daemon|post_?master|mail ?delivery|delivery ?(subsystem|system|notification)|mail ?administrator|mailer|daemon|bounce|nobody@/i;
 const BOUNCE_SUBJECT = /undeliver|undelivered|delivery (status|has failed|failure|failed|problem|notification|report)|failure notice|returned mail|mail delivery failed|could not be delivered|not (be )?delivered|returned to sender|rejected|failed|nondeliverable|non-delivery|unzustellbar|non remis|problem|error|warning|permanent|エラー|失敗|返送|不達/i;
 const DELAY_ONLY = /will (continue to |keep )?(re)?try|this is (only )?a warning|warning: (could not|message)|has not (yet )?been delivered|not been delivered yet|still (being )?retried|delayed|will be retried/i;
 const FINAL = /permanent|given up|giving up|gave up|failed permanently|could not be delivered|couldn't be delivered|not be delivered|unable to deliver|undeliverable|fatal error|rejected|does not exist|user unknown/i;
+/** Words only a failure report writes. */
+const FAILED = /could not be delivered|couldn't be delivered|undeliverable|unable to deliver|delivery (has )?failed|permanent (fatal )?error|was not delivered|wasn't delivered|failed to deliver|did not reach|delivery to the following recipient/i;
 const SUCCESS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 
 function classified(f: Failure, messageId: string | null, context: string): ReportedBounce | null {
@@ -94,8 +96,10 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
 
   // RFC 5965 feedback report (a part, or inline), or a Microsoft JMRP complaint.
   const feedback = parts.find((p) => p.type === 'message/feedback-report')?.text ?? (/^Feedback-Type:/im.test(body) ? body.slice(body.search(/^Feedback-Type:/im)) : undefined);
-  if (feedback || isJmrp(original)) {
-    const report = readFeedback(feedback ?? '', original ?? (feedback ? body : undefined));
+  // (An original returned inline is folded into the text without its header: read it from the raw mail.)
+  const jmrp = isJmrp(original) ? original : /^X-HmXmrOriginalRecipient:/im.test(rawText) ? rawText.slice(rawText.search(/^X-HmXmrOriginalRecipient:/im)) : undefined;
+  if (feedback || jmrp) {
+    const report = readFeedback(feedback ?? '', original ?? jmrp ?? (feedback ? body : undefined));
     const kind = report.type === 'abuse' || report.type === 'fraud' || report.type === 'virus' || report.type === 'other' ? 'complaint' : report.type === 'auth-failure' ? 'policy' : null;
     if (!kind) return { bounces: [], note: `a feedback report of type ${report.type}, not a complaint` };
     const reason = kind === 'complaint' ? 'complaint' : 'securityerror';
@@ -127,7 +131,7 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const failedRecipients = String(mail.headers.get('x-failed-recipients') ?? '')
     .split(/[,\s]+/)
     .flatMap((a) => (a.includes('@') ? [cleanAddress(a.replace(/[<>]/g, ''))] : []));
-  const looksLikeBounce = failedRecipients.length > 0 || BOUNCE_SENDER.test(sender) || BOUNCE_SUBJECT.test(subject);
+  const looksLikeBounce = failedRecipients.length > 0 || BOUNCE_SENDER.test(sender) || BOUNCE_SUBJECT.test(subject) || FAILED.test(human);
   if (!looksLikeBounce || (AUTO_REPLY.test(subject) && !FINAL.test(human))) {
     return { bounces: [], note: AUTO_REPLY.test(subject) ? 'an automatic reply (out of office), not a bounce' : 'neither a bounce nor a feedback report' };
   }
@@ -138,7 +142,9 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
     ...headerAddresses(original ?? quoted, 'From|Sender|Return-Path|Reply-To'),
     ...[...rawText.matchAll(MESSAGE_ID_FIELDS)].flatMap((m) => [...(m[1] as string).matchAll(/<([^<>\s]+@[^<>\s]+)>/g)].map((id) => cleanAddress(id[1] as string))),
   ]);
-  const failures = readPlainText(body, { notRecipients, failedRecipients });
+  // When the words name nobody, the returned original's recipient if it had only one.
+  const originalTo = headerAddresses(original ?? quoted, 'To|Cc').filter((a) => !notRecipients.has(a));
+  const failures = readPlainText(body, { notRecipients, failedRecipients, originalTo: originalTo.length === 1 ? originalTo : [] });
   if (failures.length === 0) return { bounces: [], note: 'a bounce that names no recipient we can read' };
   const delayOnly = DELAY_ONLY.test(`${subject}\n${human}`) && !FINAL.test(`${subject}\n${human}`);
   const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, human) ?? []);

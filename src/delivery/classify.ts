@@ -92,7 +92,7 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /relay(ing)? (access )?(denied|not permitted|prohibited)|not permitted to relay|unable to relay|relay not permitted|we do not relay|no relaying/i, reason: 'norelaying', strong: true },
   // Problems with OUR sender address: the recipient may be fine.
   { re: /sender (address )?(rejected|refused|denied|verify failed|verification failed|unknown)|domain of sender (address )?\S* ?does not exist|sender domain (must exist|does not exist|not found|unknown)|unroutable sender|sender (is )?not (allowed|authorized|valid)|(mail from|return path)[^\n]{0,40}(rejected|refused|invalid)|envelope sender|from address (is )?(rejected|invalid)/i, reason: 'rejected', strong: true },
-  { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient|recipient('s)? (filter|rules?)|content filter|filtered|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
+  { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient(?! domain| server| (mail )?system)|recipient('s)? (filter|rules?)|content filter|\bfiltered\b|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
   { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
   { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull' },
   { re: /message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)|message length exceeds|too large/i, reason: 'mesgtoobig' },
@@ -144,7 +144,9 @@ export function statusInText(text: string): string | null {
 }
 
 function textRule(text: string) {
-  return TEXT_RULES.find((rule) => rule.re.test(text)) ?? null;
+  // Not the addresses: "filtered@example.jp" says nothing about a filter.
+  const words = text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ');
+  return TEXT_RULES.find((rule) => rule.re.test(words)) ?? null;
 }
 
 /** The reason for a permanent failure, from its status and text. */
@@ -198,9 +200,10 @@ export function classifyFailure(status: string | null, text: string, command?: s
   // A reporting MTA's own 5.7.x beside a remote reply that carries no code and says only that the
   // mailbox does not exist ("553 Invalid recipient"): the reply is the better witness.
   const rule = textRule(text);
-  const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(text));
+  const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ')));
   let reason = byText ? 'userunknown' : permanentReason(best, text);
-  if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason)) reason = 'filtered';
+  const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10'].includes(best);
+  if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
   return { class: classOf(reason, true), reason, status: best };
 }
 

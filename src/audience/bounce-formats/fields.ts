@@ -36,7 +36,8 @@ export function fieldBlocks(text: string): Array<Map<string, string[]>> {
 
 export const first = (fields: Map<string, string[]> | undefined, name: string): string | undefined => fields?.get(name)?.[0];
 
-const ADDRESS = /[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+/;
+// A quoted local part ("neko..nyaan"@example.org) is kept with its quotes, as Sisimai keeps it.
+const ADDRESS = /(?:"[^"\s@]+"|[\w.!#$%&'*+/=?^`{|}~-]+)@[\w-]+(?:\.[\w-]+)+/;
 export const ADDRESS_SOURCE = ADDRESS.source;
 
 /** "rfc822; Ada@Example.com" → ada@example.com; null for anything that is not an address. */
@@ -49,7 +50,8 @@ export function addressOf(field: string | undefined): string | null {
 
 /** Lower case, without the dots or quotes a sentence around it leaves on its ends. */
 export function cleanAddress(address: string): string {
-  return address.replace(/^['"`.]+|['"`.]+$/g, '').toLowerCase();
+  const bare = address.replace(/^['`.]+|['"`.]+$/g, '');
+  return (/^"[^"]+"@/.test(bare) ? bare : bare.replace(/^"+/, '')).toLowerCase();
 }
 
 /** The SMTP command a failure answered, as Postfix, Exim, Sendmail and others write it. */

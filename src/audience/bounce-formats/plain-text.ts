@@ -12,12 +12,12 @@ import { ADDRESS_SOURCE, cleanAddress, commandIn, type Failure, squeeze } from '
 const ORIGINAL_MARKERS = [
   /^-+ ?(This is a copy of the message|Below this line is a copy of the message|Original message|Returned message|Message headers follow|The header of the original message|Unsent message below|Original message follows|Original message headers|Forwarded message)/im,
   /^\s*-+ ?(original|returned|unsent|the original) message/im,
-  /^(Message headers follow|Original message headers?|The original message was received|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows)/im,
+  /^(Message headers follow|Original message headers?|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows)/im,
   /^Content-Type: (message\/rfc822|text\/rfc822-headers)/im,
 ];
 
 /** Two header lines in a row (continuations allowed): the returned original's header, unannounced. */
-const HEADER_BLOCK = /^(Received|Return-Path|Message-ID|DKIM-Signature|ARC-Seal|X-Google-Smtp-Source|MIME-Version|Date|From|Subject)\s*:[^\n]*\n(?:[ \t][^\n]*\n)*(Received|Return-Path|Message-ID|DKIM-Signature|ARC-[\w-]+|X-[\w-]+|MIME-Version|Date|From|To|Subject|Authentication-Results)\s*:/im;
+const HEADER_BLOCK = /^(Received|Return-Path|DKIM-Signature|ARC-Seal|X-Google-Smtp-Source|Message-ID)\s*:[^\n]*\n(?:[ \t][^\n]*\n)*(Received|Return-Path|Message-ID|DKIM-Signature|ARC-[\w-]+|X-[\w-]+|MIME-Version|Date|From|To|Subject|Authentication-Results)\s*:/im;
 
 /** A header-like line in the report's words ("  To: x@y", "Subject: …"): it names the original's parties. */
 const HEADER_LINE = /^\s*(To|From|Cc|Bcc|Sender|Reply-To|Return-Path|Subject|Sent|Date|Message-ID|In-Reply-To|References)\s*:/i;
@@ -33,6 +33,8 @@ export interface PlainTextContext {
   notRecipients: Set<string>;
   /** X-Failed-Recipients (Exim, Google and others write it): the recipients, said outright. */
   failedRecipients: string[];
+  /** The returned original's sole recipient: who failed when the words name nobody. */
+  originalTo: string[];
 }
 
 /** The report's own words: the text before the returned original. */
@@ -59,6 +61,7 @@ export function readPlainText(body: string, context: PlainTextContext): Failure[
       .filter((c) => !context.notRecipients.has(c.email));
   let candidates = found(LINE_START);
   if (candidates.length === 0) candidates = found(NAMED);
+  if (candidates.length === 0) candidates = context.originalTo.map((email) => ({ email, at: -1 }));
   if (context.failedRecipients.length > 0) {
     const failed = new Set(context.failedRecipients);
     const inText = candidates.filter((c) => failed.has(c.email));
