@@ -147,6 +147,6 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const failures = readPlainText(body, { notRecipients, failedRecipients, originalTo: originalTo.length === 1 ? originalTo : [] });
   if (failures.length === 0) return { bounces: [], note: 'a bounce that names no recipient we can read' };
   const delayOnly = DELAY_ONLY.test(`${subject}\n${human}`) && !FINAL.test(`${subject}\n${human}`);
-  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, human) ?? []);
+  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, '') ?? []);
   return { bounces };
 }

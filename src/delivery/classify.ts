@@ -86,7 +86,7 @@ const STATUS_REASON: Record<string, BounceReason> = {
 const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> = [
   { re: /\b(spf|dkim|dmarc)\b|authentication (failed|required|checks)|not authenticated|unauthenticated|reverse dns|\bptr record/i, reason: 'securityerror', strong: true },
   { re: /too many (messages|connections|recipients|sessions)|rate limit|throttl|unexpected volume|unusual rate|connection limit|try again later/i, reason: 'toomanyconn', strong: true },
-  { re: /block ?list|black ?list|blocked using|listed (at|on|in)\b|reputation|poor sending|banned|dnsbl|\brbl\b|spamhaus|spamcop|client host (\[[^\]]*\] )?(rejected|blocked)|not allowed to send from/i, reason: 'blocked', strong: true },
+  { re: /block ?list|black ?list|blocked using|(?<!not )listed (at|on|in)\b|reputation|poor sending|banned|dnsbl|\brbl\b|spamhaus|spamcop|client host (\[[^\]]*\] )?(rejected|blocked)|not allowed to send from|open relay/i, reason: 'blocked', strong: true },
   { re: /virus|malware|infected/i, reason: 'virusdetected', strong: true },
   { re: /unsolicited|\bas spam\b|spam (detected|content|message)|message (was )?(classified|marked|detected|identified|considered) as (spam|junk|bulk)|\bjunk\b|bulk mail|content (was )?rejected|looks like spam|spam score/i, reason: 'spamdetected', strong: true },
   { re: /relay(ing)? (access )?(denied|not permitted|prohibited)|not permitted to relay|unable to relay|relay not permitted|we do not relay|no relaying/i, reason: 'norelaying', strong: true },
@@ -94,16 +94,18 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /sender (address )?(rejected|refused|denied|verify failed|verification failed|unknown)|domain of sender (address )?\S* ?does not exist|sender domain (must exist|does not exist|not found|unknown)|unroutable sender|sender (is )?not (allowed|authorized|valid)|(mail from|return path)[^\n]{0,40}(rejected|refused|invalid)|envelope sender|from address (is )?(rejected|invalid)/i, reason: 'rejected', strong: true },
   { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient(?! domain| server| (mail )?system)|recipient('s)? (filter|rules?)|content filter|\bfiltered\b|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
   { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
+  // DNS trouble on the way: the domain may well exist.
+  { re: /name service error|name server (reply|failure|error)|servfail|temporary (dns|lookup) failure|dns (timeout|temporary)/i, reason: 'networkerror', strong: true },
   { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull' },
   { re: /message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)|message length exceeds|too large/i, reason: 'mesgtoobig' },
   { re: /insufficient system (storage|resources)|out of (storage|disk)/i, reason: 'systemfull' },
-  { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)/i, reason: 'suspend' },
+  { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend' },
   { re: /has moved|address (has )?changed|no longer (valid|available) at this address|moved permanently/i, reason: 'hasmoved' },
   { re: /null mx|does not accept (e-?)?mail|not accepting (e-?)?mail|accepts no mail/i, reason: 'notaccept' },
   { re: /(host|domain)( name)? (not found|unknown|does not exist|is invalid|lookup failed)|no such (host|domain)|unrouteable (mail )?domain|unrouteable|unroutable|name or service not known|\bno mx\b|domain (is )?not (accepting|valid|exist)|domain (name )?(is )?(not found|invalid|unknown)|dns (lookup )?(error|failure)|host or domain name not found|nxdomain|mx (record|lookup)/i, reason: 'hostunknown' },
   // Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal.
   {
-    re: /user(name)? (unknown|not found|does not exist|doesn'?t exist|invalid|not exist)|unknown (user|recipient|mailbox|address|local ?part|e-?mail)|no such (user|mailbox|recipient|person|address|account|local user)|mailbox (not found|unavailable|does not exist|doesn'?t exist|not exist|name not allowed|unknown|invalid)|recipient (unknown|not found|does not exist|invalid)|invalid (recipient|mailbox|address|user)|address (does not exist|unknown|not found|invalid)|does not exist|doesn'?t (have an?|exist)|not a valid (mailbox|address|user|recipient)|no (mailbox|account) (here|by that name|for)|\bchkusr\b|addressee unknown|bad destination mailbox|not our customer|no valid recipients|unknown or illegal alias|not listed in|recipient not recognized|could not be found|is not a known user|no longer exists|not a registered|mailbox is unavailable|undeliverable address/i,
+    re: /user(name)? (unknown|not found|does not exist|doesn'?t exist|invalid|not exist)|unknown (user|recipient|mailbox|address|local ?part|e-?mail)|no such (user|mailbox|recipient|person|address|account|local user)|mailbox (not found|unavailable|does not exist|doesn'?t exist|not exist|name not allowed|unknown|invalid)|recipient (unknown|not found|does not exist|invalid)|invalid (recipient|mailbox|address|user)|address (does not exist|unknown|not found|invalid)|does not exist|doesn'?t (have an?|exist)|not a valid (mailbox|address|user|recipient)|no (mailbox|account) (here|by that name|for)|\bchkusr\b|addressee unknown|bad destination mailbox|not our customer|no valid recipients|unknown or illegal alias|not listed in|recipient not recognized|could(n'?t| not) be found|ディレクトリのリストにありません|存在しない|宛先不明|(recipient )?address rejected\.?\s*$|is not a known user|no longer exists|not a registered|mailbox is unavailable|undeliverable address/i,
     reason: 'userunknown',
   },
   { re: /polic(y|ies)|not permitted|prohibited|access denied|not authorized|denied/i, reason: 'policyviolation' },
@@ -202,7 +204,7 @@ export function classifyFailure(status: string | null, text: string, command?: s
   const rule = textRule(text);
   const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ')));
   let reason = byText ? 'userunknown' : permanentReason(best, text);
-  const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10'].includes(best);
+  const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10', '5.7.13'].includes(best);
   if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
   return { class: classOf(reason, true), reason, status: best };
 }

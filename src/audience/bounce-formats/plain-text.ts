@@ -23,8 +23,8 @@ const HEADER_BLOCK = /^(Received|Return-Path|DKIM-Signature|ARC-Seal|X-Google-Sm
 const HEADER_LINE = /^\s*(To|From|Cc|Bcc|Sender|Reply-To|Return-Path|Subject|Sent|Date|Message-ID|In-Reply-To|References)\s*:/i;
 
 const ADDRESS = ADDRESS_SOURCE;
-/** An address opening a line: "<a@b>:", "a@b", "\"a@b\":", "a@b on DATE", "<a@b>... User unknown", "RCPT TO:<a@b>". */
-const LINE_START = new RegExp(`^[ \\t*>-]*(?:RCPT TO:\\s*)?["'<(\\[]*(${ADDRESS})`, 'gim');
+/** An address opening a line: "<a@b>:", "a@b", "\"a@b\":", "a@b on DATE", "<a@b>... User unknown", ">>> RCPT TO:<a@b>", "554 <a@b>... 550 Host unknown". */
+const LINE_START = new RegExp(`^[ \\t*>-]*(?:[45]\\d\\d[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3} )?)?(?:RCPT TO:\\s*)?["'<(\\[]*(${ADDRESS})`, 'gim');
 /** An address the words name as the one that failed. */
 const NAMED = new RegExp(`(?:\\bto|recipient(?:\\(s\\))?|address(?:ee)?|rcpt|mailbox|user|for)\\s*:?\\s*["'<(\\[]*(${ADDRESS})`, 'gi');
 
@@ -67,18 +67,31 @@ export function readPlainText(body: string, context: PlainTextContext): Failure[
     const inText = candidates.filter((c) => failed.has(c.email));
     candidates = [...inText, ...context.failedRecipients.filter((e) => !inText.some((c) => c.email === e)).map((email) => ({ email, at: -1 }))];
   }
-  // One entry per recipient, its words running to the next recipient's line.
+  // One entry per recipient, its words running to the next recipient's line (or the next step of
+  // a Sendmail transcript), after the transcript lines just above it ("<<< 550 …" is its reply).
   const firsts = candidates.filter((c, i) => candidates.findIndex((o) => o.email === c.email) === i);
-  const starts = [...new Set(candidates.filter((c) => c.at >= 0).map((c) => lineStart(section, c.at)))].sort((a, b) => a - b);
+  const starts = [...new Set([...candidates.filter((c) => c.at >= 0).map((c) => lineStart(section, c.at)), ...[...section.matchAll(TRANSCRIPT_STEP)].map((m) => m.index)])].sort((a, b) => a - b);
   return firsts.map((c) => {
     const from = c.at >= 0 ? lineStart(section, c.at) : -1;
     const next = starts.find((s) => s > from) ?? section.length;
-    const own = from >= 0 ? section.slice(from, next) : '';
+    const above = from >= 0 ? transcriptAbove(section, from) : '';
+    const own = from >= 0 ? above + section.slice(from, next) : '';
     // Words about this recipient alone, unless they say nothing (Notes and others give the reason
     // before the address list): then the whole report.
     const diagnostic = /\d\.\d{1,3}\.\d{1,3}|\b[45]\d\d\b|[a-z]{3,}.*[a-z]{3,}/i.test(own.replace(c.email, '').replace(/[<>:"']/g, '')) ? own : section;
-    return { email: c.email, status: null, diagnostic: squeeze(diagnostic), command: commandIn(own) ?? commandIn(section) };
+    return { email: c.email, status: null, diagnostic: squeeze(diagnostic), command: commandIn(own) ?? (firsts.length === 1 ? commandIn(section) : null) };
   });
+}
+
+/** Where a Sendmail transcript moves on: to another host, another command, another host's summary. */
+const TRANSCRIPT_STEP = /^(?:\.\.\. )?while talking to |^>>> |^\d{3} [\w.-]+ \(\w+\)\.\.\. /gim;
+
+/** The ">>> command" and "<<< reply" lines right above a line of a Sendmail transcript. */
+function transcriptAbove(text: string, at: number): string {
+  const lines = text.slice(0, at).split('\n').slice(0, -1);
+  let i = lines.length;
+  while (i > 0 && /^(<<<|>>>) /.test(lines[i - 1] as string)) i--;
+  return lines.slice(i).map((l) => `${l}\n`).join('');
 }
 
 function lineStart(text: string, at: number): number {
