@@ -3,10 +3,29 @@
 // whatever their place: a part with a single block still names its recipient.
 import { addressOf, commandIn, type Failure, fieldBlocks, first, squeeze } from './fields.ts';
 
+/** The DSN's field groups; a recipient field seen twice starts a new group even without the blank line some agents leave out. */
+function recipientBlocks(part: string): Array<Map<string, string[]>> {
+  const separated = part.replace(/\r\n/g, '\n').split('\n').reduce<{ lines: string[]; seen: Set<string> }>(
+    (acc, line) => {
+      const name = /^(final-recipient|original-recipient)\s*:/i.exec(line)?.[1]?.toLowerCase();
+      if (line.trim() === '') acc.seen.clear();
+      else if (name && acc.seen.has(name)) {
+        acc.lines.push('');
+        acc.seen.clear();
+      }
+      if (name) acc.seen.add(name);
+      acc.lines.push(line);
+      return acc;
+    },
+    { lines: [], seen: new Set() },
+  );
+  return fieldBlocks(separated.lines.join('\n'));
+}
+
 /** The failures a delivery-status part reports; `human` is the report's text part, for the SMTP command. */
 export function readDsn(part: string, human: string): Failure[] {
   const failures: Failure[] = [];
-  for (const block of fieldBlocks(part)) {
+  for (const block of recipientBlocks(part)) {
     const final = addressOf(first(block, 'final-recipient'));
     const original = addressOf(first(block, 'original-recipient'));
     const email = final ?? original ?? addressOf(first(block, 'x-actual-recipient'));

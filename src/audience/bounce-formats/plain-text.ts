@@ -70,10 +70,12 @@ export function readPlainText(body: string, context: PlainTextContext): Failure[
   // One entry per recipient, its words running to the next recipient's line (or the next step of
   // a Sendmail transcript), after the transcript lines just above it ("<<< 550 …" is its reply).
   const firsts = candidates.filter((c, i) => candidates.findIndex((o) => o.email === c.email) === i);
-  const starts = [...new Set([...candidates.filter((c) => c.at >= 0).map((c) => lineStart(section, c.at)), ...[...section.matchAll(TRANSCRIPT_STEP)].map((m) => m.index)])].sort((a, b) => a - b);
+  const steps = [...section.matchAll(TRANSCRIPT_STEP)].map((m) => ({ email: '', at: m.index }));
+  const starts = [...candidates.filter((c) => c.at >= 0), ...steps].map((c) => ({ email: c.email, at: lineStart(section, c.at) })).sort((a, b) => a.at - b.at);
   return firsts.map((c) => {
     const from = c.at >= 0 ? lineStart(section, c.at) : -1;
-    const next = starts.find((s) => s > from) ?? section.length;
+    // (The same address quoted again in its own diagnostic does not end it.)
+    const next = starts.find((s) => s.at > from && s.email !== c.email)?.at ?? section.length;
     const above = from >= 0 ? transcriptAbove(section, from) : '';
     const own = from >= 0 ? above + section.slice(from, next) : '';
     // Words about this recipient alone, unless they say nothing (Notes and others give the reason
