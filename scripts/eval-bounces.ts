@@ -81,7 +81,7 @@ for (const file of files) {
     records++;
     decisions++;
     const recipient = (r.recipient as string).toLowerCase();
-    const mine = ours.filter((b) => b.email === recipient || (b.email === null && redacted(recipient)));
+    const mine = ours.filter((b) => b.email === recipient || b.finalRecipient === recipient || (b.email === null && redacted(recipient)));
     if (mine.length > 0) found++;
     else note(ours.length === 0 ? 'missed: nothing read from the mail' : 'missed: other recipients read', file);
     const we = mine.some((b) => suppresses(b.kind));
@@ -92,7 +92,7 @@ for (const file of files) {
   }
   const recipients = new Set(real.map((r) => (r.recipient as string).toLowerCase()));
   for (const b of suppressed) {
-    if (b.email !== null && !recipients.has(b.email)) {
+    if (b.email !== null && !recipients.has(b.email) && !recipients.has(b.finalRecipient ?? '')) {
       wrongful.notRecipient.push(`${file} ${b.email}`);
       note('suppressed an address that is not a recipient', file);
     }

@@ -13,6 +13,8 @@ import { sesBounces, sesNotificationIn } from './bounce-formats/ses.ts';
 export interface ReportedBounce {
   /** The recipient the report is about, when it names one (complaints are often redacted). */
   email: string | null;
+  /** Where the report also names the final recipient (an alias the original address led to). */
+  finalRecipient?: string;
   /** The Message-ID of our original message, when the report quotes it. */
   messageId: string | null;
   kind: 'hard' | 'soft' | 'policy' | 'complaint' | 'delayed';
@@ -75,7 +77,7 @@ function classified(f: Failure, messageId: string | null, context: string): Repo
   let c = classifyFailure(f.status, words, f.command);
   // Words that say nothing about the cause: what the rest of the report says.
   if (c.reason === 'undefined' && context && context !== words) c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command);
-  return { email: f.email, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: words || null, source: 'dsn' };
+  return { email: f.email, ...(f.finalRecipient ? { finalRecipient: f.finalRecipient } : {}), messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: words || null, source: 'dsn' };
 }
 
 export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {

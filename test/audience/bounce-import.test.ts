@@ -209,7 +209,7 @@ describe('importBounceFiles, one fixture at a time', () => {
     const report = await importOne('outlook-auto-reply.eml', fixtureFor('outlook-auto-reply.eml', 'away@example.com'));
     expect(report.messages).toBe(1);
     expect(report.recorded).toEqual({ hard: 0, soft: 0, policy: 0, complaint: 0 });
-    expect(report.skipped).toEqual([{ where: 'outlook-auto-reply.eml', why: 'neither a delivery status notification nor a feedback report' }]);
+    expect(report.skipped).toEqual([{ where: 'outlook-auto-reply.eml', why: 'an automatic reply (out of office), not a bounce' }]);
     expect(await count('bounces')).toBe(0);
     expect(await statusOf('away@example.com')).toBe('active');
   });
@@ -387,7 +387,7 @@ describe('importing an mbox and CRLF', () => {
     const report = await importOne('mixed.mbox', mbox);
     expect(report.messages).toBe(2);
     expect(report.recorded.complaint).toBe(1);
-    expect(report.skipped).toEqual([{ where: 'mixed.mbox, message 1', why: 'neither a delivery status notification nor a feedback report' }]);
+    expect(report.skipped).toEqual([{ where: 'mixed.mbox, message 1', why: 'an automatic reply (out of office), not a bounce' }]);
   });
 
   it('imports a CRLF mbox like an LF one', async () => {
@@ -500,7 +500,7 @@ describe('parseReport', () => {
   });
 
   it('is not fooled by an auto-reply', async () => {
-    expect(await parseReport(raw('outlook-auto-reply.eml'))).toEqual({ bounces: [], note: 'neither a delivery status notification nor a feedback report' });
+    expect(await parseReport(raw('outlook-auto-reply.eml'))).toEqual({ bounces: [], note: 'an automatic reply (out of office), not a bounce' });
   });
 
   it('passes over a feedback report that is not a complaint', async () => {

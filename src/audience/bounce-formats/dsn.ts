@@ -28,12 +28,14 @@ export function readDsn(part: string, human: string): Failure[] {
   for (const block of recipientBlocks(part)) {
     const final = addressOf(first(block, 'final-recipient'));
     const original = addressOf(first(block, 'original-recipient'));
-    const email = final ?? original ?? addressOf(first(block, 'x-actual-recipient'));
+    // The address we sent to is the original recipient; the final one may be an alias behind it.
+    const email = original ?? final ?? addressOf(first(block, 'x-actual-recipient'));
     if (!email) continue;
     const diagnostic = (block.get('diagnostic-code') ?? []).map((d) => d.replace(/^[a-z-]+;\s*/i, '')).join(' ');
     const status = /^\s*([245]\.\d{1,3}\.\d{1,3})/.exec(first(block, 'status') ?? '')?.[1] ?? null;
     failures.push({
       email,
+      ...(final && final !== email ? { finalRecipient: final } : {}),
       status,
       diagnostic: squeeze(diagnostic),
       action: first(block, 'action')?.toLowerCase().split(/[\s(]/)[0],

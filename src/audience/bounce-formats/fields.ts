@@ -4,6 +4,8 @@
 /** One failed (or delayed) recipient as a report states it, before classification. */
 export interface Failure {
   email: string;
+  /** The DSN's Final-Recipient when it differs from `email` (the original recipient): an alias behind it. */
+  finalRecipient?: string;
   /** RFC 3463 status as the report gives it (a DSN's Status field), if any. */
   status: string | null;
   /** The remote server's reply or the report's own words about this recipient. */
