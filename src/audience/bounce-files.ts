@@ -53,6 +53,6 @@ export function notMail(content: Buffer | string): string | null {
 /** Why one message has no mail header, or null when it has one. */
 export function noHeader(message: string): string | null {
   const first = message.replace(/^\s+/, '').split(/\r?\n/, 1)[0] ?? '';
-  return /^[\x21-\x39\x3b-\x7e]+:/.test(first) ? null : `not a mail message: it does not begin with header fields ("${first.slice(0, 40)}")`;
+  return /^[A-Za-z][\w-]*:/.test(first) ? null : `not a mail message: it does not begin with header fields ("${first.slice(0, 40)}")`;
 }
 
