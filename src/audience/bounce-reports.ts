@@ -94,12 +94,13 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   // original's Message-ID, if it quotes one.
   const ours = /<recap\.\d+\.\d+\.[\w-]+@[^>\s]+>/.exec(rawText)?.[0];
   const quoted = body.slice(reportSection(body).length);
-  const messageId = ours ?? messageIdIn(original) ?? messageIdIn(quoted);
+  // A Microsoft JMRP complaint returns the original inline, which the parser folds into the text
+  // without its header: read that from the raw mail.
+  const jmrp = isJmrp(original) ? original : /^X-HmXmrOriginalRecipient:/im.test(rawText) ? rawText.slice(rawText.search(/^X-HmXmrOriginalRecipient:/im)) : undefined;
+  const messageId = ours ?? messageIdIn(original) ?? messageIdIn(quoted) ?? messageIdIn(jmrp);
 
   // RFC 5965 feedback report (a part, or inline), or a Microsoft JMRP complaint.
   const feedback = parts.find((p) => p.type === 'message/feedback-report')?.text ?? (/^Feedback-Type:/im.test(body) ? body.slice(body.search(/^Feedback-Type:/im)) : undefined);
-  // (An original returned inline is folded into the text without its header: read it from the raw mail.)
-  const jmrp = isJmrp(original) ? original : /^X-HmXmrOriginalRecipient:/im.test(rawText) ? rawText.slice(rawText.search(/^X-HmXmrOriginalRecipient:/im)) : undefined;
   if (feedback || jmrp) {
     const report = readFeedback(feedback ?? '', original ?? jmrp ?? (feedback ? body : undefined));
     const kind = report.type === 'abuse' || report.type === 'fraud' || report.type === 'virus' || report.type === 'other' ? 'complaint' : report.type === 'auth-failure' ? 'policy' : null;
