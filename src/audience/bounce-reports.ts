@@ -88,7 +88,10 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const rawText = typeof raw === 'string' ? raw : raw.toString('utf8');
   const parts = mail.attachments.map((a) => ({ type: a.contentType.toLowerCase(), text: a.content.toString('utf8') }));
   const original = parts.find((p) => p.type === 'message/rfc822' || p.type === 'text/rfc822-headers' || p.type === 'message/rfc822-headers')?.text;
-  const body = (mail.text ?? '').replace(/\r\n/g, '\n');
+  // A multipart whose boundary the parts do not use (a header "BOUNDARY=" the parser misses, a
+  // boundary changed on the way) leaves the parser no text: then the raw body is the text.
+  const rawBody = rawText.slice(rawText.search(/\r?\n\r?\n/) + 1);
+  const body = (mail.text?.trim() || parts.length > 0 ? (mail.text ?? '') : rawBody).replace(/\r\n/g, '\n');
   // Our own Message-IDs have one shape; found anywhere in the report (a returned original marked
   // inline is folded into the text by the parser), they name the delivery. Otherwise the
   // original's Message-ID, if it quotes one.

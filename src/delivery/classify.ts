@@ -85,7 +85,7 @@ const STATUS_REASON: Record<string, BounceReason> = {
  */
 const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> = [
   { re: /\b(spf|dkim|dmarc)\b|authentication (failed|required|checks)|not authenticated|unauthenticated|reverse dns|\bptr record/i, reason: 'securityerror', strong: true },
-  { re: /too many (messages|connections|recipients|sessions)|rate limit|throttl|unexpected volume|unusual rate|connection limit|try again later/i, reason: 'toomanyconn', strong: true },
+  { re: /too many (messages|connections|recipients|sessions)|rate limit|throttl|receiving mail at a rate|unexpected volume|unusual rate|connection limit|try again later/i, reason: 'toomanyconn', strong: true },
   { re: /block ?list|black ?list|blocked using|(?<!not )listed (at|on|in)\b|reputation|poor sending|banned|dnsbl|\brbl\b|spamhaus|spamcop|client host (\[[^\]]*\] )?(rejected|blocked)|not allowed to send from|open relay/i, reason: 'blocked', strong: true },
   { re: /virus|malware|infected/i, reason: 'virusdetected', strong: true },
   { re: /unsolicited|\bas spam\b|spam (detected|content|message)|message (was )?(classified|marked|detected|identified|considered) as (spam|junk|bulk)|\bjunk\b|bulk mail|content (was )?rejected|looks like spam|spam score/i, reason: 'spamdetected', strong: true },
@@ -94,6 +94,8 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /sender (address )?(rejected|refused|denied|verify failed|verification failed|unknown)|domain of sender (address )?\S* ?does not exist|sender domain (must exist|does not exist|not found|unknown)|unroutable sender|sender (is )?not (allowed|authorized|valid)|(mail from|return path)[^\n]{0,40}(rejected|refused|invalid)|envelope sender|from address (is )?(rejected|invalid)/i, reason: 'rejected', strong: true },
   { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient(?! domain| server| (mail )?system)|recipient('s)? (filter|rules?)|content filter|\bfiltered\b|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
   { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
+  // Postfix's "Host not found, try again": the DNS did not answer, which says nothing of the domain.
+  { re: /not found, try again/i, reason: 'networkerror', strong: true },
   { re: /host or domain name not found|\bhost not found\b|domain name not found|no such domain|nxdomain/i, reason: 'hostunknown', strong: true },
   // A Google Group that "may not exist, or you may not have permission to post": not a bad address.
   { re: /permission to post|may not have permission|投稿する権限/i, reason: 'rejected', strong: true },
@@ -191,14 +193,19 @@ export function classifyReply(code: number | undefined, text: string): Classific
  * Classifies a failure a bounce reports as final: its status (the DSN's Status field or one in
  * the text), its diagnostic, and the SMTP command it answered when the report says. A final
  * failure with a 4.x.x status (retries given up) is soft, never a delay. A refusal after DATA is
- * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered").
+ * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered"); one at MAIL FROM
+ * is about our sender ("rejected").
  */
 export function classifyFailure(status: string | null, text: string, command?: string | null): Classification {
   const inText = statusInText(text);
   // A DSN's generic 5.0.0 or 4.x.x beside a precise code in the diagnostic: the precise one.
-  const best = inText && (!status || /^[45]\.0\.0$/.test(status) || (status.startsWith('4') && inText.startsWith('5'))) ? inText : (status ?? inText);
+  // The remote server's own code in its reply beats the reporting MTA's summary of it.
+  const reply = enhancedStatus(text);
+  const best = reply ?? (inText && (!status || /^[45]\.0\.0$/.test(status) || (status.startsWith('4') && inText.startsWith('5'))) ? inText : (status ?? inText));
   if (best?.startsWith('4') || (!best && /^\s*4\d\d\b/.test(text))) {
     const reason = textRule(text)?.reason;
+    // A null MX (RFC 7505) is final whatever the code: the domain takes no mail.
+    if (reason === 'notaccept') return { class: 'hard', reason, status: best };
     const soft = !reason || BAD_ADDRESS.includes(reason) || reason === 'networkerror' || reason === 'systemerror' ? 'expired' : reason;
     return { class: classOf(soft, true), reason: soft, status: best };
   }
@@ -209,6 +216,8 @@ export function classifyFailure(status: string | null, text: string, command?: s
   let reason = byText ? 'userunknown' : permanentReason(best, text);
   const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10', '5.7.13'].includes(best);
   if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
+  // Refused at MAIL FROM: our sender address was judged, whatever the words.
+  if (command?.toUpperCase() === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
   return { class: classOf(reason, true), reason, status: best };
 }
 

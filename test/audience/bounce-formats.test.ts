@@ -36,6 +36,10 @@ describe('RFC 3464 delivery status notifications', () => {
     ]);
   });
 
+  it('reads the raw body when the parts do not use the boundary the header names', async () => {
+    expect(await verdicts('postfix-boundary-mismatch.eml')).toEqual([{ email: 'lost@example.org', kind: 'hard', reason: 'userunknown', suppresses: true }]);
+  });
+
   it('keeps the Original-Recipient (the address we sent to) and the Final-Recipient beside it', () => {
     const part = 'Reporting-MTA: dns; mx.example\n\nOriginal-Recipient: rfc822; list@example.com\nFinal-Recipient: rfc822; person@example.com\nAction: failed\nStatus: 5.1.1\n';
     expect(readDsn(part, '')).toEqual([{ email: 'list@example.com', finalRecipient: 'person@example.com', status: '5.1.1', diagnostic: '', action: 'failed', command: null }]);
