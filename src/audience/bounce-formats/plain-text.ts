@@ -12,7 +12,7 @@ import { ADDRESS_SOURCE, cleanAddress, commandIn, type Failure, squeeze } from '
 const ORIGINAL_MARKERS = [
   /^-+ ?(This is a copy of the message|Below this line is a copy of the message|Original message|Returned message|Message headers follow|The header of the original message|Unsent message below|Original message follows|Original message headers|Forwarded message)/im,
   /^[ \t]*-+ ?(original|returned|unsent|the original) message/im,
-  /^(Message headers follow|Original message headers?|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows)/im,
+  /^(Message headers follow|Original message headers?|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows|Original message:?[ \t]*$)/im,
   /^Content-Type: (message\/rfc822|text\/rfc822-headers)/im,
 ];
 
@@ -26,7 +26,7 @@ const ADDRESS = ADDRESS_SOURCE;
 /** An address opening a line: "<a@b>:", "a@b", "\"a@b\":", "a@b on DATE", "<a@b>... User unknown", ">>> RCPT TO:<a@b>", "554 <a@b>... 550 Host unknown". */
 const LINE_START = new RegExp(`^[ \\t*>-]*(?:[45]\\d\\d[ -](?:[245]\\.\\d{1,3}\\.\\d{1,3} )?)?(?:RCPT TO:\\s*)?["'<(\\[]*(${ADDRESS})`, 'gim');
 /** An address the words name as the one that failed. */
-const NAMED = new RegExp(`(?:\\bto|recipient(?:\\(s\\))?|address(?:ee)?|rcpt|mailbox|user|for)\\s*:?\\s*["'<(\\[]*(${ADDRESS})`, 'gi');
+const NAMED = new RegExp(`(?:\\bto|recipients?(?:\\(s\\))?|address(?:ee)?|rcpt|mailbox|user|for|errors?|full|unknown|failed)\\s*:?\\s*["'<(\\[]*(${ADDRESS})`, 'gi');
 
 export interface PlainTextContext {
   /** Addresses that are not recipients: the bounce's own From and To, the original's sender, Message-IDs. */
