@@ -103,7 +103,7 @@ const pct = (n: number, d: number) => `${d ? ((100 * n) / d).toFixed(1) : '0.0'}
 console.log(`${files.length} mails in ${basename(mailDir)}, ${records} (file, recipient) records from Sisimai`);
 console.log(`recall: ${found}/${records} = ${pct(found, records)} (not counted: ${autoReplies} auto-replies Sisimai calls "vacation")`);
 console.log(`suppress agreement: ${agreements}/${decisions} = ${pct(agreements, decisions)}`);
-console.log(`wrongful suppressions: ${wrongful.policy.length} for policy reasons, ${wrongful.nonBounce.length} from mails that are not bounces, ${wrongful.notRecipient.length} of addresses that are not recipients`);
+console.log(`wrongful suppressions: ${wrongful.policy.length} for policy reasons, ${wrongful.nonBounce.length} from mails Sisimai finds no bounce in (not bounces, or agents it does not know: look at them), ${wrongful.notRecipient.length} of addresses that are not recipients`);
 for (const line of [...wrongful.policy, ...wrongful.nonBounce, ...wrongful.notRecipient]) console.log(`  ${line}`);
 console.log('\ndisagreements by cause:');
 const sorted = [...causes.entries()].sort((a, b) => b[1].length - a[1].length);

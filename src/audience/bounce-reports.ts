@@ -73,11 +73,12 @@ const SUCCESS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 function classified(f: Failure, messageId: string | null, context: string): ReportedBounce | null {
   if (f.action && SUCCESS.has(f.action)) return null;
   const words = f.diagnostic || context;
-  if (f.action === 'delayed') return { email: f.email, messageId, kind: 'delayed', reason: 'undefined', status: f.status, diagnostic: words || null, source: 'dsn' };
+  const final = f.finalRecipient ? { finalRecipient: f.finalRecipient } : {};
+  if (f.action === 'delayed') return { email: f.email, ...final, messageId, kind: 'delayed', reason: 'undefined', status: f.status, diagnostic: words || null, source: 'dsn' };
   let c = classifyFailure(f.status, words, f.command);
   // Words that say nothing about the cause: what the rest of the report says.
   if (c.reason === 'undefined' && context && context !== words) c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command);
-  return { email: f.email, ...(f.finalRecipient ? { finalRecipient: f.finalRecipient } : {}), messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: words || null, source: 'dsn' };
+  return { email: f.email, ...final, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: words || null, source: 'dsn' };
 }
 
 export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {

@@ -46,7 +46,8 @@ export const ADDRESS_SOURCE = ADDRESS.source;
 export function addressOf(field: string | undefined): string | null {
   if (!field) return null;
   const value = field.includes(';') ? field.slice(field.indexOf(';') + 1) : field;
-  const m = new RegExp(`<?(${ADDRESS.source})>?`).exec(value.trim());
+  // A field holds one address, so a host without a dot (user@mailhub0) is one too.
+  const m = new RegExp(`<?(${ADDRESS.source}|[^\\s<>;@"]+@[\\w-]+)>?`).exec(value.trim());
   return m ? cleanAddress(m[1] as string) : null;
 }
 
