@@ -70,6 +70,7 @@ const FINAL = /permanent|given up|giving up|gave up|failed permanently|could not
 const FAILED = /could not be delivered|couldn't be delivered|undeliverable|unable to deliver|delivery (has )?failed|permanent (fatal )?error|was not delivered|wasn't delivered|failed to deliver|did not reach|delivery to the following recipient/i;
 const SUCCESS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 
+/** A failure classified; `context` is the report's words about it, for when its own diagnostic says nothing. */
 function classified(f: Failure, messageId: string | null, context: string): ReportedBounce | null {
   if (f.action && SUCCESS.has(f.action)) return null;
   const words = f.diagnostic || context;
@@ -92,7 +93,7 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   // A multipart whose boundary the parts do not use (a header "BOUNDARY=" the parser misses, a
   // boundary changed on the way) leaves the parser no text: then the raw body is the text.
   const rawBody = rawText.slice(rawText.search(/\r?\n\r?\n/) + 1);
-  const body = (mail.text?.trim() || parts.length > 0 ? (mail.text ?? '') : rawBody).replace(/\r\n/g, '\n');
+  const body = ((mail.text ?? '').trim() !== '' || parts.length > 0 ? (mail.text ?? '') : rawBody).replace(/\r\n/g, '\n');
   // Our own Message-IDs have one shape; found anywhere in the report (a returned original marked
   // inline is folded into the text by the parser), they name the delivery. Otherwise the
   // original's Message-ID, if it quotes one.
@@ -127,7 +128,7 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   if (dsn) {
     const failures = readDsn(dsn, human);
     if (failures.length > 0) {
-      const bounces = failures.flatMap((f) => classified(f, messageId, f.diagnostic ? '' : paragraphAbout(human, [f.email])) ?? []);
+      const bounces = failures.flatMap((f) => classified(f, messageId, paragraphAbout(human, [f.email, f.finalRecipient ?? null])) ?? []);
       return bounces.length ? { bounces } : { bounces, note: 'a delivery status notification without failed recipients (a success report)' };
     }
   }
