@@ -36,6 +36,29 @@ describe('RFC 3464 delivery status notifications', () => {
     ]);
   });
 
+  it('reads a success report (Action: deliverable) as no bounce at all, and says so', async () => {
+    const success = [
+      'From: MAILER-DAEMON@mx.example.org',
+      'To: recap@recap.test',
+      'Subject: Mail Delivery Status Report',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="s"',
+      '',
+      '--s',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.example.org',
+      '',
+      'Final-Recipient: rfc822; happy@example.org',
+      'Action: deliverable',
+      'Status: 2.1.5',
+      '',
+      '--s--',
+      '',
+    ].join('\n');
+    expect(await parseReport(success)).toEqual({ bounces: [], note: 'a delivery status notification without failed recipients (a success report)' });
+  });
+
   it('reads the raw body when the parts do not use the boundary the header names', async () => {
     expect(await verdicts('postfix-boundary-mismatch.eml')).toEqual([{ email: 'lost@example.org', kind: 'hard', reason: 'userunknown', suppresses: true }]);
   });
