@@ -143,6 +143,22 @@ describe('prose bounces, by family', () => {
     expect(await verdicts('latin1-qp.eml')).toEqual([{ email: 'inconnu@laposte.example', kind: 'hard', reason: 'userunknown', suppresses: true }]);
   });
 
+  it('Lotus Notes: the reason first, then the address', async () => {
+    expect(await verdicts('notes-failure-reasons.eml')).toEqual([{ email: 'nobody@notes.example.co.jp', kind: 'hard', reason: 'userunknown', suppresses: true }]);
+  });
+
+  it('DragonFly: "There was an error delivering your mail to <addr>"', async () => {
+    expect(await verdicts('dragonfly-dns.eml')).toEqual([{ email: 'reader@gone.example.org', kind: 'hard', reason: 'hostunknown', suppresses: true }]);
+  });
+
+  it('Google Groups: a group one may not post to is not a bad address', async () => {
+    expect(await verdicts('googlegroups-no-permission.eml')).toEqual([{ email: 'some-group@googlegroups.com', kind: 'policy', reason: 'rejected', suppresses: false }]);
+  });
+
+  it('Verizon MMS: no address in the words, the returned original\'s sole recipient', async () => {
+    expect(await verdicts('verizon-mms.eml')).toEqual([{ email: '5550100@mms.example.com', kind: 'hard', reason: 'userunknown', suppresses: true }]);
+  });
+
   it('never takes the sender, an address of the returned original, or a Message-ID for a recipient', () => {
     const body = [
       'Delivery has failed to these recipients:',
