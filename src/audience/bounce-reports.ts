@@ -6,7 +6,7 @@ import { type AddressObject, simpleParser } from 'mailparser';
 import { type BounceReason, classifyFailure } from '../delivery/classify.ts';
 import { isJmrp, readFeedback } from './bounce-formats/arf.ts';
 import { paragraphAbout, readDsn } from './bounce-formats/dsn.ts';
-import { ADDRESS_SOURCE, cleanAddress, type Failure } from './bounce-formats/fields.ts';
+import { ADDRESS_SOURCE, cleanAddress, type Failure, squeeze } from './bounce-formats/fields.ts';
 import { readPlainText, reportSection } from './bounce-formats/plain-text.ts';
 import { sesBounces, sesNotificationIn } from './bounce-formats/ses.ts';
 
@@ -76,10 +76,14 @@ function classified(f: Failure, messageId: string | null, context: string): Repo
   const words = f.diagnostic || context;
   const final = f.finalRecipient ? { finalRecipient: f.finalRecipient } : {};
   if (f.action === 'delayed') return { email: f.email, ...final, messageId, kind: 'delayed', reason: 'undefined', status: f.status, diagnostic: words || null, source: 'dsn' };
-  let c = classifyFailure(f.status, words, f.command);
+  let used = words;
+  let c = classifyFailure(f.status, used, f.command);
   // Words that say nothing about the cause: what the rest of the report says.
-  if (c.reason === 'undefined' && context && context !== words) c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command);
-  return { email: f.email, ...final, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: words || null, source: 'dsn' };
+  if (c.reason === 'undefined' && context && context !== words) {
+    used = squeeze(`${words} ${context}`);
+    c = classifyFailure(f.status ?? c.status, used, f.command);
+  }
+  return { email: f.email, ...final, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: used || null, source: 'dsn' };
 }
 
 export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
@@ -155,6 +159,7 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   const failures = readPlainText(body, { notRecipients, failedRecipients, originalTo: originalTo.length === 1 ? originalTo : [] });
   if (failures.length === 0) return { bounces: [], note: 'a bounce that names no recipient we can read' };
   const delayOnly = DELAY_ONLY.test(`${subject}\n${human}`) && !FINAL.test(`${subject}\n${human}`);
-  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, '') ?? []);
+  // With one recipient, the whole report is about it (MailMarshal gives the reason above the list).
+  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, failures.length === 1 ? human : '') ?? []);
   return { bounces };
 }

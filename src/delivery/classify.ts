@@ -101,7 +101,7 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /permission to post|may not have permission|投稿する権限/i, reason: 'rejected', strong: true },
   // DNS trouble on the way: the domain may well exist.
   { re: /name service error|name server (reply|failure|error)|servfail|temporary (dns|lookup) failure|dns (timeout|temporary)/i, reason: 'networkerror', strong: true },
-  { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull' },
+  { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull', strong: true },
   { re: /message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)|message length exceeds|too large/i, reason: 'mesgtoobig' },
   { re: /insufficient system (storage|resources)|out of (storage|disk)/i, reason: 'systemfull' },
   { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend' },
