@@ -3,9 +3,9 @@
 // do we agree on whether the address is suppressed? And every suppression of ours that is wrong on
 // its face: for a policy reason, from a mail that is not a bounce, or of an address that is not a
 // recipient of the bounce. Run with `npm run eval:bounces [-- MAIL_DIR [REFERENCE.jsonl]]` (default
-// ../shared/corpora/bounces/mail and its sisimai-reference.jsonl); `--list` names every file behind
-// a disagreement. Not part of `npm test`: the corpus lives outside the project.
-import { readdirSync, readFileSync } from 'node:fs';
+// ../shared/corpora/bounces, i.e. its mail/ and its sisimai-reference.jsonl); `--list` names every
+// file behind a disagreement. Not part of `npm test`: the corpus lives outside the project.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseReport, type ReportedBounce } from '../src/audience/bounce-reports.ts';
 import { suppresses } from '../src/delivery/classify.ts';
@@ -22,7 +22,9 @@ interface Reference {
 const args = process.argv.slice(2).filter((a) => a !== '--');
 const list = args.includes('--list');
 const [dirArg, refArg] = args.filter((a) => !a.startsWith('--'));
-const mailDir = resolve(dirArg ?? '../shared/corpora/bounces/mail');
+// The corpus folder itself (with mail/ and the reference in it) will do as well as its mail/.
+const given = resolve(dirArg ?? '../shared/corpora/bounces');
+const mailDir = existsSync(join(given, 'mail')) && existsSync(join(given, 'sisimai-reference.jsonl')) ? join(given, 'mail') : given;
 const referencePath = resolve(refArg ?? join(dirname(mailDir), 'sisimai-reference.jsonl'));
 
 const references: Reference[] = readFileSync(referencePath, 'utf8')

@@ -80,8 +80,8 @@ function classified(f: Failure, messageId: string | null, context: string): Repo
   let c = classifyFailure(f.status, used, f.command);
   // Words that say nothing about the cause: what the rest of the report says.
   if (c.reason === 'undefined' && context && context !== words) {
+    c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command);
     used = squeeze(`${words} ${context}`);
-    c = classifyFailure(f.status ?? c.status, used, f.command);
   }
   return { email: f.email, ...final, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: used || null, source: 'dsn' };
 }
