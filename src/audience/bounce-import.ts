@@ -79,6 +79,8 @@ export async function applyReportedBounce(db: Db, config: Config, secret: string
   return effect;
 }
 
+const KIND = { hard: 'hard bounce', soft: 'soft bounce', policy: 'policy rejection' } as const;
+
 const EFFECT: Record<BounceEffect | 'delayed', string> = {
   suppressed: 'address suppressed',
   complained: 'subscriber marked complained, address suppressed',
@@ -133,7 +135,8 @@ export async function importBounceFiles(db: Db, config: Config, secret: string, 
       const done: string[] = [];
       for (const b of parsed.bounces) {
         const outcome = await applyReportedBounce(db, config, secret, b, now, report);
-        const about = `${b.kind === 'delayed' ? 'delay' : `${b.kind} ${b.kind === 'complaint' ? '' : 'bounce '}(${b.reason})`.replace('  ', ' ')} for ${b.email ?? 'a redacted recipient'}`;
+        const who = b.email ?? 'a redacted recipient';
+        const about = b.kind === 'delayed' ? `delay for ${who}` : b.kind === 'complaint' ? `complaint from ${who}` : `${KIND[b.kind]} (${b.reason}) for ${who}`;
         if (outcome === 'no address') {
           skip(where, 'the report names no recipient and quotes no message of ours');
         } else done.push(`${about}: ${EFFECT[outcome]}`);
