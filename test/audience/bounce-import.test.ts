@@ -388,6 +388,33 @@ describe('importing an mbox and CRLF', () => {
     expect(report.messages).toBe(2);
     expect(report.recorded.complaint).toBe(1);
     expect(report.skipped).toEqual([{ where: 'mixed.mbox, message 1', why: 'an automatic reply (out of office), not a bounce' }]);
+    // One line per message, for --verbose.
+    expect(report.outcomes).toEqual([
+      { where: 'mixed.mbox, message 1', outcome: 'skipped: an automatic reply (out of office), not a bounce' },
+      { where: 'mixed.mbox, message 2', outcome: 'complaint from grumpy@example.org: subscriber marked complained, address suppressed' },
+    ]);
+  });
+
+  it('names an empty file, binary data and a file without a header, and goes on', async () => {
+    const report = await importBounceFiles(
+      ctx.db,
+      ctx.config,
+      TEST_SECRET,
+      [
+        { name: 'empty.eml', content: Buffer.alloc(0) },
+        { name: 'image.png', content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) },
+        { name: 'notes.txt', content: 'just some notes\nabout bounces\n' },
+        { name: 'postfix-user-unknown.eml', content: Buffer.from(fixtureFor('postfix-user-unknown.eml', 'nobody@example.com')) },
+      ],
+      ctx.clock.now(),
+    );
+    expect(report.skipped).toEqual([
+      { where: 'empty.eml', why: 'an empty file' },
+      { where: 'image.png', why: 'binary data, not a mail message' },
+      { where: 'notes.txt', why: 'not a mail message: it does not begin with header fields ("just some notes")' },
+    ]);
+    expect(report.recorded.hard).toBe(1);
+    expect(await statusOf('nobody@example.com')).toBe('bounced');
   });
 
   it('imports a CRLF mbox like an LF one', async () => {
