@@ -65,6 +65,7 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '5.2.2': 'mailboxfull',
   '5.2.3': 'mesgtoobig',
   '5.3.1': 'systemfull',
+  '5.3.2': 'notaccept', // "system not accepting network messages"
   '5.3.4': 'mesgtoobig',
   '5.4.4': 'hostunknown',
   '5.4.6': 'networkerror',
@@ -106,7 +107,7 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /insufficient system (storage|resources)|out of (storage|disk)/i, reason: 'systemfull' },
   { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend' },
   { re: /has moved|address (has )?changed|no longer (valid|available) at this address|moved permanently/i, reason: 'hasmoved' },
-  { re: /null mx|does not accept (e-?)?mail|not accepting (e-?)?mail|accepts no mail/i, reason: 'notaccept' },
+  { re: /null mx|does not accept (e-?)?mail|not accepting (e-?)?mail|not accepting network messages|accepts no mail/i, reason: 'notaccept' },
   { re: /(host|domain)( name)? (not found|unknown|does not exist|is invalid|lookup failed)|no such (host|domain)|unrouteable (mail )?domain|unrouteable|unroutable|name or service not known|\bno mx\b|domain (is )?not (accepting|valid|exist)|domain (name )?(is )?(not found|invalid|unknown)|dns (lookup )?(error|failure)|host or domain name not found|nxdomain|mx (record|lookup)/i, reason: 'hostunknown' },
   // Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal.
   {

@@ -12,7 +12,7 @@ import { ADDRESS_SOURCE, cleanAddress, commandIn, type Failure, squeeze } from '
 const ORIGINAL_MARKERS = [
   /^-+ ?(This is a copy of the message|Below this line is a copy of the message|Original message|Returned message|Message headers follow|The header of the original message|Unsent message below|Original message follows|Original message headers|Forwarded message)/im,
   /^[ \t]*-+ ?(original|returned|unsent|the original) message/im,
-  /^(Message headers follow|Original message headers?|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows|Original message:?[ \t]*$)/im,
+  /^(Message headers follow|Original message headers?|Unsent message below|Below is a copy|Included is a copy|Your message reads|The text you sent follows|Original message:?[ \t]*$|Original message follows)/im,
   /^Content-Type: (message\/rfc822|text\/rfc822-headers)/im,
 ];
 
