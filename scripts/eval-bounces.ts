@@ -27,6 +27,13 @@ const given = resolve(dirArg ?? '../shared/corpora/bounces');
 const mailDir = existsSync(join(given, 'mail')) && existsSync(join(given, 'sisimai-reference.jsonl')) ? join(given, 'mail') : given;
 const referencePath = resolve(refArg ?? join(dirname(mailDir), 'sisimai-reference.jsonl'));
 
+for (const path of [mailDir, referencePath]) {
+  if (!existsSync(path)) {
+    console.error(`${path} does not exist: pass the corpus folder (or its mail/) and, if it is elsewhere, the reference: npm run eval:bounces -- MAIL_DIR [REFERENCE.jsonl]`);
+    process.exit(2);
+  }
+}
+
 const references: Reference[] = readFileSync(referencePath, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
