@@ -156,7 +156,8 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   ]);
   // When the words name nobody, the returned original's recipient if it had only one.
   const originalTo = headerAddresses(original ?? quoted, 'To|Cc').filter((a) => !notRecipients.has(a));
-  const failures = readPlainText(body, { notRecipients, failedRecipients, originalTo: originalTo.length === 1 ? originalTo : [] });
+  const reporter = from[0]?.split('@')[1] ?? null;
+  const failures = readPlainText(body, { notRecipients, failedRecipients, originalTo: originalTo.length === 1 ? originalTo : [], reporter });
   if (failures.length === 0) return { bounces: [], note: 'a bounce that names no recipient we can read' };
   const delayOnly = DELAY_ONLY.test(`${subject}\n${human}`) && !FINAL.test(`${subject}\n${human}`);
   // With one recipient, the whole report is about it (MailMarshal gives the reason above the list).

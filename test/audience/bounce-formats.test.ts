@@ -174,6 +174,12 @@ describe('prose bounces, by family', () => {
     expect(failures.map((f) => f.email)).toEqual(['dead@example.org']);
   });
 
+  it("never takes the reporter's own postmaster or helpdesk, named for help, for a recipient", () => {
+    const body = 'Your message could not be delivered to one or more recipients.\nFor further assistance, please write to <support@isp.example>.\n\nThe mail to dead@example.org failed: 550 5.1.1 User unknown\n';
+    const failures = readPlainText(body, { notRecipients: new Set(), failedRecipients: [], originalTo: [], reporter: 'relay00.isp.example' });
+    expect(failures.map((f) => f.email)).toEqual(['dead@example.org']);
+  });
+
   it('ends the report at the returned original, whichever marker announces it', () => {
     for (const marker of ['--- Below this line is a copy of the message.', '------ This is a copy of the message, including all the headers. ------', '----- Original message -----', '   ----- Unsent message follows -----']) {
       expect(reportSection(`<a@b.example>: 550 no\n\n${marker}\nTo: c@d.example\n`)).toBe('<a@b.example>: 550 no\n\n');

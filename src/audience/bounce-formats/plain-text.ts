@@ -35,6 +35,17 @@ export interface PlainTextContext {
   failedRecipients: string[];
   /** The returned original's sole recipient: who failed when the words name nobody. */
   originalTo: string[];
+  /** The domain the bounce comes from: its postmaster or helpdesk, named for help, is not a recipient. */
+  reporter?: string | null;
+}
+
+const ROLE = /^(postmaster|mailer-daemon|abuse|support|help|helpdesk|hostmaster|webmaster|noc)@(.+)$/;
+const lastLabels = (domain: string) => domain.split('.').slice(-2).join('.');
+
+/** "Please contact <support@isp.example>" in a report from mx.isp.example: the reporter's own role address. */
+function reportersOwn(address: string, reporter: string | null | undefined): boolean {
+  const m = ROLE.exec(address);
+  return !!m && !!reporter && lastLabels(m[2] as string) === lastLabels(reporter);
 }
 
 /** The report's own words: the text before the returned original. */
@@ -58,7 +69,7 @@ export function readPlainText(body: string, context: PlainTextContext): Failure[
     [...section.matchAll(re)]
       .filter((m) => !HEADER_LINE.test(lineAt(section, m.index)))
       .map((m) => ({ email: cleanAddress(m[1] as string), at: m.index }))
-      .filter((c) => !context.notRecipients.has(c.email));
+      .filter((c) => !context.notRecipients.has(c.email) && !reportersOwn(c.email, context.reporter));
   let candidates = found(LINE_START);
   if (candidates.length === 0) candidates = found(NAMED);
   if (candidates.length === 0) candidates = context.originalTo.map((email) => ({ email, at: -1 }));
