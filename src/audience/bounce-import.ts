@@ -6,6 +6,7 @@ import type { Db } from '../../db/connect.ts';
 import type { Config } from '../config.ts';
 import { deliveryMessageId } from '../delivery/send.ts';
 import { type BounceEffect, recordBounce } from './bounces.ts';
+import { type MailFile, noHeader, notMail } from './bounce-files.ts';
 import { type ReportedBounce, parseReport, splitMbox } from './bounce-reports.ts';
 import { unsubscribe } from './subscriptions.ts';
 import { verifyToken } from './tokens.ts';
@@ -20,10 +21,12 @@ export interface BounceImportReport {
   /** Readers who unsubscribed by mailing the List-Unsubscribe address. */
   unsubscribed: number;
   skipped: Array<{ where: string; why: string }>;
+  /** One line per message: what it was and what it did (for --verbose). */
+  outcomes: Array<{ where: string; outcome: string }>;
 }
 
 export function emptyReport(): BounceImportReport {
-  return { messages: 0, recorded: { hard: 0, soft: 0, policy: 0, complaint: 0 }, delayed: 0, suppressed: 0, unmatched: 0, unsubscribed: 0, skipped: [] };
+  return { messages: 0, recorded: { hard: 0, soft: 0, policy: 0, complaint: 0 }, delayed: 0, suppressed: 0, unmatched: 0, unsubscribed: 0, skipped: [], outcomes: [] };
 }
 
 /** Finds the delivery a Message-ID of ours names, checking its tag so a forged one matches nothing. */
@@ -76,34 +79,69 @@ export async function applyReportedBounce(db: Db, config: Config, secret: string
   return effect;
 }
 
-/** Reads .eml files and mboxes; every message is reported on, none stops the others. */
-export async function importBounceFiles(db: Db, config: Config, secret: string, files: Array<{ name: string; content: string }>, now: Date): Promise<BounceImportReport> {
+const KIND = { hard: 'hard bounce', soft: 'soft bounce', policy: 'policy rejection' } as const;
+
+const EFFECT: Record<BounceEffect | 'delayed', string> = {
+  suppressed: 'address suppressed',
+  complained: 'subscriber marked complained, address suppressed',
+  counted: 'counted towards the soft bounce limit',
+  recorded: 'recorded, address kept',
+  delayed: 'a delay, ignored',
+};
+
+/** Reads single messages, mboxes and Maildir files; every message is reported on, none stops the others. */
+export async function importBounceFiles(db: Db, config: Config, secret: string, files: MailFile[], now: Date): Promise<BounceImportReport> {
   const report = emptyReport();
+  const skip = (where: string, why: string) => {
+    report.skipped.push({ where, why });
+    report.outcomes.push({ where, outcome: `skipped: ${why}` });
+  };
   for (const file of files) {
-    const messages = splitMbox(file.content);
-    for (const [i, raw] of messages.entries()) {
+    const unfit = notMail(file.content);
+    if (unfit) {
+      skip(file.name, unfit);
+      continue;
+    }
+    // Bytes as Latin-1 split losslessly; each message goes back to bytes for the MIME parser.
+    const text = typeof file.content === 'string' ? file.content : file.content.toString('latin1');
+    const messages = splitMbox(text);
+    for (const [i, message] of messages.entries()) {
       const where = messages.length > 1 ? `${file.name}, message ${i + 1}` : file.name;
       report.messages++;
+      const headless = noHeader(message);
+      if (headless) {
+        skip(where, headless);
+        continue;
+      }
       let parsed;
       try {
-        parsed = await parseReport(raw);
+        parsed = await parseReport(typeof file.content === 'string' ? message : Buffer.from(message, 'latin1'));
       } catch (e) {
-        report.skipped.push({ where, why: `not a readable message: ${(e as Error).message}` });
+        skip(where, `not a readable message: ${(e as Error).message}`);
         continue;
       }
       if (parsed.unsubscribeToken) {
         const claims = verifyToken(secret, parsed.unsubscribeToken, 'unsubscribe', now);
         const outcome = claims && (await unsubscribe(db, claims.listId, claims.subscriberId, 'mailto', now));
-        if (!outcome) report.skipped.push({ where, why: 'an unsubscribe request whose token is not valid' });
-        else if (outcome === 'unknown') report.skipped.push({ where, why: `an unsubscribe request for list ${claims.listId}, which subscriber ${claims.subscriberId} is not a member of` });
-        else if (outcome === 'unsubscribed') report.unsubscribed++;
+        if (!outcome) skip(where, 'an unsubscribe request whose token is not valid');
+        else if (outcome === 'unknown') skip(where, `an unsubscribe request for list ${claims.listId}, which subscriber ${claims.subscriberId} is not a member of`);
+        else {
+          if (outcome === 'unsubscribed') report.unsubscribed++;
+          report.outcomes.push({ where, outcome: `unsubscribe request: ${outcome}` });
+        }
         continue;
       }
-      if (parsed.bounces.length === 0) report.skipped.push({ where, why: parsed.note ?? 'nothing to record' });
+      if (parsed.bounces.length === 0) skip(where, parsed.note ?? 'nothing to record');
+      const done: string[] = [];
       for (const b of parsed.bounces) {
         const outcome = await applyReportedBounce(db, config, secret, b, now, report);
-        if (outcome === 'no address') report.skipped.push({ where, why: 'the report names no recipient and quotes no message of ours' });
+        const who = b.email ?? 'a redacted recipient';
+        const about = b.kind === 'delayed' ? `delay for ${who}` : b.kind === 'complaint' ? `complaint from ${who}` : `${KIND[b.kind]} (${b.reason}) for ${who}`;
+        if (outcome === 'no address') {
+          skip(where, 'the report names no recipient and quotes no message of ours');
+        } else done.push(`${about}: ${EFFECT[outcome]}`);
       }
+      if (done.length > 0) report.outcomes.push({ where, outcome: done.join('; ') });
     }
   }
   return report;

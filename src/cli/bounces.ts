@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { collectMailFiles } from '../audience/bounce-files.ts';
 import { importBounceFiles } from '../audience/bounce-import.ts';
 import { requireSecret } from '../config.ts';
 import { withContext } from './context.ts';
@@ -10,18 +10,21 @@ export function bouncesCommand(program: Command): void {
   const bounces = program.command('bounces').description('bounces and complaints that came back by mail');
   bounces
     .command('import')
-    .description('read delivery status notifications (RFC 3464), complaint reports (RFC 5965) and mailed unsubscribe requests from .eml files, mboxes or folders of them')
-    .argument('<paths...>', 'files or folders')
-    .action(async (paths: string[]) => {
-      const files: Array<{ name: string; content: string }> = [];
-      for (const path of paths) {
-        const entries = statSync(path).isDirectory()
-          ? readdirSync(path).filter((f) => /\.(eml|mbox|msg|txt)$/i.test(f) || !f.includes('.')).sort().map((f) => join(path, f))
-          : [path];
-        for (const file of entries) files.push({ name: file, content: readFileSync(file, 'utf8') });
+    .description('read bounces (RFC 3464 and the prose of qmail, Exim, Sendmail, Exchange, Gmail, Yahoo and others), complaint reports (RFC 5965), Amazon SES notifications and mailed unsubscribe requests from files, mboxes, Maildirs or folders of them')
+    .argument('<paths...>', 'files or folders (read at any depth)')
+    .option('--verbose', 'one line per message: what it was and what it did')
+    .action(async (paths: string[], options: { verbose?: boolean }) => {
+      const missing = paths.filter((p) => !existsSync(p));
+      if (missing.length > 0) {
+        warn(`no such file or folder: ${missing.join(', ')}`);
+        process.exitCode = EXIT.usage;
+        return;
       }
+      const { files, unreadable } = collectMailFiles(paths);
       await withContext(async (ctx) => {
         const report = await importBounceFiles(ctx.db, ctx.config, requireSecret(ctx.config), files, ctx.clock.now());
+        report.skipped.unshift(...unreadable);
+        if (options.verbose) for (const o of [...unreadable.map((u) => ({ where: u.where, outcome: `skipped: ${u.why}` })), ...report.outcomes]) say(`${o.where}: ${o.outcome}`);
         const r = report.recorded;
         say(`${report.messages} messages read: ${r.hard} hard bounces, ${r.soft} soft, ${r.policy} policy rejections, ${r.complaint} complaints, ${report.delayed} delays (ignored)`);
         say(`${report.suppressed} addresses suppressed${report.unmatched ? `; ${report.unmatched} reports about addresses we never mailed (recorded)` : ''}`);

@@ -10,17 +10,28 @@ export type BounceReason =
   | 'userunknown' // the mailbox does not exist
   | 'hostunknown' // the domain does not exist or accepts no mail
   | 'hasmoved'
+  | 'notaccept' // the domain accepts no mail (null MX)
   | 'suspend' // the mailbox is disabled
   | 'mailboxfull'
   | 'mesgtoobig'
+  | 'exceedlimit'
+  | 'systemfull'
+  | 'filtered' // the recipient's filter refused this message (refused after DATA: the mailbox exists)
+  | 'rejected' // our sender address was refused
+  | 'norelaying'
   | 'blocked' // our IP or domain is blocked
   | 'spamdetected'
+  | 'virusdetected'
+  | 'contenterror'
   | 'policyviolation'
   | 'securityerror' // SPF, DKIM, DMARC or authentication failures
-  | 'ratelimited'
+  | 'toomanyconn'
   | 'networkerror' // refused or dropped connection, timeout, routing trouble
   | 'systemerror'
+  | 'mailererror' // a program the receiver delivers through failed
+  | 'syntaxerror'
   | 'expired' // gave up retrying
+  | 'onhold'
   | 'complaint'
   | 'undefined';
 
@@ -41,52 +52,84 @@ export interface Classification {
   status: string | null;
 }
 
-const HARD_STATUS: Record<string, BounceReason> = {
+/** What an RFC 3463 status says by itself, where it says something precise. */
+const STATUS_REASON: Record<string, BounceReason> = {
   '5.1.1': 'userunknown',
   '5.1.2': 'hostunknown',
   '5.1.3': 'userunknown',
   '5.1.6': 'hasmoved',
-  '5.1.10': 'hostunknown',
+  '5.1.7': 'rejected',
+  '5.1.8': 'rejected',
+  '5.1.10': 'notaccept',
   '5.2.1': 'suspend',
+  '5.2.2': 'mailboxfull',
+  '5.2.3': 'mesgtoobig',
+  '5.3.1': 'systemfull',
+  '5.3.2': 'notaccept', // "system not accepting network messages"
+  '5.3.4': 'mesgtoobig',
+  '5.4.4': 'hostunknown',
+  '5.4.6': 'networkerror',
+  '5.4.7': 'expired',
+  '5.6.7': 'policyviolation',
+  '5.7.13': 'suspend', // "user account disabled" (IANA registry)
+  '5.7.25': 'securityerror',
+  '5.7.26': 'securityerror',
+  '5.7.27': 'securityerror',
 };
 
-const TEXT_RULES: Array<[RegExp, BounceReason]> = [
-  // Policy first, so "rejected … blocked" never reads as a bad mailbox; within policy, the specific
-  // causes (authentication, our IP's reputation) before the generic word "spam", which Gmail puts
-  // in nearly every refusal ("to protect our users from spam").
-  [/\b(spf|dkim|dmarc)\b|authentication (failed|required|checks)|not authenticated|unauthenticated/i, 'securityerror'],
-  [/too many (messages|connections|recipients)|rate limit|throttl|unexpected volume|unusual rate/i, 'ratelimited'],
-  // Our IP or domain is judged: a block list, a reputation.
-  [/block ?list|black ?list|blocked using|listed (at|on|in)|reputation|poor sending|banned|dnsbl|\brbl\b/i, 'blocked'],
-  // This message is judged.
-  [/unsolicited|\bas spam\b|spam detected|\bjunk\b|bulk mail|content (was )?rejected|message (content )?(was )?(identified|considered) as/i, 'spamdetected'],
-  [/blocked|denied by policy|\bspam\b/i, 'blocked'],
-  [/polic(y|ies)|not permitted|prohibited|access denied/i, 'policyviolation'],
-  [/(mailbox|inbox|account) (is )?(full|over ?quota)|quota (exceeded|full)|over ?quota|insufficient (storage|system storage)|storage (full|exceeded)/i, 'mailboxfull'],
-  [/(account|mailbox) (is )?(disabled|suspended|inactive|deactivated|locked)/i, 'suspend'],
-  [/(host|domain) (not found|unknown|does not exist)|no such (host|domain)|unrouteable|unroutable|name or service not known|no mx|null mx|domain (is )?not (accepting|valid)/i, 'hostunknown'],
+/**
+ * Reasons read from the text, first match wins. Policy first, so "rejected … blocked" never reads
+ * as a bad mailbox; within policy, the specific causes (authentication, our IP's reputation) before
+ * the generic word "spam", which Gmail puts in nearly every refusal ("to protect our users from
+ * spam"). `strong` rules name a cause precisely enough to overrule a status code that says
+ * "bad mailbox" (Facebook's "5.1.1 … refused due to recipient preferences" is a filter).
+ */
+const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> = [
+  { re: /\b(spf|dkim|dmarc)\b|authentication (failed|required|checks)|not authenticated|unauthenticated|reverse dns|\bptr record/i, reason: 'securityerror', strong: true },
+  { re: /too many (messages|connections|recipients|sessions)|rate limit|throttl|receiving mail at a rate|unexpected volume|unusual rate|connection limit|try again later/i, reason: 'toomanyconn', strong: true },
+  { re: /block ?list|black ?list|blocked using|(?<!not )listed (at|on|in)\b|reputation|poor sending|banned|dnsbl|\brbl\b|spamhaus|spamcop|client host (\[[^\]]*\] )?(rejected|blocked)|not allowed to send from|open relay/i, reason: 'blocked', strong: true },
+  { re: /virus|malware|infected/i, reason: 'virusdetected', strong: true },
+  { re: /unsolicited|\bas spam\b|spam (detected|content|message)|message (was )?(classified|marked|detected|identified|considered) as (spam|junk|bulk)|\bjunk\b|bulk mail|content (was )?rejected|looks like spam|spam score/i, reason: 'spamdetected', strong: true },
+  { re: /relay(ing)? (access )?(denied|not permitted|prohibited)|not permitted to relay|unable to relay|relay not permitted|we do not relay|no relaying/i, reason: 'norelaying', strong: true },
+  // Problems with OUR sender address: the recipient may be fine.
+  { re: /sender (address )?(rejected|refused|denied|verify failed|verification failed|unknown)|domain of sender (address )?\S* ?does not exist|sender domain (must exist|does not exist|not found|unknown)|unroutable sender|sender (is )?not (allowed|authorized|valid)|(mail from|return path)[^\n]{0,40}(rejected|refused|invalid)|envelope sender|from address (is )?(rejected|invalid)/i, reason: 'rejected', strong: true },
+  { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient(?! domain| server| (mail )?system)|recipient('s)? (filter|rules?)|content filter|\bfiltered\b|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
+  { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
+  // Postfix's "Host not found, try again": the DNS did not answer, which says nothing of the domain.
+  { re: /not found, try again/i, reason: 'networkerror', strong: true },
+  { re: /host or domain name not found|\bhost not found\b|domain name not found|no such domain|nxdomain/i, reason: 'hostunknown', strong: true },
+  // A Google Group that "may not exist, or you may not have permission to post": not a bad address.
+  { re: /permission to post|may not have permission|投稿する権限/i, reason: 'rejected', strong: true },
+  // DNS trouble on the way: the domain may well exist.
+  { re: /name service error|name server (reply|failure|error)|servfail|temporary (dns|lookup) failure|dns (timeout|temporary)/i, reason: 'networkerror', strong: true },
+  { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull', strong: true },
+  { re: /message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)|message length exceeds|too large/i, reason: 'mesgtoobig' },
+  { re: /insufficient system (storage|resources)|out of (storage|disk)/i, reason: 'systemfull' },
+  { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend' },
+  { re: /has moved|address (has )?changed|no longer (valid|available) at this address|moved permanently/i, reason: 'hasmoved' },
+  { re: /null mx|does not accept (e-?)?mail|not accepting (e-?)?mail|not accepting network messages|accepts no mail/i, reason: 'notaccept' },
+  { re: /(host|domain)( name)? (not found|unknown|does not exist|is invalid|lookup failed)|no such (host|domain)|unrouteable (mail )?domain|unrouteable|unroutable|name or service not known|\bno mx\b|domain (is )?not (accepting|valid|exist)|domain (name )?(is )?(not found|invalid|unknown)|dns (lookup )?(error|failure)|host or domain name not found|nxdomain|mx (record|lookup)/i, reason: 'hostunknown' },
   // Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal.
-  [/user(name)? (unknown|not found|does not exist)|unknown (user|recipient|mailbox)|no such (user|mailbox|recipient|person)|mailbox (not found|unavailable|does not exist|not exist)|recipient (unknown|not found|does not exist)|invalid (recipient|mailbox|address)|address (does not exist|unknown)|does not exist|not a valid (mailbox|address)/i, 'userunknown'],
-  [/message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)/i, 'mesgtoobig'],
+  {
+    re: /user(name)? (unknown|not found|does not exist|doesn'?t exist|invalid|not exist)|unknown (user|recipient|mailbox|address|local ?part|e-?mail)|no such (user|mailbox|recipient|person|address|account|local user)|mailbox (not found|unavailable|does not exist|doesn'?t exist|not exist|name not allowed|unknown|invalid)|recipient (unknown|not found|does not exist|invalid)|invalid (recipient|mailbox|address|user)|address (does not exist|unknown|not found|invalid)|does not exist|doesn'?t (have an?|exist)|not a valid (mailbox|address|user|recipient)|no (mailbox|account) (here|by that name|for)|\bchkusr\b|addressee unknown|bad destination mailbox|not our customer|no valid recipients|unknown or illegal alias|not listed in|recipient not recognized|could(n'?t| not) be found|ディレクトリのリストにありません|存在しない|宛先不明|(recipient )?address rejected\.?\s*$|is not a known user|no longer exists|not a registered|mailbox is unavailable|undeliverable address/i,
+    reason: 'userunknown',
+  },
+  { re: /polic(y|ies)|not permitted|prohibited|access denied|not authorized|denied/i, reason: 'policyviolation' },
+  { re: /blocked|\bspam\b|refused|rejected for/i, reason: 'blocked' },
+  { re: /syntax error|command unrecognized|bad (sequence|command)|malformed|invalid (command|syntax)/i, reason: 'syntaxerror' },
+  { re: /connection (refused|reset|timed out|closed|lost|dropped)|network (is )?unreachable|no route to host|timed? ?out|routing loop|mail loop|too many hops|loops back|could not connect|unable to connect|lost connection/i, reason: 'networkerror' },
+  { re: /x-unix|command (failed|died)|exited with|program (failed|error)|pipe to|procmail|mailer error/i, reason: 'mailererror' },
+  { re: /system error|internal (server )?error|local error|temporar(y|ily)|try again|resources|service (not )?(available|unavailable)|server (error|busy)/i, reason: 'systemerror' },
 ];
+
+const BAD_ADDRESS: BounceReason[] = ['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'suspend'];
+const POLICY: BounceReason[] = ['blocked', 'spamdetected', 'policyviolation', 'securityerror', 'toomanyconn', 'filtered', 'rejected', 'norelaying', 'virusdetected', 'contenterror'];
 
 function classOf(reason: BounceReason, permanent: boolean): BounceClass {
   if (!permanent) return 'transient';
-  switch (reason) {
-    case 'userunknown':
-    case 'hostunknown':
-    case 'hasmoved':
-    case 'suspend':
-      return 'hard';
-    case 'blocked':
-    case 'spamdetected':
-    case 'policyviolation':
-    case 'securityerror':
-    case 'ratelimited':
-      return 'policy';
-    default:
-      return 'soft';
-  }
+  if (BAD_ADDRESS.includes(reason)) return 'hard';
+  if (POLICY.includes(reason)) return 'policy';
+  return 'soft';
 }
 
 /**
@@ -99,9 +142,34 @@ export function enhancedStatus(text: string): string | null {
   return m ? m.slice(1, 4).join('.') : null;
 }
 
-function reasonFromText(text: string): BounceReason | null {
-  for (const [pattern, reason] of TEXT_RULES) if (pattern.test(text)) return reason;
-  return null;
+/**
+ * A status code anywhere in a diagnostic, as bounce texts write them ("#5.1.1 - chkusr",
+ * "(5.1.1)", "Status: 5.1.1"): looser than enhancedStatus, for reports, not for replies.
+ */
+export function statusInText(text: string): string | null {
+  const m = enhancedStatus(text) ? null : /(?:^|[^\d.])#?([245])\.(\d{1,3})\.(\d{1,3})(?![.\d])/.exec(text);
+  return enhancedStatus(text) ?? (m ? m.slice(1, 4).join('.') : null);
+}
+
+function textRule(text: string) {
+  // Not the addresses: "filtered@example.jp" says nothing about a filter.
+  const words = text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ');
+  return TEXT_RULES.find((rule) => rule.re.test(words)) ?? null;
+}
+
+/** The reason for a permanent failure, from its status and text. */
+function permanentReason(status: string | null, text: string): BounceReason {
+  const rule = textRule(text);
+  const fromStatus = status ? STATUS_REASON[status] : undefined;
+  // 5.1.10 is a null MX (RFC 7505), but Exchange uses it for "recipient not found".
+  if (status === '5.1.10' && !/null mx/i.test(text)) return rule?.reason === 'notaccept' ? 'notaccept' : 'userunknown';
+  if (status?.startsWith('5.7.')) {
+    // Policy, whatever else the text adds: the receiver is judging us, not the address.
+    if (rule && POLICY.includes(rule.reason)) return rule.reason;
+    return fromStatus ?? 'blocked';
+  }
+  if (fromStatus) return rule?.strong && rule.reason !== 'expired' ? rule.reason : fromStatus;
+  return rule?.reason ?? 'undefined';
 }
 
 /**
@@ -111,31 +179,50 @@ function reasonFromText(text: string): BounceReason | null {
 export function classifyReply(code: number | undefined, text: string): Classification {
   const status = enhancedStatus(text);
   if (code === undefined && !status) {
-    return { class: 'transient', reason: reasonFromText(text) === 'hostunknown' ? 'hostunknown' : 'networkerror', status: null };
+    return { class: 'transient', reason: textRule(text)?.reason === 'hostunknown' ? 'hostunknown' : 'networkerror', status: null };
   }
   const permanent = status ? status.startsWith('5') : (code ?? 0) >= 500;
   if (!permanent) {
-    const reason = status?.startsWith('4.2.2') ? 'mailboxfull' : (reasonFromText(text) ?? 'systemerror');
-    return { class: 'transient', reason: reason === 'userunknown' || reason === 'hostunknown' ? 'systemerror' : reason, status };
+    const reason = status?.startsWith('4.2.2') ? 'mailboxfull' : (textRule(text)?.reason ?? 'systemerror');
+    return { class: 'transient', reason: BAD_ADDRESS.includes(reason) ? 'systemerror' : reason, status };
   }
-  if (status) {
-    const known = HARD_STATUS[status];
-    // 5.1.10 is a null MX (RFC 7505), but Exchange uses it for "recipient not found".
-    if (status === '5.1.10' && !/null mx/i.test(text)) return { class: 'hard', reason: 'userunknown', status };
-    if (known) return { class: 'hard', reason: known, status };
-    if (status === '5.2.2') return { class: 'soft', reason: 'mailboxfull', status };
-    if (status === '5.2.3' || status === '5.3.4') return { class: 'soft', reason: 'mesgtoobig', status };
-    // RFC 6531's "non-ASCII address not permitted": a receiver (or our relay) without SMTPUTF8; the mailbox may be fine.
-    if (status === '5.6.7') return { class: 'policy', reason: 'policyviolation', status };
-    if (status.startsWith('5.7.')) {
-      // Policy, whatever the text adds: the receiver is judging us, not the address.
-      const fromText = reasonFromText(text);
-      const policy: BounceReason[] = ['spamdetected', 'securityerror', 'blocked', 'policyviolation', 'ratelimited'];
-      return { class: 'policy', reason: fromText && policy.includes(fromText) ? fromText : status === '5.7.26' || status === '5.7.25' || status === '5.7.27' ? 'securityerror' : 'blocked', status };
-    }
+  const reason = permanentReason(status, text);
+  return { class: classOf(reason, true), reason, status };
+}
+
+/**
+ * Classifies a failure a bounce reports as final: its status (the DSN's Status field or one in
+ * the text), its diagnostic, and the SMTP command it answered when the report says. A final
+ * failure with a 4.x.x status (retries given up) is soft, never a delay. A refusal after DATA is
+ * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered"); one at MAIL FROM
+ * is about our sender ("rejected").
+ */
+export function classifyFailure(status: string | null, text: string, command?: string | null): Classification {
+  const inText = statusInText(text);
+  // A DSN's generic 5.0.0 or 4.x.x beside a precise code in the diagnostic: the precise one.
+  // The remote server's own code in its reply beats the reporting MTA's summary of it.
+  const reply = enhancedStatus(text);
+  const best = reply ?? (inText && (!status || /^[45]\.0\.0$/.test(status) || (status.startsWith('4') && inText.startsWith('5'))) ? inText : (status ?? inText));
+  if (best?.startsWith('4') || (!best && /^\s*4\d\d\b/.test(text))) {
+    const reason = textRule(text)?.reason;
+    // A null MX (RFC 7505) is final whatever the code: the domain takes no mail.
+    if (reason === 'notaccept') return { class: 'hard', reason, status: best };
+    const soft = !reason || BAD_ADDRESS.includes(reason) || reason === 'networkerror' || reason === 'systemerror' ? 'expired' : reason;
+    return { class: classOf(soft, true), reason: soft, status: best };
   }
-  // No telling code: the text decides where it is clear; otherwise it counts as soft.
-  const fromText = reasonFromText(text);
-  if (!fromText) return { class: 'soft', reason: 'undefined', status };
-  return { class: classOf(fromText, true), reason: fromText, status };
+  // A reporting MTA's own 5.7.x beside a remote reply that carries no code and says only that the
+  // mailbox does not exist ("553 Invalid recipient"): the reply is the better witness.
+  const rule = textRule(text);
+  const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ')));
+  let reason = byText ? 'userunknown' : permanentReason(best, text);
+  const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10', '5.7.13'].includes(best);
+  if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
+  // Refused at MAIL FROM: our sender address was judged, whatever the words.
+  if (command?.toUpperCase() === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
+  return { class: classOf(reason, true), reason, status: best };
+}
+
+/** Whether a bounce of this kind suppresses the address: a bad address, or a complaint. */
+export function suppresses(kind: BounceClass | 'complaint' | 'delayed'): boolean {
+  return kind === 'hard' || kind === 'complaint';
 }

@@ -3,6 +3,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { applyReportedBounce, emptyReport } from '../audience/bounce-import.ts';
+import { sesBounces } from '../audience/bounce-formats/ses.ts';
 import type { ReportedBounce } from '../audience/bounce-reports.ts';
 import { classifyReply, enhancedStatus } from '../delivery/classify.ts';
 import { presentedSecret, sameSecret } from './auth.ts';
@@ -29,33 +30,6 @@ function fromClassified(email: string | null, messageId: string | null, status: 
   const c = classifyReply(Number(/\b([45]\d\d)\b/.exec(diagnostic ?? '')?.[1]) || (status?.startsWith('4') ? 450 : 550), text);
   const kind = c.class === 'transient' ? 'delayed' : c.class;
   return { email, messageId, kind, reason: c.reason, status: status ?? enhancedStatus(diagnostic ?? '') ?? c.status, diagnostic, source: 'webhook' };
-}
-
-/** Amazon SES bounce and complaint notifications (the JSON inside an SNS message). */
-function sesEvents(message: Record<string, unknown>): ReportedBounce[] {
-  const type = String(message.notificationType ?? message.eventType ?? '');
-  const mail = (message.mail ?? {}) as { commonHeaders?: { messageId?: string } };
-  const messageId = mail.commonHeaders?.messageId ?? null;
-  if (type === 'Bounce') {
-    const bounce = (message.bounce ?? {}) as { bounceType?: string; bouncedRecipients?: Array<{ emailAddress?: string; status?: string; diagnosticCode?: string }> };
-    // Permanent is SES's word for "this address is bad"; the diagnostic still gets the last word,
-    // so a 5.7.x policy rejection reported as Permanent does not suppress the reader.
-    const fallback = bounce.bounceType === 'Permanent' ? 'hard' : 'soft';
-    return (bounce.bouncedRecipients ?? []).map((r) => {
-      const b = fromClassified(r.emailAddress?.toLowerCase() ?? null, messageId, r.status ?? null, r.diagnosticCode ?? null, fallback);
-      return bounce.bounceType === 'Transient' && b.kind === 'hard' ? { ...b, kind: 'soft' as const } : b;
-    });
-  }
-  if (type === 'Complaint') {
-    const complaint = (message.complaint ?? {}) as { complainedRecipients?: Array<{ emailAddress?: string }>; complaintFeedbackType?: string };
-    // "not-spam" is a reader taking a message out of spam: the opposite of a complaint.
-    if (complaint.complaintFeedbackType === 'not-spam') return [];
-    return (complaint.complainedRecipients ?? []).map((r) => ({
-      email: r.emailAddress?.toLowerCase() ?? null, messageId, kind: 'complaint' as const, reason: 'complaint' as const, status: null,
-      diagnostic: `feedback-type: ${complaint.complaintFeedbackType ?? 'abuse'}`, source: 'webhook',
-    }));
-  }
-  return [];
 }
 
 export function bounceRoutes(app: Hono, deps: WebDeps): void {
@@ -109,6 +83,6 @@ export function bounceRoutes(app: Hono, deps: WebDeps): void {
         return c.json({ error: 'the SNS Message is not SES JSON' }, 400);
       }
     }
-    return c.json(await record(sesEvents(message)));
+    return c.json(await record(sesBounces(message, 'webhook')));
   });
 }

@@ -209,7 +209,7 @@ describe('importBounceFiles, one fixture at a time', () => {
     const report = await importOne('outlook-auto-reply.eml', fixtureFor('outlook-auto-reply.eml', 'away@example.com'));
     expect(report.messages).toBe(1);
     expect(report.recorded).toEqual({ hard: 0, soft: 0, policy: 0, complaint: 0 });
-    expect(report.skipped).toEqual([{ where: 'outlook-auto-reply.eml', why: 'neither a delivery status notification nor a feedback report' }]);
+    expect(report.skipped).toEqual([{ where: 'outlook-auto-reply.eml', why: 'an automatic reply (out of office), not a bounce' }]);
     expect(await count('bounces')).toBe(0);
     expect(await statusOf('away@example.com')).toBe('active');
   });
@@ -387,7 +387,34 @@ describe('importing an mbox and CRLF', () => {
     const report = await importOne('mixed.mbox', mbox);
     expect(report.messages).toBe(2);
     expect(report.recorded.complaint).toBe(1);
-    expect(report.skipped).toEqual([{ where: 'mixed.mbox, message 1', why: 'neither a delivery status notification nor a feedback report' }]);
+    expect(report.skipped).toEqual([{ where: 'mixed.mbox, message 1', why: 'an automatic reply (out of office), not a bounce' }]);
+    // One line per message, for --verbose.
+    expect(report.outcomes).toEqual([
+      { where: 'mixed.mbox, message 1', outcome: 'skipped: an automatic reply (out of office), not a bounce' },
+      { where: 'mixed.mbox, message 2', outcome: 'complaint from grumpy@example.org: subscriber marked complained, address suppressed' },
+    ]);
+  });
+
+  it('names an empty file, binary data and a file without a header, and goes on', async () => {
+    const report = await importBounceFiles(
+      ctx.db,
+      ctx.config,
+      TEST_SECRET,
+      [
+        { name: 'empty.eml', content: Buffer.alloc(0) },
+        { name: 'image.png', content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]) },
+        { name: 'notes.txt', content: 'just some notes\nabout bounces\n' },
+        { name: 'postfix-user-unknown.eml', content: Buffer.from(fixtureFor('postfix-user-unknown.eml', 'nobody@example.com')) },
+      ],
+      ctx.clock.now(),
+    );
+    expect(report.skipped).toEqual([
+      { where: 'empty.eml', why: 'an empty file' },
+      { where: 'image.png', why: 'binary data, not a mail message' },
+      { where: 'notes.txt', why: 'not a mail message: it does not begin with header fields ("just some notes")' },
+    ]);
+    expect(report.recorded.hard).toBe(1);
+    expect(await statusOf('nobody@example.com')).toBe('bounced');
   });
 
   it('imports a CRLF mbox like an LF one', async () => {
@@ -500,7 +527,7 @@ describe('parseReport', () => {
   });
 
   it('is not fooled by an auto-reply', async () => {
-    expect(await parseReport(raw('outlook-auto-reply.eml'))).toEqual({ bounces: [], note: 'neither a delivery status notification nor a feedback report' });
+    expect(await parseReport(raw('outlook-auto-reply.eml'))).toEqual({ bounces: [], note: 'an automatic reply (out of office), not a bounce' });
   });
 
   it('passes over a feedback report that is not a complaint', async () => {

@@ -60,17 +60,20 @@ describe('recap bounces import', () => {
     for (const f of ['arf-generic-complaint.eml', 'bounces.mbox', 'gmail-blocked-policy.eml', 'outlook-auto-reply.eml', 'postfix-mailbox-full.eml', 'postfix-user-unknown.eml', 'sendmail-user-unknown.eml', 'yahoo-delayed.eml']) {
       copyFileSync(join(FIXTURES, f), join(inbox, f));
     }
-    writeFileSync(join(inbox, 'notes.json'), '{"not": "a message"}'); // not read: neither .eml, .mbox, .msg nor .txt
+    writeFileSync(join(inbox, 'notes.json'), '{"not": "a message"}'); // read like any file, and named: it is not mail
 
     const result = await runCli(['bounces', 'import', inbox], { cwd, env: env() });
     expect(result.code).toBe(1);
     const lines = result.stdout.trim().split('\n');
     expect(lines).toEqual([
-      // 7 files + the mbox's 4 messages; the mbox holds two hard bounces, a policy refusal and a complaint.
-      '11 messages read: 4 hard bounces, 1 soft, 2 policy rejections, 2 complaints, 1 delays (ignored)',
+      // 8 files (notes.json too) + the mbox's 4 messages; the mbox holds two hard bounces, a policy refusal and a complaint.
+      '12 messages read: 4 hard bounces, 1 soft, 2 policy rejections, 2 complaints, 1 delays (ignored)',
       '6 addresses suppressed; 1 reports about addresses we never mailed (recorded)',
     ]);
-    expect(result.stderr.trimEnd().split('\n')).toEqual([`  skipped ${join(inbox, 'outlook-auto-reply.eml')}: neither a delivery status notification nor a feedback report`]);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `  skipped ${join(inbox, 'notes.json')}: not a mail message: it does not begin with header fields ("{"not": "a message"}")`,
+      `  skipped ${join(inbox, 'outlook-auto-reply.eml')}: an automatic reply (out of office), not a bounce`,
+    ]);
 
     const status = await statuses();
     expect(Object.fromEntries(status)).toEqual({
@@ -82,6 +85,31 @@ describe('recap bounces import', () => {
       'grumpy@example.org': 'complained',
       'away@example.com': 'active', // an auto-reply
     });
+  });
+
+  it('reads a Maildir and subfolders at any depth; names an empty file and binary data apart; --verbose gives one line per message', async () => {
+    const mail = join(cwd, 'mail');
+    const maildir = join(mail, 'archive', 'Maildir');
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(join(maildir, sub), { recursive: true });
+    // Maildir names: no extension, a colon and flags.
+    copyFileSync(join(FIXTURES, 'postfix-user-unknown.eml'), join(maildir, 'cur', '1764576000.M1P2.host:2,S'));
+    copyFileSync(join(FIXTURES, 'yahoo-delayed.eml'), join(maildir, 'new', '1764576001.M3P4.host'));
+    // tmp/ holds deliveries still being written: not read.
+    writeFileSync(join(maildir, 'tmp', '1764576002.M5P6.host'), 'From: half a mess');
+    writeFileSync(join(mail, 'empty.eml'), '');
+    writeFileSync(join(mail, 'garbage.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 1, 0]));
+
+    const result = await runCli(['bounces', 'import', '--verbose', mail], { cwd, env: env() });
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `${join(maildir, 'cur', '1764576000.M1P2.host:2,S')}: hard bounce (userunknown) for nobody@example.com: address suppressed`,
+      `${join(maildir, 'new', '1764576001.M3P4.host')}: delay for slowpoke@example.net: a delay, ignored`,
+      `${join(mail, 'empty.eml')}: skipped: an empty file`,
+      `${join(mail, 'garbage.bin')}: skipped: binary data, not a mail message`,
+      '2 messages read: 1 hard bounces, 0 soft, 0 policy rejections, 0 complaints, 1 delays (ignored)',
+      '1 addresses suppressed',
+    ]);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([`  skipped ${join(mail, 'empty.eml')}: an empty file`, `  skipped ${join(mail, 'garbage.bin')}: binary data, not a mail message`]);
   });
 
   it('exits 0 when every message was read', async () => {
@@ -100,7 +128,7 @@ describe('recap bounces import', () => {
     const skipped = result.stderr.trimEnd().split('\n');
     expect(skipped).toEqual([
       `  skipped ${join(FIXTURES, 'arf-yahoo-complaint.eml')}: the report names no recipient and quotes no message of ours`,
-      `  skipped ${join(FIXTURES, 'outlook-auto-reply.eml')}: neither a delivery status notification nor a feedback report`,
+      `  skipped ${join(FIXTURES, 'outlook-auto-reply.eml')}: an automatic reply (out of office), not a bounce`,
     ]);
   });
 });

@@ -3,7 +3,7 @@
 // The rule being protected: only what is really the address's fault suppresses it. A 5.7.x policy,
 // spam, reputation or authentication rejection never does, whatever its text says.
 import { describe, expect, it } from 'vitest';
-import { type BounceClass, type BounceReason, classifyReply, enhancedStatus } from '../../src/delivery/classify.ts';
+import { type BounceClass, type BounceReason, classifyFailure, classifyReply, enhancedStatus, statusInText } from '../../src/delivery/classify.ts';
 import { retryTime } from '../../src/delivery/send.ts';
 
 interface Case {
@@ -202,7 +202,7 @@ const cases: Case[] = [
       'review our Bulk Email Senders Guidelines. d75a77b69052e-4a7f1b2c3d4si123456cf.12 - gsmtp',
     ]),
     class: 'transient',
-    reason: ['ratelimited', 'blocked'],
+    reason: ['toomanyconn', 'blocked'],
     status: '4.7.0',
   },
   {
@@ -271,7 +271,7 @@ const cases: Case[] = [
     code: 421,
     text: '421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
     class: 'transient',
-    reason: ['ratelimited', 'blocked'],
+    reason: ['toomanyconn', 'blocked'],
     status: '4.7.0',
   },
   {
@@ -315,7 +315,7 @@ const cases: Case[] = [
     code: 556,
     text: '556 5.1.10 Recipient address has null MX',
     class: 'hard',
-    reason: 'hostunknown',
+    reason: ['hostunknown', 'notaccept'],
     status: '5.1.10',
   },
   {
@@ -488,5 +488,35 @@ describe('retryTime', () => {
     // The cap holds whatever the jitter: no retry waits longer than 6 hours.
     expect(delay(15, () => 0)).toBe(6 * 3600);
     expect(delay(15, () => 0.999)).toBe(6 * 3600);
+  });
+});
+
+// What a bounce reports as final: the DSN's status, the remote's reply, and the SMTP command it answered.
+describe('classifyFailure', () => {
+  const cases: Array<{ who: string; status: string | null; text: string; command?: string; class: BounceClass; reason: BounceReason }> = [
+    { who: 'a final failure with 4.4.7 (retries given up)', status: '4.4.7', text: '421 4.4.7 Message expired', class: 'soft', reason: 'expired' },
+    { who: 'a null MX reported with a 4.x.x status', status: '4.0.0', text: "DNS type 'mx' lookup responded: returned Null MX", class: 'hard', reason: 'notaccept' },
+    { who: 'user unknown at end of DATA, no precise code', status: '5.0.0', text: '550 User unknown', command: 'DATA', class: 'policy', reason: 'filtered' },
+    { who: 'user unknown at DATA with a precise 5.1.1', status: '5.1.1', text: '550 5.1.1 <a@b.example>... User unknown', command: 'DATA', class: 'hard', reason: 'userunknown' },
+    { who: 'a MAIL FROM refusal that says "does not exist"', status: '5.1.0', text: '553 5.1.0 neko.example.com does not exist', command: 'MAIL', class: 'policy', reason: 'rejected' },
+    { who: 'the remote reply (mailbox full) over the DSN summary (5.1.1)', status: '5.1.1', text: '552 5.2.2 Over quota', class: 'soft', reason: 'mailboxfull' },
+    { who: "a DSN's 5.7.1 over a codeless reply that only says the mailbox is unknown", status: '5.7.1', text: '553 Invalid recipient kijitora@example.org (Mode: normal)', class: 'hard', reason: 'userunknown' },
+    { who: "a DSN's 5.7.1 over a codeless reply that names a blocklist", status: '5.7.1', text: '553 Invalid recipient: listed at zen.spamhaus.org', class: 'policy', reason: 'blocked' },
+    { who: 'a recipient address that happens to say "filtered"', status: '5.1.1', text: '550 5.1.1 <filtered@example.jp>... User Unknown', class: 'hard', reason: 'userunknown' },
+    { who: 'a status inside the text (qmail chkusr)', status: null, text: '511 sorry, no mailbox here by that name (#5.1.1 - chkusr)', class: 'hard', reason: 'userunknown' },
+    { who: "Postfix's DNS without an answer", status: null, text: 'Name service error for domain example.com: Host not found, try again', class: 'soft', reason: 'networkerror' },
+    { who: 'a Google Group one may not post to', status: null, text: 'the group may not exist, or you may not have permission to post messages to the group', class: 'policy', reason: 'rejected' },
+    { who: "Gmail's per-recipient rate limit", status: '5.2.1', text: '550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages', class: 'policy', reason: 'toomanyconn' },
+    { who: 'our sender domain refused', status: '5.1.8', text: '553 5.1.8 <recap@recap.test>: Sender address rejected: Domain not found', class: 'policy', reason: 'rejected' },
+  ];
+  for (const c of cases) {
+    it(`${c.who} → ${c.class} / ${c.reason}`, () => {
+      expect(classifyFailure(c.status, c.text, c.command)).toMatchObject({ class: c.class, reason: c.reason });
+    });
+  }
+
+  it('finds a status code inside text, but not in an IP address', () => {
+    expect(statusInText('no mailbox here by that name (#5.1.1 - chkusr)')).toBe('5.1.1');
+    expect(statusInText('Client host [192.0.2.5] blocked')).toBeNull();
   });
 });
