@@ -1,0 +1,253 @@
+// A variant's message built once, and per recipient only the personal values spliced in: the raw
+// RFC 5322 message comes out byte for byte as composeMessage + nodemailer would write it (apart
+// from Date, Message-ID and the boundary, which nodemailer picks at random), without encoding the
+// whole body again for every reader.
+//
+// The frame (static headers, part headers, boundaries) is taken from one message nodemailer
+// composes for the variant; the dynamic headers (To, Message-ID, Date, List-Unsubscribe) go through
+// nodemailer's own header encoding. The parts are quoted-printable: each static stretch between two
+// placeholders is encoded and soft-wrapped once, and per recipient only the lines around a value
+// are wrapped again, with nodemailer's wrap(), until its line breaks fall back in step with the
+// precomputed ones (a few lines), so the soft breaks land exactly where nodemailer puts them.
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+import MimeNode from 'nodemailer/lib/mime-node';
+import * as qp from 'nodemailer/lib/qp';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { headerSafe } from '../audience/email.ts';
+import type { Config } from '../config.ts';
+import { escapeFor, newNonce, placeholderPattern, type TokenKey, type TokenValues } from '../render/personalize.ts';
+import { composeMessage, type MessageParts } from './compose.ts';
+import { bodyHash, dkimSignature } from './dkim.ts';
+
+const LINE = 76;
+
+/** One static stretch of a part, encoded and wrapped as if it stood alone. */
+interface Stretch {
+  raw: string;
+  encoded: string;
+  /** The wrapped output, with CRLF line ends. */
+  out: string;
+  /** Where each of its lines starts: in `encoded`, and in `out`; the last entries are the ends. */
+  src: number[];
+  dst: number[];
+  /** Line starts (in `encoded`) whose line nodemailer would wrap the same in the whole message → their index. */
+  sync: Map<number, number>;
+  /** Lines from index `valid` on run into what follows the stretch. */
+  valid: number;
+}
+
+interface PartTemplate {
+  escape: (value: string) => string;
+  stretches: Stretch[];
+  keys: TokenKey[];
+  /** Plain ASCII with short lines, so nodemailer might write it 7bit for some values. */
+  may7bit: boolean;
+}
+
+export interface MessageTemplate {
+  /** Header fields in nodemailer's order, with a slot where a recipient's field goes. */
+  fields: Array<string | { slot: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe' }>;
+  /** Between the header block and the text, between text and HTML, after the HTML. */
+  frame: { beforeText: Record<Encoding, string>; beforeHtml: Record<Encoding, string>; end: string };
+  text: PartTemplate;
+  html: PartTemplate;
+  dkim: Config['dkim'];
+  mailto: string;
+  /** Encodes the recipient's header fields as nodemailer encodes the message's (Q or B encoded words alike). */
+  headerNode: MimeNode;
+}
+
+type Encoding = 'quoted-printable' | '7bit';
+type Shared = Pick<MessageParts, 'subject' | 'listSlug' | 'listName'>;
+export type Recipient = Omit<MessageParts, keyof Shared | 'body'> & { values: TokenValues };
+
+const DYNAMIC = new Set(['to', 'message-id', 'date', 'list-unsubscribe']);
+
+/** Builds the template of one variant's messages (once per variant and send). */
+export async function messageTemplate(config: Config, variant: { html: string; text: string; placeholder_nonce: string }, shared: Shared): Promise<MessageTemplate> {
+  // nodemailer composes one message with markers for the parts; its frame is kept as it is.
+  const mark = newNonce();
+  const marker = (part: string) => `\u00e4${mark}${part}`;
+  const sample = composeMessage({ ...config, dkim: undefined }, {
+    ...shared,
+    recipient: { email: 'sample@example.invalid', name: null },
+    body: { text: marker('T'), html: marker('H') },
+    unsubscribeUrl: 'https://example.invalid/',
+    unsubscribeToken: 'sample',
+    messageId: '<sample@example.invalid>',
+    date: new Date(0),
+  });
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const raw = ((await composer.sendMail(sample)).message as Buffer).toString('utf8');
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const fields = raw.slice(0, headEnd).split(/\r\n(?![ \t])/).map((field) => {
+    const name = field.slice(0, field.indexOf(':'));
+    return DYNAMIC.has(name.toLowerCase()) ? { slot: name as 'To' } : field;
+  });
+  const encodedMarker = (part: string) => qp.encode(marker(part));
+  const [beforeText, rest] = cut(raw.slice(headEnd), encodedMarker('T'));
+  const [beforeHtml, end] = cut(rest, encodedMarker('H'));
+  const both = (s: string) => ({ 'quoted-printable': s, '7bit': s.replace(/Content-Transfer-Encoding: quoted-printable/i, 'Content-Transfer-Encoding: 7bit') });
+  const pattern = placeholderPattern(variant.placeholder_nonce);
+  return {
+    fields,
+    frame: { beforeText: both(beforeText), beforeHtml: both(beforeHtml), end },
+    text: partTemplate(variant.text, pattern, escapeFor.text),
+    html: partTemplate(variant.html, pattern, escapeFor.html),
+    dkim: config.dkim,
+    mailto: config.unsubscribeMailto,
+    headerNode: new MimeNode(undefined, { textEncoding: sample.textEncoding === 'base64' ? 'B' : 'Q' }),
+  };
+}
+
+function cut(s: string, at: string): [string, string] {
+  const i = s.indexOf(at);
+  if (i < 0) throw new Error('nodemailer wrote a part in a way the message template does not know');
+  return [s.slice(0, i), s.slice(i + at.length)];
+}
+
+function partTemplate(source: string, pattern: RegExp, escape: (v: string) => string): PartTemplate {
+  const pieces = source.split(pattern);
+  const raws = pieces.filter((_, i) => i % 2 === 0);
+  const keys = pieces.filter((_, i) => i % 2 === 1) as TokenKey[];
+  const stretches = raws.map((raw, i) => stretch(raw, i === raws.length - 1));
+  const joined = raws.join('');
+  return { escape, stretches, keys, may7bit: mimeFuncs.isPlainText(joined) && !mimeFuncs.hasLongerLines(joined, LINE) };
+}
+
+function stretch(raw: string, last: boolean): Stretch {
+  // Whitespace is encoded where it ends a line; a stretch followed by a value does not end one.
+  const encoded = last ? qp.encode(raw) : qp.encode(`${raw}x`).slice(0, -1);
+  const src = [0];
+  const dst = [0];
+  let out = encoded.length <= LINE ? crlf(encoded) : '';
+  for (let pos = 0; encoded.length > LINE && pos < encoded.length; ) {
+    const { line, next } = wrapLine(encoded, pos);
+    out += line;
+    pos = next;
+    src.push(pos);
+    dst.push(out.length);
+  }
+  if (out !== crlf(qp.wrap(encoded, LINE))) {
+    throw new Error("nodemailer's quoted-printable line wrapping has changed: src/delivery/mime-template.ts must follow it");
+  }
+  // A line's wrapping depends on the LINE characters from its start and on whether more follow.
+  let valid = src.length - 1;
+  if (!last) while (valid > 0 && (src[valid - 1] as number) + LINE >= encoded.length) valid--;
+  const sync = new Map<number, number>();
+  for (let i = 0; i < valid; i++) sync.set(src[i] as number, i);
+  return { raw, encoded, out, src, dst, sync, valid };
+}
+
+/** Line ends as they go out: nodemailer's newline transform makes every LF a CRLF. */
+const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+
+/**
+ * One line of nodemailer's qp.wrap() (lib/qp) from `pos`, its line ends made CRLF. Followed step by
+ * step because a line can hold a bare LF of the text: the output alone does not tell where wrap()
+ * started its lines, and a line's breaks depend on where it starts. stretch() checks it against wrap().
+ */
+function wrapLine(str: string, pos: number): { line: string; next: number } {
+  const margin = Math.floor(LINE / 3);
+  let line = str.substr(pos, LINE);
+  let match: RegExpMatchArray | null;
+  const done = (l: string) => ({ line: crlf(l), next: pos + l.length });
+  if ((match = line.match(/\r\n/))) return done(line.substr(0, (match.index as number) + 2));
+  if (line.endsWith('\n')) return done(line);
+  if ((match = line.substr(-margin).match(/\n.*?$/))) return done(line.substr(0, line.length - (match[0].length - 1)));
+  if (line.length > LINE - margin && (match = line.substr(-margin).match(/[ \t.,!?][^ \t.,!?]*$/))) {
+    line = line.substr(0, line.length - (match[0].length - 1));
+  } else if (/[=][\da-f]{0,2}$/i.test(line)) {
+    if ((match = line.match(/[=][\da-f]{0,1}$/i))) line = line.substr(0, line.length - match[0].length);
+    // A UTF-8 sequence is not split over two lines.
+    while (line.length > 3 && line.length < str.length - pos && !/^(?:=[\da-f]{2}){1,4}$/i.test(line) && (match = line.match(/[=][\da-f]{2}$/gi))) {
+      const code = parseInt(match[0].substr(1, 2), 16);
+      if (code < 128) break;
+      line = line.substr(0, line.length - 3);
+      if (code >= 0xc0) break;
+    }
+  }
+  if (!line.length) line = str.substr(pos, LINE);
+  if (pos + line.length < str.length && !line.endsWith('\n')) {
+    if (line.length === LINE && /[=][\da-f]{2}$/i.test(line)) line = line.substr(0, line.length - 3);
+    else if (line.length === LINE) line = line.substr(0, line.length - 1);
+    return { line: `${crlf(line)}=\r\n`, next: pos + line.length };
+  }
+  return done(line);
+}
+
+/** The part's body for one recipient, as nodemailer would encode it. */
+function encodePart(part: PartTemplate, values: TokenValues): { encoding: Encoding; body: string } {
+  const escaped = part.keys.map((k) => part.escape(values[k]));
+  const plain = () => part.stretches.map((st, i) => st.raw + (escaped[i] ?? '')).join('');
+  if (part.may7bit) {
+    const text = plain();
+    if (mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE)) return { encoding: '7bit', body: crlf(text) };
+  }
+  // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot know.
+  if (escaped.some((v) => v === '')) return { encoding: 'quoted-printable', body: crlf(qp.wrap(qp.encode(plain()), LINE)) };
+  const stretches = part.stretches;
+  const starts: number[] = [];
+  let s = '';
+  for (let i = 0; i < stretches.length; i++) {
+    starts.push(s.length);
+    s += (stretches[i] as Stretch).encoded;
+    if (i < escaped.length) {
+      const value = escaped[i] as string;
+      const next = (stretches[i + 1] as Stretch).raw;
+      const endsLine = next === '' ? i + 1 === escaped.length : /^[\r\n]/.test(next);
+      s += endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
+    }
+  }
+  if (s.length <= LINE) return { encoding: 'quoted-printable', body: crlf(s) };
+
+  let out = '';
+  let j = 0; // the stretch pos is in, or the value after it
+  for (let pos = 0; pos < s.length; ) {
+    while (j + 1 < stretches.length && (starts[j + 1] as number) <= pos) j++;
+    const st = stretches[j] as Stretch;
+    const start = starts[j] as number;
+    const index = st.sync.get(pos - start);
+    if (index !== undefined) {
+      // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the next value.
+      out += st.out.slice(st.dst[index], st.dst[st.valid]);
+      pos = start + (st.src[st.valid] as number);
+      continue;
+    }
+    // Around a value: wrapped afresh until a line starts where one of the stretch's own lines starts.
+    const { line, next } = wrapLine(s, pos);
+    out += line;
+    pos = next;
+  }
+  return { encoding: 'quoted-printable', body: out };
+}
+
+function dynamicField(name: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe', r: Recipient, headerNode: MimeNode, mailto: string): string {
+  switch (name) {
+    case 'To':
+      return mimeFuncs.foldLines(`To: ${headerNode.encodeHeaderValue('To', { name: headerSafe(r.recipient.name ?? ''), address: r.recipient.email })}`, LINE);
+    case 'Message-ID':
+      return mimeFuncs.foldLines(`Message-ID: ${headerNode.encodeHeaderValue('Message-ID', r.messageId)}`, LINE);
+    case 'Date':
+      return mimeFuncs.foldLines(`Date: ${r.date.toUTCString().replace(/GMT/, '+0000')}`, LINE);
+    case 'List-Unsubscribe':
+      return mimeFuncs.foldLines(`List-Unsubscribe: <${r.unsubscribeUrl}>, <${mailto}>`);
+  }
+}
+
+/** One recipient's message: the raw RFC 5322 bytes, signed when DKIM is configured. */
+export function spliceMessage(template: MessageTemplate, r: Recipient): Buffer {
+  const mailto = `mailto:${template.mailto}?subject=${encodeURIComponent(`unsubscribe ${r.unsubscribeToken}`)}`;
+  const fields = template.fields.map((f) => (typeof f === 'string' ? f : dynamicField(f.slot, r, template.headerNode, mailto)));
+  const text = encodePart(template.text, r.values);
+  const html = encodePart(template.html, r.values);
+  const body = template.frame.beforeText[text.encoding] + text.body + template.frame.beforeHtml[html.encoding] + html.body + template.frame.end;
+  // body starts with the blank line that ends the header block.
+  if (template.dkim) fields.unshift(dkimSignature(template.dkim, fields, bodyHash(body.slice(4))));
+  return Buffer.from(fields.join('\r\n') + body, 'utf8');
+}
+
+/** What the transport submits: the finished message and its SMTP envelope. */
+export function rawMessage(config: Config, template: MessageTemplate, r: Recipient): SendMailOptions {
+  return { envelope: { from: config.from.address, to: [r.recipient.email] }, raw: spliceMessage(template, r) };
+}
