@@ -45,19 +45,26 @@ export function dkimOptions(settings: DkimSettings): DKIMOptions {
   return { domainName: settings.domain, keySelector: settings.selector, privateKey: settings.privateKey as unknown as string, headerFieldNames: DKIM_HEADERS };
 }
 
-/** RFC 6376 3.4.4 relaxed body canonicalization, for a body with CRLF line ends. */
-export function relaxedBody(body: string): string {
-  // Most of a quoted-printable body needs nothing: no tab, no run of spaces, no space before a line end.
-  let canonical = /[ \t](?:[ \t]|\r\n)|\t/.test(body) ? body.replace(/[ \t]+\r\n/g, '\r\n').replace(/[ \t]+/g, ' ') : body;
-  let end = canonical.length;
-  while (end >= 4 && canonical.endsWith('\r\n\r\n', end)) end -= 2;
-  canonical = end === canonical.length ? canonical : canonical.slice(0, end);
-  return canonical === '' || canonical.endsWith('\r\n') ? canonical : `${canonical}\r\n`;
+/**
+ * RFC 6376 3.4.4 relaxed body canonicalization of whole lines (CRLF ends; the last may stop short
+ * of its CRLF when what follows starts with one): runs of whitespace become one space, and none is
+ * left at a line end. Most quoted-printable text needs nothing, which plain searches tell quickly.
+ */
+export function relaxedLines(s: string): string {
+  const needed = s.includes('\t') || s.includes('  ') || s.includes(' \r\n') || s.endsWith(' ');
+  return needed ? s.replace(/[ \t]+(?=\r\n|$)/g, '').replace(/[ \t]+/g, ' ') : s;
 }
 
-/** The bh= value: base64 SHA-256 of the relaxed body (ASCII: quoted-printable or 7bit). */
-export function bodyHash(body: string): string {
-  return createHash('sha256').update(relaxedBody(body), 'latin1').digest('base64');
+/**
+ * The bh= value: base64 SHA-256 of a body given as pieces already canonical (relaxedLines), so
+ * static ones are canonicalized once. The body must end with a CRLF and no empty line, as every
+ * MIME message does with its closing boundary; the end-of-body rule then changes nothing.
+ */
+export function bodyHash(canonicalPieces: string[]): string {
+  const hash = createHash('sha256');
+  // Quoted-printable and 7bit bodies are ASCII: one byte per character.
+  for (const piece of canonicalPieces) hash.update(piece, 'latin1');
+  return hash.digest('base64');
 }
 
 /** RFC 6376 3.4.2 relaxed header canonicalization of one field ("Name: value", folded or not). */
@@ -76,10 +83,10 @@ export function dkimSignature(settings: DkimSettings, fields: string[], bh: stri
   const byName = new Map<string, string>();
   // A repeated field is signed by its last instance (RFC 6376 5.4.2); ours are not repeated.
   for (const f of fields) byName.set(f.slice(0, f.indexOf(':')).trim().toLowerCase(), f);
-  const names = DKIM_HEADERS.split(':').filter((n) => byName.has(n.toLowerCase()));
+  const names = DKIM_HEADERS.toLowerCase().split(':').filter((n) => byName.has(n));
   const tags = `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${settings.domain}; q=dns/txt; s=${settings.selector}; bh=${bh}; h=${names.join(':')}; b=`;
   const unsigned = `DKIM-Signature: ${tags}`;
-  const signed = `${names.map((n) => relaxedHeader(byName.get(n.toLowerCase()) as string)).join('\r\n')}\r\n${relaxedHeader(unsigned)}`;
+  const signed = `${names.map((n) => relaxedHeader(byName.get(n) as string)).join('\r\n')}\r\n${relaxedHeader(unsigned)}`;
   // UTF-8: an SMTPUTF8 address is the one thing in our headers that is not ASCII.
   const b = sign('sha256', Buffer.from(signed, 'utf8'), settings.privateKey).toString('base64');
   // Folded at the "; " between tags and every 72 characters of b=, which receivers unfold.

@@ -17,7 +17,7 @@ import { headerSafe } from '../audience/email.ts';
 import type { Config } from '../config.ts';
 import { escapeFor, newNonce, placeholderPattern, type TokenKey, type TokenValues } from '../render/personalize.ts';
 import { composeMessage, type MessageParts } from './compose.ts';
-import { bodyHash, dkimSignature } from './dkim.ts';
+import { bodyHash, dkimSignature, relaxedLines } from './dkim.ts';
 
 const LINE = 76;
 
@@ -25,11 +25,13 @@ const LINE = 76;
 interface Stretch {
   raw: string;
   encoded: string;
-  /** The wrapped output, with CRLF line ends. */
+  /** The wrapped output, with CRLF line ends, and the same canonicalized for the DKIM body hash. */
   out: string;
-  /** Where each of its lines starts: in `encoded`, and in `out`; the last entries are the ends. */
+  canonical: string;
+  /** Where each of its lines starts: in `encoded`, `out` and `canonical`; the last entries are the ends. */
   src: number[];
   dst: number[];
+  canon: number[];
   /** Line starts (in `encoded`) whose line nodemailer would wrap the same in the whole message → their index. */
   sync: Map<number, number>;
   /** Lines from index `valid` on run into what follows the stretch. */
@@ -47,8 +49,8 @@ interface PartTemplate {
 export interface MessageTemplate {
   /** Header fields in nodemailer's order, with a slot where a recipient's field goes. */
   fields: Array<string | { slot: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe' }>;
-  /** Between the header block and the text, between text and HTML, after the HTML. */
-  frame: { beforeText: Record<Encoding, string>; beforeHtml: Record<Encoding, string>; end: string };
+  /** Between the header block and the text (its blank line first), between text and HTML, after the HTML; and canonicalized for DKIM, from the body's start. */
+  frame: Frame & { canonical: Frame };
   text: PartTemplate;
   html: PartTemplate;
   dkim: Config['dkim'];
@@ -58,6 +60,11 @@ export interface MessageTemplate {
 }
 
 type Encoding = 'quoted-printable' | '7bit';
+interface Frame {
+  beforeText: Record<Encoding, string>;
+  beforeHtml: Record<Encoding, string>;
+  end: string;
+}
 type Shared = Pick<MessageParts, 'subject' | 'listSlug' | 'listName'>;
 export type Recipient = Omit<MessageParts, keyof Shared | 'body'> & { values: TokenValues };
 
@@ -88,10 +95,14 @@ export async function messageTemplate(config: Config, variant: { html: string; t
   const [beforeText, rest] = cut(raw.slice(headEnd), encodedMarker('T'));
   const [beforeHtml, end] = cut(rest, encodedMarker('H'));
   const both = (s: string) => ({ 'quoted-printable': s, '7bit': s.replace(/Content-Transfer-Encoding: quoted-printable/i, 'Content-Transfer-Encoding: 7bit') });
+  const canonical = (s: Record<Encoding, string>) => ({ 'quoted-printable': relaxedLines(s['quoted-printable']), '7bit': relaxedLines(s['7bit']) });
+  // The body starts after the header block's last CRLF and the blank line.
+  const frame = { beforeText: both(beforeText), beforeHtml: both(beforeHtml), end };
+  const bodyStart = { 'quoted-printable': frame.beforeText['quoted-printable'].slice(4), '7bit': frame.beforeText['7bit'].slice(4) };
   const pattern = placeholderPattern(variant.placeholder_nonce);
   return {
     fields,
-    frame: { beforeText: both(beforeText), beforeHtml: both(beforeHtml), end },
+    frame: { ...frame, canonical: { beforeText: canonical(bodyStart), beforeHtml: canonical(frame.beforeHtml), end: relaxedLines(end) } },
     text: partTemplate(variant.text, pattern, escapeFor.text),
     html: partTemplate(variant.html, pattern, escapeFor.html),
     dkim: config.dkim,
@@ -120,13 +131,17 @@ function stretch(raw: string, last: boolean): Stretch {
   const encoded = last ? qp.encode(raw) : qp.encode(`${raw}x`).slice(0, -1);
   const src = [0];
   const dst = [0];
+  const canon = [0];
   let out = encoded.length <= LINE ? crlf(encoded) : '';
+  let canonical = relaxedLines(out);
   for (let pos = 0; encoded.length > LINE && pos < encoded.length; ) {
     const { line, next } = wrapLine(encoded, pos);
     out += line;
+    canonical += relaxedLines(line);
     pos = next;
     src.push(pos);
     dst.push(out.length);
+    canon.push(canonical.length);
   }
   if (out !== crlf(qp.wrap(encoded, LINE))) {
     throw new Error("nodemailer's quoted-printable line wrapping has changed: src/delivery/mime-template.ts must follow it");
@@ -136,7 +151,7 @@ function stretch(raw: string, last: boolean): Stretch {
   if (!last) while (valid > 0 && (src[valid - 1] as number) + LINE >= encoded.length) valid--;
   const sync = new Map<number, number>();
   for (let i = 0; i < valid; i++) sync.set(src[i] as number, i);
-  return { raw, encoded, out, src, dst, sync, valid };
+  return { raw, encoded, out, canonical, src, dst, canon, sync, valid };
 }
 
 /** Line ends as they go out: nodemailer's newline transform makes every LF a CRLF. */
@@ -177,15 +192,15 @@ function wrapLine(str: string, pos: number): { line: string; next: number } {
 }
 
 /** The part's body for one recipient, as nodemailer would encode it. */
-function encodePart(part: PartTemplate, values: TokenValues): { encoding: Encoding; body: string } {
+function encodePart(part: PartTemplate, values: TokenValues): EncodedPart {
   const escaped = part.keys.map((k) => part.escape(values[k]));
   const plain = () => part.stretches.map((st, i) => st.raw + (escaped[i] ?? '')).join('');
   if (part.may7bit) {
     const text = plain();
-    if (mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE)) return { encoding: '7bit', body: crlf(text) };
+    if (mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE)) return whole('7bit', crlf(text));
   }
   // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot know.
-  if (escaped.some((v) => v === '')) return { encoding: 'quoted-printable', body: crlf(qp.wrap(qp.encode(plain()), LINE)) };
+  if (escaped.some((v) => v === '')) return whole('quoted-printable', crlf(qp.wrap(qp.encode(plain()), LINE)));
   const stretches = part.stretches;
   const starts: number[] = [];
   let s = '';
@@ -199,9 +214,10 @@ function encodePart(part: PartTemplate, values: TokenValues): { encoding: Encodi
       s += endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
     }
   }
-  if (s.length <= LINE) return { encoding: 'quoted-printable', body: crlf(s) };
+  if (s.length <= LINE) return whole('quoted-printable', crlf(s));
 
   let out = '';
+  let canonical = '';
   let j = 0; // the stretch pos is in, or the value after it
   for (let pos = 0; pos < s.length; ) {
     while (j + 1 < stretches.length && (starts[j + 1] as number) <= pos) j++;
@@ -211,16 +227,27 @@ function encodePart(part: PartTemplate, values: TokenValues): { encoding: Encodi
     if (index !== undefined) {
       // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the next value.
       out += st.out.slice(st.dst[index], st.dst[st.valid]);
+      canonical += st.canonical.slice(st.canon[index], st.canon[st.valid]);
       pos = start + (st.src[st.valid] as number);
       continue;
     }
     // Around a value: wrapped afresh until a line starts where one of the stretch's own lines starts.
     const { line, next } = wrapLine(s, pos);
     out += line;
+    canonical += relaxedLines(line);
     pos = next;
   }
-  return { encoding: 'quoted-printable', body: out };
+  return { encoding: 'quoted-printable', body: out, canonical };
 }
+
+interface EncodedPart {
+  encoding: Encoding;
+  body: string;
+  /** The body as DKIM's relaxed canonicalization has it. */
+  canonical: string;
+}
+
+const whole = (encoding: Encoding, body: string): EncodedPart => ({ encoding, body, canonical: relaxedLines(body) });
 
 function dynamicField(name: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe', r: Recipient, headerNode: MimeNode, mailto: string): string {
   switch (name) {
@@ -241,9 +268,13 @@ export function spliceMessage(template: MessageTemplate, r: Recipient): Buffer {
   const fields = template.fields.map((f) => (typeof f === 'string' ? f : dynamicField(f.slot, r, template.headerNode, mailto)));
   const text = encodePart(template.text, r.values);
   const html = encodePart(template.html, r.values);
-  const body = template.frame.beforeText[text.encoding] + text.body + template.frame.beforeHtml[html.encoding] + html.body + template.frame.end;
-  // body starts with the blank line that ends the header block.
-  if (template.dkim) fields.unshift(dkimSignature(template.dkim, fields, bodyHash(body.slice(4))));
+  const { frame } = template;
+  const body = frame.beforeText[text.encoding] + text.body + frame.beforeHtml[html.encoding] + html.body + frame.end;
+  if (template.dkim) {
+    const c = frame.canonical;
+    const bh = bodyHash([c.beforeText[text.encoding], text.canonical, c.beforeHtml[html.encoding], html.canonical, c.end]);
+    fields.unshift(dkimSignature(template.dkim, fields, bh));
+  }
   return Buffer.from(fields.join('\r\n') + body, 'utf8');
 }
 
