@@ -24,6 +24,8 @@ const LINE = 76;
 /** One static stretch of a part, encoded and wrapped as if it stood alone. */
 interface Stretch {
   raw: string;
+  /** Bytes of `raw` (UTF-8), each one character of `encoded` or an "=XX". */
+  bytes: number;
   encoded: string;
   /** The wrapped output, with CRLF line ends, and the same canonicalized for the DKIM body hash. */
   out: string;
@@ -151,7 +153,7 @@ function stretch(raw: string, last: boolean): Stretch {
   if (!last) while (valid > 0 && (src[valid - 1] as number) + LINE >= encoded.length) valid--;
   const sync = new Map<number, number>();
   for (let i = 0; i < valid; i++) sync.set(src[i] as number, i);
-  return { raw, encoded, out, canonical, src, dst, canon, sync, valid };
+  return { raw, bytes: Buffer.byteLength(raw), encoded, out, canonical, src, dst, canon, sync, valid };
 }
 
 /** Line ends as they go out: nodemailer's newline transform makes every LF a CRLF. */
@@ -162,9 +164,9 @@ const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
  * step because a line can hold a bare LF of the text: the output alone does not tell where wrap()
  * started its lines, and a line's breaks depend on where it starts. stretch() checks it against wrap().
  */
-function wrapLine(str: string, pos: number): { line: string; next: number } {
+function wrapLine(str: string, pos: number, len = str.length): { line: string; next: number } {
   const margin = Math.floor(LINE / 3);
-  let line = str.substr(pos, LINE);
+  let line = str.substr(pos, Math.min(LINE, len - pos));
   let match: RegExpMatchArray | null;
   const done = (l: string) => ({ line: crlf(l), next: pos + l.length });
   if ((match = line.match(/\r\n/))) return done(line.substr(0, (match.index as number) + 2));
@@ -175,15 +177,15 @@ function wrapLine(str: string, pos: number): { line: string; next: number } {
   } else if (/[=][\da-f]{0,2}$/i.test(line)) {
     if ((match = line.match(/[=][\da-f]{0,1}$/i))) line = line.substr(0, line.length - match[0].length);
     // A UTF-8 sequence is not split over two lines.
-    while (line.length > 3 && line.length < str.length - pos && !/^(?:=[\da-f]{2}){1,4}$/i.test(line) && (match = line.match(/[=][\da-f]{2}$/gi))) {
+    while (line.length > 3 && line.length < len - pos && !/^(?:=[\da-f]{2}){1,4}$/i.test(line) && (match = line.match(/[=][\da-f]{2}$/gi))) {
       const code = parseInt(match[0].substr(1, 2), 16);
       if (code < 128) break;
       line = line.substr(0, line.length - 3);
       if (code >= 0xc0) break;
     }
   }
-  if (!line.length) line = str.substr(pos, LINE);
-  if (pos + line.length < str.length && !line.endsWith('\n')) {
+  if (!line.length) line = str.substr(pos, Math.min(LINE, len - pos));
+  if (pos + line.length < len && !line.endsWith('\n')) {
     if (line.length === LINE && /[=][\da-f]{2}$/i.test(line)) line = line.substr(0, line.length - 3);
     else if (line.length === LINE) line = line.substr(0, line.length - 1);
     return { line: `${crlf(line)}=\r\n`, next: pos + line.length };
@@ -199,43 +201,108 @@ function encodePart(part: PartTemplate, values: TokenValues): EncodedPart {
     const text = plain();
     if (mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE)) return whole('7bit', crlf(text));
   }
-  // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot know.
-  if (escaped.some((v) => v === '')) return whole('quoted-printable', crlf(qp.wrap(qp.encode(plain()), LINE)));
-  const stretches = part.stretches;
+  // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot know:
+  // then the whole part is encoded, and wrapped with no precomputed lines.
+  if (escaped.some((v) => v === '')) {
+    const text = plain();
+    const s = qp.encode(text);
+    return wrapEncoded(s, [], [], [{ start: 0, bytes: Buffer.byteLength(text), encoded: s }]);
+  }
   const starts: number[] = [];
+  const segments: Segment[] = [];
   let s = '';
-  for (let i = 0; i < stretches.length; i++) {
+  for (const [i, st] of part.stretches.entries()) {
     starts.push(s.length);
-    s += (stretches[i] as Stretch).encoded;
+    segments.push({ start: s.length, bytes: st.bytes, encoded: st.encoded });
+    s += st.encoded;
     if (i < escaped.length) {
       const value = escaped[i] as string;
-      const next = (stretches[i + 1] as Stretch).raw;
+      const next = (part.stretches[i + 1] as Stretch).raw;
       const endsLine = next === '' ? i + 1 === escaped.length : /^[\r\n]/.test(next);
-      s += endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
+      const encoded = endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
+      segments.push({ start: s.length, bytes: Buffer.byteLength(value), encoded });
+      s += encoded;
     }
   }
-  if (s.length <= LINE) return whole('quoted-printable', crlf(s));
+  return wrapEncoded(s, part.stretches, starts, segments);
+}
 
+/** A stretch or a value in the encoded part: where it starts, and how many bytes of the input it encodes. */
+interface Segment {
+  start: number;
+  bytes: number;
+  encoded: string;
+}
+
+// nodemailer's qp.Encoder takes its input this many bytes at a time: the last line of a slice is
+// wrapped knowing nothing of what follows, and then wrapped again from its start with the next slice.
+const ENCODE_SLICE = 64 * 1024;
+
+/** Where in the encoded part nodemailer's encoder ends a slice of its input; the last is the end. */
+function sliceEnds(segments: Segment[], length: number): number[] {
+  const ends: number[] = [];
+  let before = 0;
+  let k = 1;
+  for (const seg of segments) {
+    for (; k * ENCODE_SLICE < before + seg.bytes; k++) {
+      // Every input byte is one character of the encoded text, or an "=XX".
+      let at = 0;
+      for (let b = before; b < k * ENCODE_SLICE; b++) at += seg.encoded[at] === '=' ? 3 : 1;
+      ends.push(seg.start + at);
+    }
+    before += seg.bytes;
+  }
+  ends.push(length);
+  return ends;
+}
+
+/** The encoded part `s` wrapped as nodemailer wraps it, taking the stretches' precomputed lines where they fit. */
+function wrapEncoded(s: string, stretches: Stretch[], starts: number[], segments: Segment[]): EncodedPart {
+  if (s.length <= LINE) return whole('quoted-printable', crlf(s));
+  const ends = sliceEnds(segments, s.length);
   let out = '';
   let canonical = '';
+  let e = 0; // the slice pos is in
   let j = 0; // the stretch pos is in, or the value after it
   for (let pos = 0; pos < s.length; ) {
+    const end = ends[e] as number;
     while (j + 1 < stretches.length && (starts[j + 1] as number) <= pos) j++;
-    const st = stretches[j] as Stretch;
-    const start = starts[j] as number;
-    const index = st.sync.get(pos - start);
-    if (index !== undefined) {
-      // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the next value.
-      out += st.out.slice(st.dst[index], st.dst[st.valid]);
-      canonical += st.canonical.slice(st.canon[index], st.canon[st.valid]);
-      pos = start + (st.src[st.valid] as number);
-      continue;
+    const st = stretches[j];
+    const index = st?.sync.get(pos - (starts[j] as number));
+    if (st && index !== undefined) {
+      // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the
+      // next value or the end of the encoder's slice.
+      const start = starts[j] as number;
+      let stop = st.valid;
+      while (stop > index && start + (st.src[stop - 1] as number) + LINE >= end) stop--;
+      if (stop > index) {
+        out += st.out.slice(st.dst[index], st.dst[stop]);
+        canonical += st.canonical.slice(st.canon[index], st.canon[stop]);
+        pos = start + (st.src[stop] as number);
+        continue;
+      }
     }
     // Around a value: wrapped afresh until a line starts where one of the stretch's own lines starts.
-    const { line, next } = wrapLine(s, pos);
+    const { line, next } = wrapLine(s, pos, end);
+    pos = next;
+    if (pos === end && end < s.length) {
+      // The slice's last line, from its last line break, is wrapped again with the next slice.
+      const keep = line.lastIndexOf('\n') + 1;
+      pos -= line.length - keep;
+      out += line.slice(0, keep);
+      canonical += relaxedLines(line.slice(0, keep));
+      e++;
+      // wrap() leaves a string of at most LINE characters as it is: a short last slice.
+      if (s.length - pos <= LINE) {
+        const rest = crlf(s.slice(pos));
+        out += rest;
+        canonical += relaxedLines(rest);
+        pos = s.length;
+      }
+      continue;
+    }
     out += line;
     canonical += relaxedLines(line);
-    pos = next;
   }
   return { encoding: 'quoted-printable', body: out, canonical };
 }

@@ -128,6 +128,9 @@ describe('a message spliced from its variant’s template', () => {
   beforeAll(async () => {
     cases.sample = await variantCase(stored(sampleArticles()), 'Infrastructure beat models again this week.\n\nStart with the top story:   it matters.');
     // Long unbroken runs of escapes and spaces: the wrapping has to catch up after each value.
+    // Over 64 KiB of HTML: nodemailer's encoder takes it in slices.
+    cases.large = await variantCase(stored([...sampleArticles(), ...Array.from({ length: 40 }, (_, i) => article({ hook: `Hook ${i}: ${'Zoë’s long story about “compute”. '.repeat(12)}` }))]), null);
+    expect(Buffer.byteLength(cases.large.variant.html)).toBeGreaterThan(64 * 1024);
     cases.dense = await variantCase(stored([article({ title: '€'.repeat(120), hook: `${'= '.repeat(150)}${'ü'.repeat(200)}` }), article({ hook: `trailing spaces    \n${'x'.repeat(300)}` })]), '€'.repeat(30));
   }, 60_000);
 
