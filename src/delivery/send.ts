@@ -21,8 +21,8 @@ import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
-import { type MessageTemplate, messageTemplate, rawMessage } from './mime-template.ts';
 import { acquireLease } from './lease.ts';
+import { type MessageTemplate, messageTemplate, rawMessage } from './mime-template.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
 
