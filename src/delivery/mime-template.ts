@@ -4,11 +4,13 @@
 // whole body again for every reader.
 //
 // The frame (static headers, part headers, boundaries) is taken from one message nodemailer
-// composes for the variant; the dynamic headers (To, Message-ID, Date, List-Unsubscribe) go through
-// nodemailer's own header encoding. The parts are quoted-printable: each static stretch between two
-// placeholders is encoded and soft-wrapped once, and per recipient only the lines around a value
-// are wrapped again, with nodemailer's wrap(), until its line breaks fall back in step with the
-// precomputed ones (a few lines), so the soft breaks land exactly where nodemailer puts them.
+// composes for the variant; the recipient's header fields (To, Message-ID, Date, List-Unsubscribe)
+// go through nodemailer's own header encoding. The parts are quoted-printable: each static stretch
+// between two placeholders is encoded (nodemailer's qp.encode) and soft-wrapped once; per recipient
+// only the lines around a value are wrapped again, line by line as nodemailer's qp.wrap does, until
+// a line starts where one of the stretch's own lines starts (a few lines on), and from there the
+// precomputed lines follow. The encoder's 64 KiB input slices are followed too, so every soft
+// break lands exactly where nodemailer puts it.
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import * as qp from 'nodemailer/lib/qp';
@@ -50,7 +52,7 @@ interface PartTemplate {
 
 export interface MessageTemplate {
   /** Header fields in nodemailer's order, with a slot where a recipient's field goes. */
-  fields: Array<string | { slot: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe' }>;
+  fields: Array<string | { slot: RecipientField }>;
   /** Between the header block and the text (its blank line first), between text and HTML, after the HTML; and canonicalized for DKIM, from the body's start. */
   frame: Frame & { canonical: Frame };
   text: PartTemplate;
@@ -70,7 +72,9 @@ interface Frame {
 type Shared = Pick<MessageParts, 'subject' | 'listSlug' | 'listName'>;
 export type Recipient = Omit<MessageParts, keyof Shared | 'body'> & { values: TokenValues };
 
-const DYNAMIC = new Set(['to', 'message-id', 'date', 'list-unsubscribe']);
+const RECIPIENT_FIELDS = ['to', 'message-id', 'date', 'list-unsubscribe'] as const;
+type RecipientField = (typeof RECIPIENT_FIELDS)[number];
+const isRecipientField = (name: string): name is RecipientField => (RECIPIENT_FIELDS as readonly string[]).includes(name);
 
 /** Builds the template of one variant's messages (once per variant and send). */
 export async function messageTemplate(config: Config, variant: { html: string; text: string; placeholder_nonce: string }, shared: Shared): Promise<MessageTemplate> {
@@ -90,8 +94,8 @@ export async function messageTemplate(config: Config, variant: { html: string; t
   const raw = ((await composer.sendMail(sample)).message as Buffer).toString('utf8');
   const headEnd = raw.indexOf('\r\n\r\n');
   const fields = raw.slice(0, headEnd).split(/\r\n(?![ \t])/).map((field) => {
-    const name = field.slice(0, field.indexOf(':'));
-    return DYNAMIC.has(name.toLowerCase()) ? { slot: name as 'To' } : field;
+    const name = field.slice(0, field.indexOf(':')).toLowerCase();
+    return isRecipientField(name) ? { slot: name } : field;
   });
   const encodedMarker = (part: string) => qp.encode(marker(part));
   const [beforeText, rest] = cut(raw.slice(headEnd), encodedMarker('T'));
@@ -168,10 +172,9 @@ function wrapLine(str: string, pos: number, len = str.length): { line: string; n
   const margin = Math.floor(LINE / 3);
   let line = str.substr(pos, Math.min(LINE, len - pos));
   let match: RegExpMatchArray | null;
-  const done = (l: string) => ({ line: crlf(l), next: pos + l.length });
-  if ((match = line.match(/\r\n/))) return done(line.substr(0, (match.index as number) + 2));
-  if (line.endsWith('\n')) return done(line);
-  if ((match = line.substr(-margin).match(/\n.*?$/))) return done(line.substr(0, line.length - (match[0].length - 1)));
+  if ((match = line.match(/\r\n/))) return cutAfter(line.substr(0, (match.index as number) + 2), pos);
+  if (line.endsWith('\n')) return cutAfter(line, pos);
+  if ((match = line.substr(-margin).match(/\n.*?$/))) return cutAfter(line.substr(0, line.length - (match[0].length - 1)), pos);
   if (line.length > LINE - margin && (match = line.substr(-margin).match(/[ \t.,!?][^ \t.,!?]*$/))) {
     line = line.substr(0, line.length - (match[0].length - 1));
   } else if (/[=][\da-f]{0,2}$/i.test(line)) {
@@ -190,7 +193,12 @@ function wrapLine(str: string, pos: number, len = str.length): { line: string; n
     else if (line.length === LINE) line = line.substr(0, line.length - 1);
     return { line: `${crlf(line)}=\r\n`, next: pos + line.length };
   }
-  return done(line);
+  return cutAfter(line, pos);
+}
+
+/** A line wrapLine() ends without a soft break. */
+function cutAfter(line: string, pos: number): { line: string; next: number } {
+  return { line: crlf(line), next: pos + line.length };
 }
 
 /** The part's body for one recipient, as nodemailer would encode it. */
@@ -316,15 +324,16 @@ interface EncodedPart {
 
 const whole = (encoding: Encoding, body: string): EncodedPart => ({ encoding, body, canonical: relaxedLines(body) });
 
-function dynamicField(name: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe', r: Recipient, headerNode: MimeNode, mailto: string): string {
+/** A recipient's header field, written as nodemailer writes it (composeMessage's values). */
+function recipientField(name: RecipientField, r: Recipient, headerNode: MimeNode, mailto: string): string {
   switch (name) {
-    case 'To':
+    case 'to':
       return mimeFuncs.foldLines(`To: ${headerNode.encodeHeaderValue('To', { name: headerSafe(r.recipient.name ?? ''), address: r.recipient.email })}`, LINE);
-    case 'Message-ID':
+    case 'message-id':
       return mimeFuncs.foldLines(`Message-ID: ${headerNode.encodeHeaderValue('Message-ID', r.messageId)}`, LINE);
-    case 'Date':
+    case 'date':
       return mimeFuncs.foldLines(`Date: ${r.date.toUTCString().replace(/GMT/, '+0000')}`, LINE);
-    case 'List-Unsubscribe':
+    case 'list-unsubscribe':
       return mimeFuncs.foldLines(`List-Unsubscribe: <${r.unsubscribeUrl}>, <${mailto}>`);
   }
 }
@@ -332,7 +341,7 @@ function dynamicField(name: 'To' | 'Message-ID' | 'Date' | 'List-Unsubscribe', r
 /** One recipient's message: the raw RFC 5322 bytes, signed when DKIM is configured. */
 export function spliceMessage(template: MessageTemplate, r: Recipient): Buffer {
   const mailto = `mailto:${template.mailto}?subject=${encodeURIComponent(`unsubscribe ${r.unsubscribeToken}`)}`;
-  const fields = template.fields.map((f) => (typeof f === 'string' ? f : dynamicField(f.slot, r, template.headerNode, mailto)));
+  const fields = template.fields.map((f) => (typeof f === 'string' ? f : recipientField(f.slot, r, template.headerNode, mailto)));
   const text = encodePart(template.text, r.values);
   const html = encodePart(template.html, r.values);
   const { frame } = template;

@@ -12,7 +12,7 @@ import { composeMessage } from '../../src/delivery/compose.ts';
 import { type MessageTemplate, type Recipient, messageTemplate, spliceMessage } from '../../src/delivery/mime-template.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { rankArticles } from '../../src/editions/select.ts';
-import { personalize } from '../../src/render/personalize.ts';
+import { newNonce, personalize, placeholders } from '../../src/render/personalize.ts';
 import { type EditionForRender, renderVariant } from '../../src/render/variant.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
 import { tempDir, testConfig } from '../helpers/context.ts';
@@ -131,18 +131,26 @@ describe('a message spliced from its variant’s template', () => {
     // Over 64 KiB of HTML: nodemailer's encoder takes it in slices.
     cases.large = await variantCase(stored([...sampleArticles(), ...Array.from({ length: 40 }, (_, i) => article({ hook: `Hook ${i}: ${'Zoë’s long story about “compute”. '.repeat(12)}` }))]), null);
     expect(Buffer.byteLength(cases.large.variant.html)).toBeGreaterThan(64 * 1024);
+    // Plain ASCII in short lines: nodemailer writes such a part 7bit, unless a reader's values change that.
+    const nonce = newNonce();
+    const p = placeholders(nonce);
+    const ascii = { placeholder_nonce: nonce, text: `Hi ${p.name},\nshort lines only.\n`, html: `<p>Hi ${p.name}</p>\n<p>${p.email}</p>\n` };
+    cases.ascii = { variant: ascii, template: await messageTemplate(config, ascii, shared) };
     cases.dense = await variantCase(stored([article({ title: '€'.repeat(120), hook: `${'= '.repeat(150)}${'ü'.repeat(200)}` }), article({ hook: `trailing spaces    \n${'x'.repeat(300)}` })]), '€'.repeat(30));
   }, 60_000);
 
   it('is byte for byte what nodemailer composes for the same recipient, apart from the boundary', async () => {
+    const encodings = new Set<string | undefined>();
     for (const c of Object.values(cases)) {
       for (const [i, r] of HOSTILE.entries()) {
         const rec = recipient(r, i);
         const spliced = spliceMessage(c.template, rec);
         const plain = await plainMessage(c.variant, rec, i);
         expect(withoutBoundaries(spliced), `recipient ${i} ${JSON.stringify(r.name)}`).toBe(withoutBoundaries(plain));
+        encodings.add(/Content-Transfer-Encoding: (\S+)/.exec(spliced.toString())?.[1]);
       }
     }
+    expect([...encodings].sort()).toEqual(['7bit', 'quoted-printable']);
   }, 120_000);
 
   it('passes Python’s email parser and mailparser, with every line within its limit, both ways', async () => {
