@@ -57,6 +57,12 @@ for (const [kind, config] of Object.entries(configs)) {
     const r = recipient(i);
     return (await composer.sendMail(composeMessage(before, { ...shared, ...r, body: personalize(variant, r.values) }))).message;
   });
+  if (config.dkim) {
+    await time(`${kind}: nodemailer composes, KeyObject`, async (i) => {
+      const r = recipient(i);
+      return (await composer.sendMail(composeMessage(config, { ...shared, ...r, body: personalize(variant, r.values) }))).message;
+    });
+  }
   const template = await messageTemplate(config, variant, shared);
   await time(`${kind}: template spliced (after)`, (i) => spliceMessage(template, recipient(i)));
 }

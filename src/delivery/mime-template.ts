@@ -11,14 +11,14 @@
 // a line starts where one of the stretch's own lines starts (a few lines on), and from there the
 // precomputed lines follow. The encoder's 64 KiB input slices are followed too, so every soft
 // break lands exactly where nodemailer puts it.
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import * as qp from 'nodemailer/lib/qp';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { headerSafe } from '../audience/email.ts';
 import type { Config } from '../config.ts';
 import { escapeFor, newNonce, placeholderPattern, type TokenKey, type TokenValues } from '../render/personalize.ts';
-import { composeMessage, type MessageParts } from './compose.ts';
+import { composeMessage, type MessageParts, unsubscribeMailto } from './compose.ts';
 import { bodyHash, dkimSignature, relaxedLines } from './dkim.ts';
 
 const LINE = 76;
@@ -340,7 +340,7 @@ function recipientField(name: RecipientField, r: Recipient, headerNode: MimeNode
 
 /** One recipient's message: the raw RFC 5322 bytes, signed when DKIM is configured. */
 export function spliceMessage(template: MessageTemplate, r: Recipient): Buffer {
-  const mailto = `mailto:${template.mailto}?subject=${encodeURIComponent(`unsubscribe ${r.unsubscribeToken}`)}`;
+  const mailto = unsubscribeMailto(template.mailto, r.unsubscribeToken);
   const fields = template.fields.map((f) => (typeof f === 'string' ? f : recipientField(f.slot, r, template.headerNode, mailto)));
   const text = encodePart(template.text, r.values);
   const html = encodePart(template.html, r.values);
