@@ -23,9 +23,14 @@ export function newMessageId(config: Config, unique: string): string {
   return `<${unique}@${config.from.address.split('@')[1]}>`;
 }
 
+/** The mailto half of List-Unsubscribe: the signed token in the subject, so a mailed request is recognised. */
+export function unsubscribeMailto(mailbox: string, token: string): string {
+  return `mailto:${mailbox}?subject=${encodeURIComponent(`unsubscribe ${token}`)}`;
+}
+
 export function composeMessage(config: Config, parts: MessageParts): SendMailOptions {
   const domain = config.from.address.split('@')[1] as string;
-  const mailto = `mailto:${config.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${parts.unsubscribeToken}`)}`;
+  const mailto = unsubscribeMailto(config.unsubscribeMailto, parts.unsubscribeToken);
   return {
     from: { name: headerSafe(config.from.name), address: config.from.address },
     replyTo: { name: headerSafe(config.replyTo.name), address: config.replyTo.address },

@@ -20,12 +20,11 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
-import { personalize } from '../render/personalize.ts';
 import { claimableIds } from './claim.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
-import { composeMessage } from './compose.ts';
 import { acquireLease } from './lease.ts';
+import { type MessageTemplate, messageTemplate, rawMessage } from './mime-template.ts';
 import { outcomeWriter } from './outcomes.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
@@ -152,6 +151,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const listId = edition.list.id;
   const topics = editionTopics(edition);
   const variants = new Map<string, Promise<StoredVariant>>();
+  const templates = new Map<string, Promise<MessageTemplate>>();
   const uses = new Map<string, VariantUse>();
   const settings = {
     baseUrl: config.baseUrl,
@@ -233,12 +233,11 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       uses.set(key, use);
       const links = subscriberLinks(config.baseUrl, deps.secret, d.subscriber_id, listId);
       const messageId = deliveryMessageId(config, deps.secret, edition.row.id, d.id);
-      const message = composeMessage(config, {
-        subject: edition.row.subject,
-        listSlug: edition.list.slug,
-        listName: edition.list.name,
+      // Each variant's message is built once per run; per recipient only the personal values are spliced in.
+      if (!templates.has(key)) templates.set(key, messageTemplate(config, variant.row, { subject: edition.row.subject, listSlug: edition.list.slug, listName: edition.list.name }));
+      const message = rawMessage(config, await (templates.get(key) as Promise<MessageTemplate>), {
         recipient: { email: d.email, name: d.name },
-        body: personalize(variant.row, { name: d.name ?? 'there', email: d.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl }),
+        values: { name: d.name ?? 'there', email: d.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
         unsubscribeUrl: links.unsubscribeUrl,
         unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
         messageId,

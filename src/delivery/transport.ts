@@ -24,7 +24,10 @@ export interface OutboxFile {
 export interface Transport {
   /** For logs and summaries: "smtp://host:port" or the outbox folder. */
   readonly target: string;
-  /** `file` names the outbox file (`<folder>/<id>-<email>.eml`); SMTP ignores it. */
+  /**
+   * A message nodemailer composes, or a finished one as `{ envelope, raw }` (see mime-template.ts).
+   * `file` names the outbox file (`<folder>/<id>-<email>.eml`); SMTP ignores it.
+   */
   submit(message: SendMailOptions, file: OutboxFile): Promise<Submission>;
   close(): Promise<void>;
 }
@@ -141,9 +144,9 @@ export function smtpTransport(url: string, poolSize: number, timeoutMs = 60_000)
   };
 }
 
-/** Sender and recipients, as compose.ts and transactional.ts give them (addresses already normalised). */
+/** Sender and recipients, as compose.ts, mime-template.ts and transactional.ts give them (addresses already normalised). */
 function envelopeAddresses(message: SendMailOptions): string[] {
-  const all = [message.from, message.to].flat(3) as Array<string | { address: string } | undefined>;
+  const all = (message.envelope ? [message.envelope.from, message.envelope.to] : [message.from, message.to]).flat(3) as Array<string | { address: string } | undefined>;
   return all.flatMap((a) => (a === undefined ? [] : [typeof a === 'string' ? a : a.address]));
 }
 
@@ -168,13 +171,14 @@ export function outboxTransport(dir: string): Transport {
   return {
     target: dir,
     async submit(message, file) {
-      const info = await composer.sendMail(message);
+      // A finished message is written as it is; nodemailer would only copy it.
+      const bytes = Buffer.isBuffer(message.raw) ? message.raw : ((await composer.sendMail(message)).message as Buffer);
       const folder = join(dir, file.folder);
       await mkdir(folder, { recursive: true });
       const safe = file.email.replace(/[^a-z0-9@._-]/gi, '_');
       const path = join(folder, `${file.id}-${safe}.eml`);
       // Written under a temporary name and renamed: a crash never leaves half a message behind.
-      await writeFile(`${path}.tmp`, info.message as Buffer);
+      await writeFile(`${path}.tmp`, bytes);
       await rename(`${path}.tmp`, path);
       return { response: `250 written to ${path}`, path };
     },

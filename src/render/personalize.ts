@@ -24,9 +24,19 @@ export function escapeHtml(value: string): string {
     .replace(/'/g, '&#x27;');
 }
 
+/** Matches the placeholders of one variant; the key is group 1. */
+export function placeholderPattern(nonce: string): RegExp {
+  return new RegExp(`%%recap-${nonce}:(${TOKEN_KEYS.join('|')})%%`, 'g');
+}
+
+/** A value as it is written into each part. Line breaks in a name must not start a new paragraph or fake a link reference anywhere. */
+export const escapeFor: Record<keyof PersonalizedBody, (value: string) => string> = {
+  html: (v) => escapeHtml(headerSafe(v)),
+  text: headerSafe,
+};
+
 function fill(template: string, nonce: string, values: TokenValues, escape: (v: string) => string): string {
-  const pattern = new RegExp(`%%recap-${nonce}:(${TOKEN_KEYS.join('|')})%%`, 'g');
-  return template.replace(pattern, (_, key: TokenKey) => escape(values[key]));
+  return template.replace(placeholderPattern(nonce), (_, key: TokenKey) => escape(values[key]));
 }
 
 export interface PersonalizedBody {
@@ -39,8 +49,7 @@ export function personalize(
   values: TokenValues,
 ): PersonalizedBody {
   return {
-    // Line breaks in a name must not start a new paragraph or fake a link reference anywhere.
-    html: fill(variant.html, variant.placeholder_nonce, values, (v) => escapeHtml(headerSafe(v))),
-    text: fill(variant.text, variant.placeholder_nonce, values, headerSafe),
+    html: fill(variant.html, variant.placeholder_nonce, values, escapeFor.html),
+    text: fill(variant.text, variant.placeholder_nonce, values, escapeFor.text),
   };
 }
