@@ -18,6 +18,7 @@ import { importArticles } from '../src/articles/import.ts';
 import { findList } from '../src/audience/lists.ts';
 import { subscriberLinks } from '../src/audience/tokens.ts';
 import { loadConfig } from '../src/config.ts';
+import { systemClock } from '../src/context.ts';
 import { generateDkimKey } from '../src/delivery/dkim.ts';
 import { enqueueDeliveries } from '../src/delivery/enqueue.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../src/delivery/variants.ts';
@@ -94,7 +95,10 @@ const config = loadConfig(env);
 const children = new Set<{ kill(): unknown }>();
 let sink: Sink | undefined;
 
+let cleanedUp = false;
 async function cleanUp(): Promise<void> {
+  if (cleanedUp) return;
+  cleanedUp = true;
   for (const c of children) c.kill();
   await sink?.close();
   if (opts.keep) step(`kept ${work}`);
@@ -166,10 +170,11 @@ async function measuredSend(label: string, week: string, extraEnv: Record<string
 async function measureVariants(db: ReturnType<typeof openDb>, edition: Edition) {
   const topics = editionTopics(edition);
   const audience = await audienceByVariant(db, edition, topics);
+  const settings = renderSettings({ db, config, clock: systemClock });
   const rendered = new Map<string, RenderedVariant>();
   const each: Array<{ key: string; recipients: number; ms: number; htmlBytes: number }> = [];
   for (const [key, recipients] of [...audience].sort((a, b) => b[1] - a[1])) {
-    const { value, ms } = await timed(() => renderVariant(editionForRender(edition), key, renderSettings({ db, config, clock: { now: () => new Date() } })));
+    const { value, ms } = await timed(() => renderVariant(editionForRender(edition), key, settings));
     rendered.set(key, value);
     each.push({ key, recipients, ms, htmlBytes: value.htmlBytes });
   }
@@ -220,13 +225,9 @@ async function measurePersonalization(db: ReturnType<typeof openDb>, edition: Ed
   };
 }
 
-async function main(): Promise<void> {
-  const startedAt = new Date();
-  const loadBefore = os.loadavg();
-  step(`Recap bench: ${fmt(opts.subscribers)} subscribers, ${opts.connections} connections, RECAP_RATE=${opts.rate}, in ${work}`);
-
+/** The database filled, the editions built, and every step before sending measured on its own. */
+async function prepareAndMeasureSteps() {
   const db = openDb(config.databaseUrl);
-  let measured;
   try {
     await migrateToLatest(db);
     const list = await findList(db, WEEKLY_AI_RECAP.slug);
@@ -274,7 +275,7 @@ async function main(): Promise<void> {
     const enqueue = await timed(() => enqueueDeliveries(db, measureEdition.row.id, list.id, undefined, new Date()));
     const enqueued = { rows: enqueue.value, ms: enqueue.ms, rowsPerSecond: enqueue.value / (enqueue.ms / 1000) };
     step(`  ${fmt(enqueued.rows)} rows in ${fmt(enqueued.ms)} ms`);
-    measured = {
+    return {
       weeks: { measure: measureWeek, unsigned: unsignedWeek, signed: signedWeek },
       stories: measureEdition.stories.length,
       editionTopics: [...editionTopics(measureEdition)],
@@ -286,6 +287,13 @@ async function main(): Promise<void> {
   } finally {
     await db.destroy();
   }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  step(`Recap bench: ${fmt(opts.subscribers)} subscribers, ${opts.connections} connections, RECAP_RATE=${opts.rate}, in ${work}`);
+  const measured = await prepareAndMeasureSteps();
 
   sink = await chooseSink();
   step(`sink: ${sink.description} on 127.0.0.1:${sink.port}`);
