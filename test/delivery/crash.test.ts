@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../bench/population.ts';
 import { type Db, openDb } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
@@ -27,18 +28,6 @@ const BATCH = 25;
 const POOL = 4;
 const DOMAINS = ['example.com', 'example.org', 'example.net'];
 const MAIL_FROM = '"Weekly AI Recap" <recap@recap.test>';
-
-/** mulberry32: small, seedable, good enough to pick kill points. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Setup {
   dir: string;
@@ -249,7 +238,7 @@ function newSeed(): number {
 describe('digest send killed with SIGKILL and restarted', () => {
   it('loses nobody and sends nobody two copies; what may have gone out twice is reported uncertain', { timeout: 120_000 }, async () => {
     const seed = newSeed();
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const s = await setUp(2500);
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
@@ -321,7 +310,7 @@ describe('digest send killed with SIGKILL and restarted', () => {
 
   it('with RECAP_RESEND_UNCERTAIN=true on the last run, re-sends what was uncertain, with the same Message-ID', { timeout: 120_000 }, async () => {
     const seed = newSeed();
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const s = await setUp(800);
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
