@@ -272,7 +272,7 @@ async function prepareAndMeasureSteps() {
     const personalization = await measurePersonalization(db, measureEdition, variants.rendered);
     step(`  ${fmt(personalization.usPerRecipient, 1)} µs per recipient`);
     step('enqueueing…');
-    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition.row.id, list.id, undefined, new Date()));
+    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition, undefined, new Date()));
     const enqueued = { rows: enqueue.value, ms: enqueue.ms, rowsPerSecond: enqueue.value / (enqueue.ms / 1000) };
     step(`  ${fmt(enqueued.rows)} rows in ${fmt(enqueued.ms)} ms`);
     return {

@@ -1,6 +1,7 @@
 // The only reader of process.env. Every variable is validated once, with a message that names it;
 // `.env.example` documents each one.
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
@@ -37,6 +38,7 @@ const envSchema = z.object({
     .default('Recap Media, Example Street 1, 10115 Berlin, Germany'),
   RECAP_SEND_BATCH: intFrom(50, 1, 10_000),
   RECAP_RATE: z.coerce.number().min(0).max(10_000).default(20),
+  RECAP_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   RECAP_MAX_ATTEMPTS: intFrom(6, 1, 50),
   RECAP_RETRY_BASE_SECONDS: intFrom(60, 1, 86_400),
   RECAP_RETRY_DEADLINE_HOURS: intFrom(24, 1, 24 * 14),
@@ -113,6 +115,8 @@ export interface Config {
   dkim: DkimSettings | undefined;
   /** Messages per second at most (0: no limit). */
   rate: number;
+  /** Threads composing and signing messages during a send (0: on the main thread). */
+  workers: number;
   maxAttempts: number;
   retryBaseSeconds: number;
   retryDeadlineHours: number;
@@ -182,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtpTimeoutSeconds: e.SMTP_TIMEOUT_SECONDS,
     dkim: dkimFrom(e),
     rate: e.RECAP_RATE,
+    workers: e.RECAP_WORKERS ?? availableParallelism(),
     maxAttempts: e.RECAP_MAX_ATTEMPTS,
     retryBaseSeconds: e.RECAP_RETRY_BASE_SECONDS,
     retryDeadlineHours: e.RECAP_RETRY_DEADLINE_HOURS,

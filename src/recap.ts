@@ -87,7 +87,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
   // edition stays sent while they get their copy).
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
-  const enqueued = await enqueueDeliveries(db, edition.row.id, list.id, rules, clock.now());
+  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now());
 
   // 5. Submit every due delivery with its variant, rendered once per set of topics; retry the
   //    deferred ones as they come due; account for every one.

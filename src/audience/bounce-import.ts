@@ -4,7 +4,7 @@
 // honoured here too, so the mailbox behind LIST_UNSUBSCRIBE_MAILTO can be fed to the same command.
 import type { Db } from '../../db/connect.ts';
 import type { Config } from '../config.ts';
-import { deliveryMessageId } from '../delivery/send.ts';
+import { deliveryMessageId } from '../delivery/composers.ts';
 import { type BounceEffect, recordBounce } from './bounces.ts';
 import { type MailFile, noHeader, notMail } from './bounce-files.ts';
 import { type ReportedBounce, parseReport, splitMbox } from './bounce-reports.ts';

@@ -1,23 +1,39 @@
 // One delivery row per (edition, subscriber), created in a single INSERT … SELECT: the audience
 // never passes through memory, and re-running adds only subscribers who have no row yet.
+//
+// Rows are numbered grouped by the variant each reader gets (the edition's topics they follow),
+// so a send, which claims in id order, works through one variant after another and needs only a
+// few message templates at a time, however many variants the audience needs.
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.ts';
 import { eligibleMembers, type SegmentRules } from '../audience/segments.ts';
+import { type Edition, editionTopics } from '../editions/editions.ts';
 
-export async function enqueueDeliveries(db: Db, editionId: number, listId: number, rules: SegmentRules | undefined, now: Date): Promise<number> {
+/** Topics beyond this many do not take part in the grouping (a 64-bit integer holds the set). */
+const GROUPED_TOPICS = 62;
+
+export async function enqueueDeliveries(db: Db, edition: Edition, rules: SegmentRules | undefined, now: Date): Promise<number> {
   const at = now.toISOString();
+  const grouped = [...editionTopics(edition)].sort().slice(0, GROUPED_TOPICS);
+  // The set of the edition's topics a reader follows, as bits of an integer: plain SQL, any dialect.
+  const variantBits = grouped.length
+    ? sql<number>`(select coalesce(sum(case t.topic ${sql.join(grouped.map((t, i) => sql`when ${t} then ${2 ** i}`), sql` `)} else 0 end), 0) from subscriber_topics t where t.subscriber_id = s.id)`
+    : sql<number>`0`;
   const result = await db
     .insertInto('deliveries')
     .columns(['edition_id', 'subscriber_id', 'status', 'attempts', 'queued_at', 'updated_at'])
     .expression(
-      eligibleMembers(db, listId, rules).select([
-        sql.val(editionId).as('edition_id'),
-        's.id',
-        sql.val('queued').as('status'),
-        sql.val(0).as('attempts'),
-        sql.val(at).as('queued_at'),
-        sql.val(at).as('updated_at'),
-      ]),
+      eligibleMembers(db, edition.list.id, rules)
+        .select([
+          sql.val(edition.row.id).as('edition_id'),
+          's.id',
+          sql.val('queued').as('status'),
+          sql.val(0).as('attempts'),
+          sql.val(at).as('queued_at'),
+          sql.val(at).as('updated_at'),
+        ])
+        .orderBy(variantBits)
+        .orderBy('s.id'),
     )
     .onConflict((oc) => oc.columns(['edition_id', 'subscriber_id']).doNothing())
     .executeTakeFirst();

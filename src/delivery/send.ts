@@ -10,24 +10,23 @@
 // One sender per edition holds a lease; rows are claimed in batches (claim.ts), each claim a
 // transaction; a row is marked handed over before it goes to the server, and outcomes are written
 // in short grouped transactions (outcomes.ts), all of a batch's before the next is claimed.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
 import type { Database, DeliveryStatus } from '../../db/schema.ts';
 import { bounceKind, recordBounce } from '../audience/bounces.ts';
-import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { claimableIds } from './claim.ts';
+import { type Composed, type Composer, inlineComposer, workerComposer } from './composers.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
 import { acquireLease } from './lease.ts';
-import { type MessageTemplate, messageTemplate, rawMessage } from './mime-template.ts';
 import { outcomeWriter } from './outcomes.ts';
 import { SubmitError, type Transport } from './transport.ts';
-import { ensureVariant, type StoredVariant, topicsOfSubscribers } from './variants.ts';
+import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
 
 export interface SendDeps {
   db: Db;
@@ -91,6 +90,8 @@ interface Claimed {
 }
 
 const LEASE_TTL_MS = 60_000;
+/** Below this many due messages a send composes on the main thread: starting threads would take longer. */
+export const WORKERS_FROM = 1000;
 
 export async function countDue(db: Db, editionId: number, now: Date): Promise<number> {
   const row = await db
@@ -100,12 +101,6 @@ export async function countDue(db: Db, editionId: number, now: Date): Promise<nu
     .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', now.toISOString())])]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
-}
-
-/** A Message-ID that is the same for every attempt of a delivery, so receivers can spot a repeat. */
-export function deliveryMessageId(config: Config, secret: string, editionId: number, deliveryId: number): string {
-  const tag = createHmac('sha256', secret).update(`message-id:${editionId}:${deliveryId}`).digest('base64url').slice(0, 16);
-  return `<recap.${editionId}.${deliveryId}.${tag}@${config.from.address.split('@')[1]}>`;
 }
 
 export async function sendEdition(deps: SendDeps, edition: Edition): Promise<SendOutcome> {
@@ -139,19 +134,24 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
       else result.recoveredUncertain = n;
       deps.log(`${n} deliveries were handed to the server by a sender that died before recording the reply: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
     }
-    await runLoop(deps, edition, lease.renew, result);
+    const total = await countDue(db, edition.row.id, clock.now());
+    const composer = startComposer(deps, edition, total);
+    try {
+      await runLoop(deps, edition, lease.renew, result, composer, total);
+    } finally {
+      await composer.close();
+    }
   } finally {
     await lease.release();
   }
   return result;
 }
 
-async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<boolean>, result: SendOutcome): Promise<void> {
+async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<boolean>, result: SendOutcome, composer: Composer, total: number): Promise<void> {
   const { db, config, clock } = deps;
-  const listId = edition.list.id;
   const topics = editionTopics(edition);
-  const variants = new Map<string, Promise<StoredVariant>>();
-  const templates = new Map<string, Promise<MessageTemplate>>();
+  // Per variant only what the accounting needs; the bodies stay in the database until a template is built.
+  const variants = new Map<string, Promise<{ id: number; htmlBytes: number; compacted: number[] }>>();
   const uses = new Map<string, VariantUse>();
   const settings = {
     baseUrl: config.baseUrl,
@@ -175,7 +175,6 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const stopping = () => result.pausedBecause !== null || deps.signal?.aborted === true;
   const outcomes = outcomeWriter(db);
   let done = 0;
-  const total = await countDue(db, edition.row.id, clock.now());
   deps.onProgress?.(0, total);
 
   for (;;) {
@@ -203,16 +202,24 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     }
     const followed = await topicsOfSubscribers(db, batch.map((d) => d.subscriber_id), topics);
 
+    // Every message of the batch is composed ahead (in the workers, while earlier ones are on the
+    // wire), so the connections never wait for one.
+    const prepared = new Map<number, Promise<{ key: string; variant: { id: number; htmlBytes: number; compacted: number[] }; message: Composed }>>();
+    for (const d of batch) {
+      if (whySkipped(d)) continue;
+      const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
+      if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
+      const variant = variants.get(key) as Promise<{ id: number; htmlBytes: number; compacted: number[] }>;
+      const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, date: clock.now().getTime() }));
+      const ready = Promise.all([variant, message]).then(([v, m]) => ({ key, variant: v, message: m }));
+      ready.catch(() => {}); // awaited in handle(), or dropped when the batch stops early
+      prepared.set(d.id, ready);
+    }
+
     const handle = async (d: Claimed): Promise<void> => {
       const now = () => clock.now().toISOString();
       // The audience may have changed since the row was queued.
-      const why =
-        d.status !== 'active' ? `subscriber is ${d.status}`
-        : d.confirmed_at === null ? 'subscriber has not confirmed'
-        : d.paused_at !== null ? 'subscriber has paused the recap'
-        : d.member_status !== 'active' ? 'not an active member of the list'
-        : Number(d.suppressed) ? 'address is suppressed'
-        : null;
+      const why = whySkipped(d);
       if (why) {
         outcomes.add(d.id, { status: 'skipped', error: why, reason: 'unsubscribed', at: now() });
         result.skipped++;
@@ -226,23 +233,11 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         return;
       }
 
-      const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
-      if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()));
-      const variant = await (variants.get(key) as Promise<StoredVariant>);
-      const use = uses.get(key) ?? { key, htmlBytes: variant.row.html_bytes, compacted: variant.compacted, recipients: 0 };
+      const { key, variant, message: composed } = await (prepared.get(d.id) as NonNullable<ReturnType<typeof prepared.get>>);
+      const messageId = composed.messageId;
+      const use = uses.get(key) ?? { key, htmlBytes: variant.htmlBytes, compacted: variant.compacted, recipients: 0 };
       uses.set(key, use);
-      const links = subscriberLinks(config.baseUrl, deps.secret, d.subscriber_id, listId);
-      const messageId = deliveryMessageId(config, deps.secret, edition.row.id, d.id);
-      // Each variant's message is built once per run; per recipient only the personal values are spliced in.
-      if (!templates.has(key)) templates.set(key, messageTemplate(config, variant.row, { subject: edition.row.subject, listSlug: edition.list.slug, listName: edition.list.name }));
-      const message = rawMessage(config, await (templates.get(key) as Promise<MessageTemplate>), {
-        recipient: { email: d.email, name: d.name },
-        values: { name: d.name ?? 'there', email: d.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
-        unsubscribeUrl: links.unsubscribeUrl,
-        unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
-        messageId,
-        date: clock.now(),
-      });
+      const message = { envelope: { from: config.from.address, to: [d.email] }, raw: composed.raw };
 
       await pace();
       // Paused or stopped while waiting for its turn: it goes back to the queue with the rest.
@@ -252,7 +247,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       let reply: string;
       try {
         const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
-        outcomes.add(d.id, { status: 'submitted', response: submission.response, variantId: variant.row.id, messageId, at: now() });
+        outcomes.add(d.id, { status: 'submitted', response: submission.response, variantId: variant.id, messageId, at: now() });
         use.recipients++;
         result.submitted++;
         failuresInARow = 0;
@@ -272,7 +267,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       }
 
       if (result.errors.length < 10) result.errors.push({ email: d.email, error: reply });
-      const base = { error: reply, reason: classification.reason, variantId: variant.row.id, messageId, at: now() };
+      const base = { error: reply, reason: classification.reason, variantId: variant.id, messageId, at: now() };
       if (classification.class === 'transient') {
         failedAgain(reply);
         const retryAt = retryTime(config, d, clock.now());
@@ -326,6 +321,24 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     }
   }
   result.variants = [...uses.values()];
+}
+
+/** Composes in worker threads when the send is large enough to make up for starting them. */
+function startComposer(deps: SendDeps, edition: Edition, due: number): Composer {
+  const { config } = deps;
+  const context = { config, secret: deps.secret, editionId: edition.row.id, listId: edition.list.id, subject: edition.row.subject, listSlug: edition.list.slug, listName: edition.list.name };
+  const bodies = (key: string) => variantBody(deps.db, edition.row.id, key);
+  return config.workers > 0 && due >= WORKERS_FROM ? workerComposer(context, bodies, config.workers) : inlineComposer(context, bodies);
+}
+
+/** Why a claimed delivery is not sent after all (the audience may have changed since it was queued), or null. */
+function whySkipped(d: Claimed): string | null {
+  return d.status !== 'active' ? `subscriber is ${d.status}`
+    : d.confirmed_at === null ? 'subscriber has not confirmed'
+    : d.paused_at !== null ? 'subscriber has paused the recap'
+    : d.member_status !== 'active' ? 'not an active member of the list'
+    : Number(d.suppressed) ? 'address is suppressed'
+    : null;
 }
 
 /** Claims due rows (deferred and due, then queued; see claim.ts), in one transaction. */

@@ -61,6 +61,11 @@ export async function ensureVariant(db: Db, edition: Edition, key: string, setti
   return stored;
 }
 
+/** What a message template is built from, read again whenever a template has to be rebuilt. */
+export async function variantBody(db: Db, editionId: number, key: string): Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>> {
+  return db.selectFrom('variants').select(['html', 'text', 'placeholder_nonce']).where('edition_id', '=', editionId).where('topics_key', '=', key).executeTakeFirstOrThrow();
+}
+
 async function findVariant(db: Db, editionId: number, key: string): Promise<StoredVariant | undefined> {
   const row = await db.selectFrom('variants').selectAll().where('edition_id', '=', editionId).where('topics_key', '=', key).executeTakeFirst();
   return row ? { row, compacted: JSON.parse(row.compacted) as number[] } : undefined;

@@ -10,7 +10,7 @@ import { importArticles } from '../../src/articles/import.ts';
 import { importBounceFiles } from '../../src/audience/bounce-import.ts';
 import { type ReportedBounce, parseReport, splitMbox } from '../../src/audience/bounce-reports.ts';
 import { hashEmail } from '../../src/audience/email.ts';
-import { deliveryMessageId } from '../../src/delivery/send.ts';
+import { deliveryMessageId } from '../../src/delivery/composers.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { sampleArticles } from '../helpers/articles.ts';

@@ -17,7 +17,7 @@ import { importArticles } from '../../src/articles/import.ts';
 import { hashEmail } from '../../src/audience/email.ts';
 import { findList } from '../../src/audience/lists.ts';
 import { loadConfig } from '../../src/config.ts';
-import { deliveryMessageId } from '../../src/delivery/send.ts';
+import { deliveryMessageId } from '../../src/delivery/composers.ts';
 import { sampleArticles } from '../helpers/articles.ts';
 import { RECAP_BIN } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SubscriberStatus } from '../../db/schema.ts';
 import { hashEmail } from '../../src/audience/email.ts';
-import { deliveryMessageId } from '../../src/delivery/send.ts';
+import { deliveryMessageId } from '../../src/delivery/composers.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';

@@ -1,0 +1,173 @@
+// Each recipient's finished message (links signed, values spliced into the variant's template,
+// DKIM-signed), made in worker threads so a send uses every core: the main thread keeps the
+// database and the SMTP connections, the workers only compute (RECAP_WORKERS, one per core by
+// default; 0 composes on the main thread). A worker that lacks a variant's template asks for the
+// variant once; templates are kept in a small cache, so memory stays flat however many variants
+// a send needs (deliveries are queued grouped by variant, see enqueue.ts).
+import { createHmac } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { VariantRow } from '../../db/schema.ts';
+import { subscriberLinks } from '../audience/tokens.ts';
+import type { Config } from '../config.ts';
+import { type MessageTemplate, messageTemplate, spliceMessage } from './mime-template.ts';
+
+/** What every message of one send shares. */
+export interface SendContext {
+  config: Config;
+  secret: string;
+  editionId: number;
+  listId: number;
+  subject: string;
+  listSlug: string;
+  listName: string;
+}
+
+export interface ComposeJob {
+  /** The variant's topics key. */
+  key: string;
+  deliveryId: number;
+  subscriberId: number;
+  email: string;
+  name: string | null;
+  /** The Date header, in ms. */
+  date: number;
+}
+
+export interface Composed {
+  raw: Buffer;
+  messageId: string;
+}
+
+export type VariantSource = (key: string) => Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>>;
+
+export interface Composer {
+  compose(job: ComposeJob): Promise<Composed>;
+  close(): Promise<void>;
+}
+
+/** Templates kept per thread: enough for the variants in flight, retries and a batch's edges. */
+const TEMPLATES_KEPT = 8;
+
+/** A Message-ID that is the same for every attempt of a delivery, so receivers can spot a repeat. */
+export function deliveryMessageId(config: Pick<Config, 'from'>, secret: string, editionId: number, deliveryId: number): string {
+  const tag = createHmac('sha256', secret).update(`message-id:${editionId}:${deliveryId}`).digest('base64url').slice(0, 16);
+  return `<recap.${editionId}.${deliveryId}.${tag}@${config.from.address.split('@')[1]}>`;
+}
+
+/** One recipient's message from the variant's template. */
+export function composeFor(ctx: SendContext, template: MessageTemplate, job: ComposeJob): Composed {
+  const links = subscriberLinks(ctx.config.baseUrl, ctx.secret, job.subscriberId, ctx.listId);
+  const messageId = deliveryMessageId(ctx.config, ctx.secret, ctx.editionId, job.deliveryId);
+  const raw = spliceMessage(template, {
+    recipient: { email: job.email, name: job.name },
+    values: { name: job.name ?? 'there', email: job.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
+    unsubscribeUrl: links.unsubscribeUrl,
+    unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
+    messageId,
+    date: new Date(job.date),
+  });
+  return { raw, messageId };
+}
+
+/** The most recently used templates, each built once while it stays in the cache. */
+export function templateCache(ctx: SendContext, capacity = TEMPLATES_KEPT) {
+  const kept = new Map<string, Promise<MessageTemplate>>();
+  return {
+    has: (key: string) => kept.has(key),
+    get(key: string, variant: () => Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>>): Promise<MessageTemplate> {
+      let template = kept.get(key);
+      if (template) kept.delete(key);
+      else template = variant().then((v) => messageTemplate(ctx.config, v, { subject: ctx.subject, listSlug: ctx.listSlug, listName: ctx.listName }));
+      kept.set(key, template); // most recent last
+      if (kept.size > capacity) kept.delete(kept.keys().next().value as string);
+      return template;
+    },
+  };
+}
+
+export function inlineComposer(ctx: SendContext, variants: VariantSource): Composer {
+  const templates = templateCache(ctx);
+  return {
+    async compose(job) {
+      return composeFor(ctx, await templates.get(job.key, () => variants(job.key)), job);
+    },
+    async close() {},
+  };
+}
+
+/** Messages between the main thread and a worker (composer-worker.ts). */
+export type ToWorker = { id: number; job: ComposeJob; variant?: Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'> };
+export type FromWorker = { id: number; raw: ArrayBuffer; messageId: string } | { id: number; needs: string } | { id: number; error: string };
+
+/** `count` worker threads, each job going to the one with the fewest in flight. */
+export function workerComposer(ctx: SendContext, variants: VariantSource, count: number): Composer {
+  const pending = new Map<number, { job: ComposeJob; worker: Worker; resolve: (c: Composed) => void; reject: (e: Error) => void }>();
+  const load = new Map<Worker, number>();
+  let failure: Error | undefined;
+  let nextId = 0;
+  const workers = Array.from({ length: count }, () => {
+    const worker = startWorker(ctx);
+    load.set(worker, 0);
+    worker.on('message', (m: FromWorker) => {
+      const p = pending.get(m.id);
+      if (!p) return;
+      if ('needs' in m) {
+        variants(m.needs).then(
+          (variant) => worker.postMessage({ id: m.id, job: p.job, variant } satisfies ToWorker),
+          (e: unknown) => settle(m.id, e as Error),
+        );
+        return;
+      }
+      if ('error' in m) settle(m.id, new Error(m.error));
+      else settle(m.id, undefined, { raw: Buffer.from(m.raw), messageId: m.messageId });
+    });
+    worker.on('error', (e) => fail(e));
+    worker.on('exit', (code) => fail(new Error(`a composing worker stopped (exit code ${code})`)));
+    return worker;
+  });
+  const settle = (id: number, error?: Error, composed?: Composed) => {
+    const p = pending.get(id);
+    if (!p) return;
+    pending.delete(id);
+    load.set(p.worker, (load.get(p.worker) ?? 1) - 1);
+    if (composed) p.resolve(composed);
+    else p.reject(error as Error);
+  };
+  const fail = (e: Error) => {
+    failure ??= e;
+    for (const id of [...pending.keys()]) settle(id, e);
+  };
+  return {
+    compose(job) {
+      if (failure) return Promise.reject(failure);
+      const worker = workers.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
+      const id = nextId++;
+      load.set(worker, (load.get(worker) ?? 0) + 1);
+      return new Promise<Composed>((resolve, reject) => {
+        pending.set(id, { job, worker, resolve, reject });
+        worker.postMessage({ id, job } satisfies ToWorker);
+      });
+    },
+    async close() {
+      failure ??= new Error('the composer is closed');
+      for (const w of workers) w.removeAllListeners('exit');
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/**
+ * The worker runs composer-worker.ts, or its build (.js). From TypeScript sources it is started
+ * through tsx, with the project's tsconfig, as bin/recap.js starts the CLI.
+ */
+function startWorker(ctx: SendContext): Worker {
+  const self = import.meta.url;
+  const entry = new URL(self.endsWith('.ts') ? './composer-worker.ts' : './composer-worker.js', self);
+  const options = { workerData: ctx };
+  if (!self.endsWith('.ts')) return new Worker(entry, options);
+  const tsconfig = new URL('../../tsconfig.json', self).pathname;
+  const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};
+register({ tsconfig: ${JSON.stringify(tsconfig)} });
+await import(${JSON.stringify(entry.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), options);
+}
