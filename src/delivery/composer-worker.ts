@@ -2,25 +2,38 @@
 // message's bytes handed over to the main thread without a copy.
 import { parentPort, workerData } from 'node:worker_threads';
 import { composeFor, type FromWorker, type SendContext, templateCache, type ToWorker } from './composers.ts';
+import type { MessageTemplate } from './mime-template.ts';
 
 const ctx = workerData as SendContext;
 const templates = templateCache(ctx);
 const port = parentPort as NonNullable<typeof parentPort>;
+/** Jobs waiting for a variant this thread has asked for: it is asked once, however many wait. */
+const waiting = new Map<string, ToWorker[]>();
 
 port.on('message', (m: ToWorker) => {
-  void handle(m).then(
-    (reply) => {
-      if ('raw' in reply) port.postMessage(reply, [reply.raw]);
-      else port.postMessage(reply);
-    },
-    (e: unknown) => port.postMessage({ id: m.id, error: (e as Error).message } satisfies FromWorker),
-  );
+  const { key } = m.job;
+  const kept = templates.find(key);
+  if (kept) return compose(kept, [m]);
+  if (m.variant === undefined && m.variantError === undefined) {
+    const queue = waiting.get(key);
+    if (queue) queue.push(m);
+    else {
+      waiting.set(key, []);
+      port.postMessage({ id: m.id, needs: key } satisfies FromWorker);
+    }
+    return;
+  }
+  const jobs = [m, ...(waiting.get(key) ?? [])];
+  waiting.delete(key);
+  const { variant, variantError } = m;
+  compose(variant ? templates.get(key, async () => variant) : Promise.reject(new Error(variantError)), jobs);
 });
 
-async function handle({ id, job, variant }: ToWorker): Promise<FromWorker> {
-  if (!templates.has(job.key) && !variant) return { id, needs: job.key };
-  const template = await templates.get(job.key, async () => variant as NonNullable<typeof variant>);
-  const { raw, messageId } = composeFor(ctx, template, job);
+function compose(template: Promise<MessageTemplate>, jobs: ToWorker[]): void {
+  for (const { id, job } of jobs) template.then((t) => reply(id, composeFor(ctx, t, job))).catch((e: unknown) => fail(id, e));
+}
+
+function reply(id: number, { raw, messageId }: ReturnType<typeof composeFor>): void {
   // A message with an ArrayBuffer of its own moves to the main thread; one inside Node's shared
   // pool of small buffers is copied out first.
   let own = raw;
@@ -28,5 +41,10 @@ async function handle({ id, job, variant }: ToWorker): Promise<FromWorker> {
     own = Buffer.allocUnsafeSlow(raw.byteLength);
     raw.copy(own);
   }
-  return { id, raw: own.buffer as ArrayBuffer, messageId };
+  const buffer = own.buffer as ArrayBuffer;
+  port.postMessage({ id, raw: buffer, messageId } satisfies FromWorker, [buffer]);
+}
+
+function fail(id: number, e: unknown): void {
+  port.postMessage({ id, error: (e as Error).message } satisfies FromWorker);
 }

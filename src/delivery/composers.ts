@@ -38,7 +38,8 @@ export interface Composed {
   messageId: string;
 }
 
-export type VariantSource = (key: string) => Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>>;
+export type VariantBody = Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>;
+export type VariantSource = (key: string) => Promise<VariantBody>;
 
 export interface Composer {
   compose(job: ComposeJob): Promise<Composed>;
@@ -72,15 +73,21 @@ export function composeFor(ctx: SendContext, template: MessageTemplate, job: Com
 /** The most recently used templates, each built once while it stays in the cache. */
 export function templateCache(ctx: SendContext, capacity = TEMPLATES_KEPT) {
   const kept = new Map<string, Promise<MessageTemplate>>();
+  const keep = (key: string, template: Promise<MessageTemplate>) => {
+    kept.delete(key);
+    kept.set(key, template); // most recent last
+    if (kept.size > capacity) kept.delete(kept.keys().next().value as string);
+    return template;
+  };
   return {
-    has: (key: string) => kept.has(key),
-    get(key: string, variant: () => Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>>): Promise<MessageTemplate> {
-      let template = kept.get(key);
-      if (template) kept.delete(key);
-      else template = variant().then((v) => messageTemplate(ctx.config, v, { subject: ctx.subject, listSlug: ctx.listSlug, listName: ctx.listName }));
-      kept.set(key, template); // most recent last
-      if (kept.size > capacity) kept.delete(kept.keys().next().value as string);
-      return template;
+    /** The kept template, now the most recent; undefined when it is not kept. */
+    find(key: string): Promise<MessageTemplate> | undefined {
+      const template = kept.get(key);
+      return template && keep(key, template);
+    },
+    /** The template, built from the variant's body unless it is kept. */
+    get(key: string, variant: () => Promise<VariantBody>): Promise<MessageTemplate> {
+      return this.find(key) ?? keep(key, variant().then((v) => messageTemplate(ctx.config, v, { subject: ctx.subject, listSlug: ctx.listSlug, listName: ctx.listName })));
     },
   };
 }
@@ -95,8 +102,11 @@ export function inlineComposer(ctx: SendContext, variants: VariantSource): Compo
   };
 }
 
-/** Messages between the main thread and a worker (composer-worker.ts). */
-export type ToWorker = { id: number; job: ComposeJob; variant?: Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'> };
+/**
+ * Messages between the main thread and a worker (composer-worker.ts). A job comes alone, or with
+ * the variant's body (or why there is none) once the worker has asked for it.
+ */
+export type ToWorker = { id: number; job: ComposeJob; variant?: VariantBody; variantError?: string };
 export type FromWorker = { id: number; raw: ArrayBuffer; messageId: string } | { id: number; needs: string } | { id: number; error: string };
 
 /** `count` worker threads, each job going to the one with the fewest in flight. */
@@ -114,7 +124,7 @@ export function workerComposer(ctx: SendContext, variants: VariantSource, count:
       if ('needs' in m) {
         variants(m.needs).then(
           (variant) => worker.postMessage({ id: m.id, job: p.job, variant } satisfies ToWorker),
-          (e: unknown) => settle(m.id, e as Error),
+          (e: unknown) => worker.postMessage({ id: m.id, job: p.job, variantError: (e as Error).message } satisfies ToWorker),
         );
         return;
       }
