@@ -51,6 +51,7 @@ const program = new Command('bench')
   .option('--articles <n>', "articles in each week (the sample week's 14, repeated if more)", count(3), 14)
   .option('--connections <n>', 'SMTP connections (SMTP_POOL_SIZE) for Recap and smtp-source sessions', count(1), 5)
   .option('--rate <n>', 'RECAP_RATE for the sends; 0 is unpaced', count(0), 0)
+  .option('--workers <n>', 'RECAP_WORKERS for the sends (default: one per core; 0: compose on the main thread)', count(0))
   .option('--no-dkim', 'skip the DKIM-signed send')
   .addOption(new Option('--sink <kind>', 'where mail goes').choices(['auto', 'postfix', 'inprocess']).default('auto'))
   .option('--out <dir>', 'folder for the JSON results', join(ROOT, 'bench/results'))
@@ -63,6 +64,7 @@ interface Options {
   articles: number;
   connections: number;
   rate: number;
+  workers?: number;
   dkim: boolean;
   sink: 'auto' | 'postfix' | 'inprocess';
   out: string;
@@ -90,6 +92,7 @@ const env = {
   RECAP_SECRET: secret,
   SMTP_POOL_SIZE: String(opts.connections),
   RECAP_RATE: String(opts.rate),
+  ...(opts.workers !== undefined ? { RECAP_WORKERS: String(opts.workers) } : {}),
 };
 const config = loadConfig(env);
 const children = new Set<{ kill(): unknown }>();
@@ -161,7 +164,7 @@ async function measuredSend(label: string, week: string, extraEnv: Record<string
     meanMessageBytes: before !== null && after !== null && figures.submitted > 0 ? (after - before) / figures.submitted : null,
     cpuSeconds: figures.userCpuSeconds + figures.systemCpuSeconds,
   };
-  step(`  ${fmt(result.submitted)} submitted in ${seconds(result.totalMs)}: ${fmt(result.msgsPerSecond)} msgs/s`);
+  step(`  ${fmt(result.submitted)} submitted in ${seconds(result.totalMs)}: ${fmt(result.msgsPerSecond)} msgs/s; peak RSS ${mb(result.peakRssBytes)} (main thread at the peak: heap ${mb(result.atPeak.heapUsedBytes)}, buffers ${mb(result.atPeak.arrayBuffersBytes)})`);
   if (Object.keys(result.notSubmitted).length > 0) step(`  not submitted: ${JSON.stringify(result.notSubmitted)} ${JSON.stringify(result.errors.slice(0, 3))}`);
   return result;
 }
