@@ -1,13 +1,18 @@
 // A real SMTP server on loopback (smtp-server, the library nodemailer's own tests use) that keeps
 // every message it accepts, keyed by recipient, and can be scripted per recipient and per attempt:
-// refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, or stall.
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+// refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, take the
+// whole message and cut the connection without a reply, or stall. It can speak STARTTLS or smtps
+// with the test certificate (test/fixtures/tls/), require AUTH, and hide PIPELINING.
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 
 export interface ReceivedMessage {
   from: string;
   to: string[];
   raw: string;
+  /** The message as it came out of DATA (dot-stuffing undone), byte for byte. */
+  bytes: Buffer;
 }
 
 export type SinkAction =
@@ -16,8 +21,12 @@ export type SinkAction =
   | { data: { code: number; message: string } }
   /** Close the connection half-way through the message. */
   | 'drop'
+  /** Take the whole message, then close the connection without a reply. */
+  | 'cut-after-dot'
   /** Take the message and never answer. */
-  | 'stall';
+  | 'stall'
+  /** Never answer the RCPT command. */
+  | 'stall-at-rcpt';
 
 export interface SmtpSink {
   url: string;
@@ -29,6 +38,8 @@ export interface SmtpSink {
   attempts: Map<string, number>;
   /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …). */
   commands: string[];
+  /** Every login: the mechanism, the user, and whether the session was under TLS by then. */
+  logins: Array<{ method: string; user: string; secure: boolean }>;
   close(): Promise<void>;
 }
 
@@ -43,11 +54,20 @@ export interface SinkOptions {
   smtpUtf8?: boolean;
   /** Take quoted local parts ("john..doe"@…), as Postfix does; smtp-server's strict parser refuses them. */
   quotedLocalParts?: boolean;
+  /** Offer STARTTLS, or speak TLS from the start (smtps), with the test certificate. */
+  tls?: 'starttls' | 'smtps';
+  /** Announce PIPELINING (RFC 2920); true by default. */
+  pipelining?: boolean;
 }
+
+/** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
+export const TEST_CA = new URL('../fixtures/tls/cert.pem', import.meta.url).pathname;
+const TEST_KEY = new URL('../fixtures/tls/key.pem', import.meta.url).pathname;
 
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
   const commands: string[] = [];
+  const logins: SmtpSink['logins'] = [];
   // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
   const quiet = () => {};
   const logger = { trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet, debug: (_meta: unknown, tag: string, line: string) => tag === 'C:' && commands.push(String(line)) };
@@ -59,12 +79,16 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   });
   const fail = (r: { code: number; message: string }) => Object.assign(new Error(r.message), { responseCode: r.code });
   const login = options.login;
+  const tls = options.tls;
   const server: SMTPServer = new SMTPServer({
     authOptional: !login,
-    disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: [...(tls === 'starttls' ? [] : ['STARTTLS']), ...(login ? [] : ['AUTH'])],
+    ...(tls ? { key: readFileSync(TEST_KEY), cert: readFileSync(TEST_CA), secure: tls === 'smtps' } : {}),
+    hidePIPELINING: options.pipelining === false,
     // Plain-text AUTH on loopback, for tests only.
     allowInsecureAuth: true,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      logins.push({ method: auth.method, user: auth.username ?? '', secure: session.secure });
       if (login?.(auth.username ?? '', auth.password ?? '')) callback(null, { user: auth.username });
       else callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
     },
@@ -75,6 +99,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       const attempt = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, attempt);
       const action = script(address.address, attempt);
+      if (action === 'stall-at-rcpt') return;
       if (typeof action === 'object' && 'rcpt' in action) {
         callback(fail(action.rcpt));
         return;
@@ -97,6 +122,12 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         if (action === 'stall') return;
+        if (action === 'cut-after-dot') {
+          // The whole message arrived; the client never hears whether it was taken.
+          const connection = [...(server as unknown as { connections: Set<{ id: string; _socket: Socket }> }).connections].find((c) => c.id === session.id);
+          connection?._socket.destroy();
+          return;
+        }
         if (typeof action === 'object' && 'data' in action) {
           callback(fail(action.data));
           return;
@@ -105,6 +136,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
+          bytes: Buffer.concat(chunks),
         });
         callback(null, 'Queued as test');
       });
@@ -115,11 +147,12 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${tls === 'smtps' ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     port,
     messages,
     attempts,
     commands,
+    logins,
     byRecipient() {
       const map = new Map<string, ReceivedMessage[]>();
       for (const m of messages) for (const to of m.to) map.set(to, [...(map.get(to) ?? []), m]);
@@ -153,6 +186,49 @@ export async function startSilentServer(): Promise<{ url: string; close(): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A TCP relay in front of `port` that records what the client wrote, one entry per packet read
+ * (on loopback, one write of the client arrives as one read), and counts the connections.
+ */
+export async function startRecordingProxy(port: number): Promise<{ url: string; packets: string[]; connections: () => number; dropAll(): void; close(): Promise<void> }> {
+  const packets: string[] = [];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (d: Buffer) => {
+      packets.push(d.toString('utf8'));
+      upstream.write(d);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${own}`,
+    packets,
+    connections: () => connections,
+    dropAll: () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
