@@ -36,8 +36,10 @@ export interface SmtpSink {
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** RCPT attempts per recipient address. */
   attempts: Map<string, number>;
-  /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …). */
+  /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …), all sessions together. */
   commands: string[];
+  /** The same, one list per session (connections in parallel interleave in `commands`). */
+  sessions: Map<string, string[]>;
   /** Every login: the mechanism, the user, and whether the session was under TLS by then. */
   logins: Array<{ method: string; user: string; secure: boolean }>;
   close(): Promise<void>;
@@ -70,7 +72,15 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const logins: SmtpSink['logins'] = [];
   // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
   const quiet = () => {};
-  const logger = { trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet, debug: (_meta: unknown, tag: string, line: string) => tag === 'C:' && commands.push(String(line)) };
+  const sessions = new Map<string, string[]>();
+  const logger = {
+    trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet,
+    debug: (meta: { cid?: string }, tag: string, line: string) => {
+      if (tag !== 'C:') return;
+      commands.push(String(line));
+      sessions.set(meta.cid ?? '', [...(sessions.get(meta.cid ?? '') ?? []), String(line)]);
+    },
+  };
   const attempts = new Map<string, number>();
   const pending = new Map<string, SinkAction>(); // session id → action for its message
   const script: Script = options.script ?? ((rcpt) => {
@@ -152,6 +162,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     messages,
     attempts,
     commands,
+    sessions,
     logins,
     byRecipient() {
       const map = new Map<string, ReceivedMessage[]>();
