@@ -36,6 +36,8 @@ export interface SmtpSink {
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** RCPT attempts per recipient address. */
   attempts: Map<string, number>;
+  /** Recipients of the messages taken in full and then cut off without a reply ('cut-after-dot'). */
+  cut: string[];
   /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …), all sessions together. */
   commands: string[];
   /** The same, one list per session (connections in parallel interleave in `commands`). */
@@ -70,6 +72,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const messages: ReceivedMessage[] = [];
   const commands: string[] = [];
   const logins: SmtpSink['logins'] = [];
+  const cut: string[] = [];
   // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
   const quiet = () => {};
   const sessions = new Map<string, string[]>();
@@ -133,6 +136,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       stream.on('end', () => {
         if (action === 'stall') return;
         if (action === 'cut-after-dot') {
+          cut.push(...session.envelope.rcptTo.map((r) => r.address));
           // The whole message arrived; the client never hears whether it was taken.
           const connection = [...(server as unknown as { connections: Set<{ id: string; _socket: Socket }> }).connections].find((c) => c.id === session.id);
           connection?._socket.destroy();
@@ -161,6 +165,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     port,
     messages,
     attempts,
+    cut,
     commands,
     sessions,
     logins,
