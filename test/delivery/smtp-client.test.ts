@@ -184,6 +184,31 @@ describe('the pool', () => {
     expect([...s.byRecipient().keys()].sort()).toEqual(['a@example.com', 'b@example.com']);
   });
 
+  it('opens a fresh connection after the server closed an idle one with a 421', async () => {
+    const s = await sink({ idleTimeoutMs: 200 });
+    const relay = await proxy(s.port);
+    const p = pool(Number(new URL(relay.url).port));
+    await p.send(envelope('a@example.com'), message('a@example.com'), handOver());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await p.send(envelope('b@example.com'), message('b@example.com'), handOver());
+    expect(relay.connections()).toBe(2);
+    expect([...s.byRecipient().keys()].sort()).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('sends again on a fresh connection when a kept-open one turns out closed before any reply', async () => {
+    const s = await sink();
+    const relay = await proxy(s.port);
+    const p = pool(Number(new URL(relay.url).port));
+    await p.send(envelope('a@example.com'), message('a@example.com'), handOver());
+    // The server went away just as the next message began: its MAIL FROM is never answered.
+    relay.swallowNext(/^MAIL FROM:/);
+    const ho = handOver();
+    await p.send(envelope('b@example.com'), message('b@example.com'), ho);
+    expect(ho.calls).toHaveLength(1);
+    expect(relay.connections()).toBe(2);
+    expect([...s.byRecipient().keys()].sort()).toEqual(['a@example.com', 'b@example.com']);
+  });
+
   it('says QUIT on close', async () => {
     const s = await sink();
     const p = pool(s.port);

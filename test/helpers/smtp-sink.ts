@@ -62,6 +62,8 @@ export interface SinkOptions {
   tls?: 'starttls' | 'smtps';
   /** Announce PIPELINING (RFC 2920); true by default. */
   pipelining?: boolean;
+  /** Close a connection idle this long, with a 421 (as relays do). */
+  idleTimeoutMs?: number;
 }
 
 /** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
@@ -98,6 +100,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     disabledCommands: [...(tls === 'starttls' ? [] : ['STARTTLS']), ...(login ? [] : ['AUTH'])],
     ...(tls ? { key: readFileSync(TEST_KEY), cert: readFileSync(TEST_CA), secure: tls === 'smtps' } : {}),
     hidePIPELINING: options.pipelining === false,
+    ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
     // Plain-text AUTH on loopback, for tests only.
     allowInsecureAuth: true,
     onAuth(auth, session, callback) {
@@ -214,8 +217,17 @@ export async function startSilentServer(): Promise<{ url: string; close(): Promi
  * A TCP relay in front of `port` that records what the client wrote, one entry per packet read
  * (on loopback, one write of the client arrives as one read), and counts the connections.
  */
-export async function startRecordingProxy(port: number): Promise<{ url: string; packets: string[]; connections: () => number; dropAll(): void; close(): Promise<void> }> {
+export async function startRecordingProxy(port: number): Promise<{
+  url: string;
+  packets: string[];
+  connections: () => number;
+  dropAll(): void;
+  /** The next packet that matches is not passed on: its connection is closed instead, unanswered. */
+  swallowNext(pattern: RegExp): void;
+  close(): Promise<void>;
+}> {
   const packets: string[] = [];
+  let swallow: RegExp | undefined;
   const sockets = new Set<Socket>();
   let connections = 0;
   const server = createServer((client) => {
@@ -231,6 +243,11 @@ export async function startRecordingProxy(port: number): Promise<{ url: string; 
     }
     client.on('data', (d: Buffer) => {
       packets.push(d.toString('utf8'));
+      if (swallow?.test(d.toString('utf8'))) {
+        swallow = undefined;
+        client.destroy();
+        return;
+      }
       upstream.write(d);
     });
     upstream.pipe(client);
@@ -241,6 +258,9 @@ export async function startRecordingProxy(port: number): Promise<{ url: string; 
     url: `smtp://127.0.0.1:${own}`,
     packets,
     connections: () => connections,
+    swallowNext: (pattern) => {
+      swallow = pattern;
+    },
     dropAll: () => {
       for (const s of sockets) s.destroy();
       sockets.clear();
