@@ -164,12 +164,12 @@ class Session {
   }
 
   /** The next reply; a timeout leaves the session out of step, so it is closed. */
-  reply(): Promise<Reply> {
+  reply(timeoutMs = this.timeoutMs): Promise<Reply> {
     const ready = this.replies.shift();
     if (ready) return Promise.resolve(ready);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new Lost(`no reply within ${this.timeoutMs / 1000} s`, true)), this.timeoutMs);
+      const timer = setTimeout(() => this.fail(new Lost(`no reply within ${timeoutMs / 1000} s`, true)), timeoutMs);
       this.waiting.push({
         resolve: (r) => (clearTimeout(timer), resolve(r)),
         reject: (e) => (clearTimeout(timer), reject(e)),
@@ -221,7 +221,10 @@ class Session {
 
   /** One message, in one transaction. Throws SubmitError; a Lost before DATA's 354 comes out as it is. */
   async transaction(envelope: Envelope, message: Buffer, handOver: () => Promise<void>, label: string): Promise<{ response: string }> {
-    const utf8 = [envelope.from, ...envelope.to].filter(needsSmtpUtf8);
+    const addresses = [envelope.from, ...envelope.to];
+    // Addresses were checked when stored; a line break here would smuggle in a command.
+    if (addresses.some((a) => /[\r\n]/.test(a))) throw new SubmitError(`553 5.1.3 an address holds a line break; nothing was sent`, 553);
+    const utf8 = addresses.filter(needsSmtpUtf8);
     if (utf8.length > 0 && !this.extensions.has('SMTPUTF8')) {
       throw new SubmitError(`553 5.6.7 ${utf8.join(', ')}: a non-ASCII local part needs SMTPUTF8 (RFC 6531), which ${label} does not offer; nothing was sent`, 553);
     }
@@ -280,9 +283,11 @@ class Session {
     if (reply?.code !== 250) this.destroy();
   }
 
+  /** QUIT, waiting a little for its reply: a relay that does not answer should not hold up the exit. */
   async quit(): Promise<void> {
     if (this.failure) return;
-    await this.command('QUIT').catch(() => undefined);
+    this.write('QUIT\r\n', 1);
+    await this.reply(Math.min(this.timeoutMs, 2000)).catch(() => undefined);
     this.destroy();
   }
 }
@@ -354,10 +359,16 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
     reject: (e: unknown) => void;
   }
   const queue: Job[] = [];
-  const slots: Array<{ session?: Session; busy: boolean }> = [];
+  interface Slot {
+    session?: Session;
+    busy: boolean;
+    /** Settles when the slot has worked through the queue. */
+    done?: Promise<void>;
+  }
+  const slots: Slot[] = [];
   let closing = false;
 
-  const attempt = async (slot: { session?: Session }, job: Job) => {
+  const attempt = async (slot: Slot, job: Job): Promise<{ response: string }> => {
     const reused = slot.session !== undefined && !slot.session.closed;
     if (!reused) slot.session = await openSession(options);
     try {
@@ -369,7 +380,8 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
       throw new SubmitError(`${options.label}: ${e.message} before the message was sent`, undefined);
     }
   };
-  const run = async (slot: { session?: Session; busy: boolean }) => {
+  // Each slot takes the next message as soon as it is free; a new one opens only when all are busy.
+  const run = async (slot: Slot) => {
     slot.busy = true;
     for (let job = queue.shift(); job; job = queue.shift()) {
       try {
@@ -381,11 +393,11 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
     slot.busy = false;
   };
   const pump = () => {
-    for (const slot of slots) if (queue.length > 0 && !slot.busy) void run(slot);
+    for (const slot of slots) if (queue.length > 0 && !slot.busy) slot.done = run(slot);
     while (queue.length > 0 && slots.length < options.poolSize) {
-      const slot = { busy: false };
+      const slot: Slot = { busy: false };
       slots.push(slot);
-      void run(slot);
+      slot.done = run(slot);
     }
   };
   return {
@@ -399,7 +411,10 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
     async close() {
       closing = true;
       for (const job of queue.splice(0)) job.reject(new SubmitError('the SMTP pool was closed before this message was sent', undefined));
-      await Promise.all(slots.map((s) => s.session?.quit()));
+      await Promise.all(slots.map(async (s) => {
+        await s.done;
+        await s.session?.quit();
+      }));
     },
   };
 }
