@@ -66,7 +66,7 @@ export interface SendOutcome {
   uncertain: number;
   /** Put back in the queue untried because our SMTP relay could not be reached (no attempt counted). */
   requeued: number;
-  /** Handed to the server by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
+  /** Handed to the server by a sender that died: marked uncertain; or, with RECAP_RESEND_UNCERTAIN, re-queued with every uncertain row of earlier runs. */
   recoveredUncertain: number;
   requeuedUncertain: number;
   variants: VariantUse[];
@@ -141,7 +141,11 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
     if (n > 0) {
       if (config.resendUncertain) result.requeuedUncertain = n;
       else result.recoveredUncertain = n;
-      deps.log(`${n} deliveries were handed to the server by a sender that died before recording the reply: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
+      deps.log(
+        config.resendUncertain
+          ? `${n} deliveries were sent without a reply recorded (a sender that died, or a reply lost): re-sending them (RECAP_RESEND_UNCERTAIN=true)`
+          : `${n} deliveries were handed to the server by a sender that died before recording the reply: marked uncertain, not re-sent`,
+      );
     }
     await runLoop(deps, edition, lease.renew, result);
   } finally {
