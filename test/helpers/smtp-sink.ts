@@ -64,6 +64,8 @@ export interface SinkOptions {
   pipelining?: boolean;
   /** Close a connection idle this long, with a 421 (as relays do). */
   idleTimeoutMs?: number;
+  /** Called when a message has come in full (its final dot read), before any reply. */
+  onMessage?: (rcpts: string[]) => void;
 }
 
 /** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
@@ -137,6 +139,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        options.onMessage?.(session.envelope.rcptTo.map((r) => r.address));
         if (action === 'stall') return;
         if (action === 'cut-after-dot') {
           cut.push(...session.envelope.rcptTo.map((r) => r.address));
