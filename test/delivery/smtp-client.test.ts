@@ -125,6 +125,14 @@ describe('TLS and AUTH', () => {
     expect(wire).not.toContain('AUTH');
   });
 
+  it('logs in with AUTH LOGIN when the server offers only that', async () => {
+    const s = await sink({ tls: 'starttls', login, authMethods: ['LOGIN'] });
+    const p = pool(s.port, { ca: CA, auth: { user: 'recap', pass: 's3cret' } });
+    await p.send(envelope('ada@example.com'), message('ada@example.com'), handOver());
+    expect(s.logins).toEqual([{ method: 'LOGIN', user: 'recap', secure: true }]);
+    expect(s.byRecipient().get('ada@example.com')).toHaveLength(1);
+  });
+
   it('speaks TLS from the start with smtps://', async () => {
     const s = await sink({ tls: 'smtps', login });
     const p = pool(s.port, { secure: true, ca: CA, auth: { user: 'recap', pass: 's3cret' } });
@@ -259,6 +267,19 @@ describe('failures before DATA', () => {
     expect(s.commands.slice(s.commands.indexOf('RCPT TO:<busy@example.com>'))).toContain('RSET');
     expect(relay.connections()).toBe(1);
     expect([...s.byRecipient().keys()]).toEqual(['ok@example.com']);
+  });
+
+  it('declares the size where SIZE is offered, so a relay refuses a message too big before it is sent', async () => {
+    const s = await sink({ size: 1000 });
+    const p = pool(s.port);
+    const small = message('small@example.com');
+    await p.send(envelope('small@example.com'), small, handOver());
+    expect(s.commands).toContain(`MAIL FROM:<recap@recap.test> SIZE=${small.length}`);
+    const ho = handOver();
+    const e = await refusal(p.send(envelope('big@example.com'), message('big@example.com', 'x'.repeat(2000)), ho));
+    expect(e.responseCode).toBe(552);
+    expect(ho.calls).toHaveLength(0);
+    expect([...s.byRecipient().keys()]).toEqual(['small@example.com']);
   });
 
   it('a 421 closes that connection; the next message opens a fresh one', async () => {

@@ -64,6 +64,10 @@ export interface SinkOptions {
   pipelining?: boolean;
   /** Close a connection idle this long, with a 421 (as relays do). */
   idleTimeoutMs?: number;
+  /** Announce SIZE with this limit (RFC 1870), and refuse a MAIL FROM that declares more. */
+  size?: number;
+  /** The AUTH mechanisms offered (smtp-server's default: PLAIN and LOGIN). */
+  authMethods?: string[];
   /** Called when a message has come in full (its final dot read), before any reply. */
   onMessage?: (rcpts: string[]) => void;
 }
@@ -102,6 +106,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     disabledCommands: [...(tls === 'starttls' ? [] : ['STARTTLS']), ...(login ? [] : ['AUTH'])],
     ...(tls ? { key: readFileSync(TEST_KEY), cert: readFileSync(TEST_CA), secure: tls === 'smtps' } : {}),
     hidePIPELINING: options.pipelining === false,
+    ...(options.authMethods ? { authMethods: options.authMethods } : {}),
+    ...(options.size ? { size: options.size } : {}),
     ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
     // Plain-text AUTH on loopback, for tests only.
     allowInsecureAuth: true,
