@@ -2,6 +2,7 @@
 // SMTP itself (pipelining or not, STARTTLS, smtps, AUTH), a recording TCP relay in front of it to
 // see what went over the wire in which packet, and servers that refuse, never greet, cut or stall.
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SmtpOptions, SubmitError, dotStuffed, smtpPool } from '../../src/delivery/smtp-client.ts';
 import { type SinkAction, type SinkOptions, type SmtpSink, TEST_CA, refusedPort, startRecordingProxy, startSilentServer, startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -154,6 +155,55 @@ describe('TLS and AUTH', () => {
     expect(e.message).toMatch(error);
     expect(ho.calls).toHaveLength(0);
     expect(s.commands.filter((c) => c.startsWith('MAIL FROM'))).toEqual([]);
+  });
+});
+
+/** An old server that knows no EHLO: it answers HELO and plain SMTP, and keeps what it is sent. */
+async function heloOnlyServer(): Promise<{ port: number; wire: string[]; close(): Promise<void> }> {
+  const wire: string[] = [];
+  const server = createServer((socket) => {
+    let data = false;
+    let buffer = '';
+    socket.write('220 old.example ESMTP-less\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        wire.push(line);
+        if (data) {
+          if (line === '.') {
+            data = false;
+            socket.write('250 ok\r\n');
+          }
+          continue;
+        }
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') socket.write('502 5.5.2 EHLO not implemented\r\n');
+        else if (verb === 'DATA') {
+          data = true;
+          socket.write('354 go ahead\r\n');
+        } else if (verb === 'QUIT') socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, wire, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('an old server', () => {
+  it('falls back to HELO and sends one command at a time', async () => {
+    const old = await heloOnlyServer();
+    cleanups.push(old.close);
+    const p = pool(old.port);
+    await p.send(envelope('ada@example.com'), message('ada@example.com', '.dot\r\n'), handOver());
+    await p.close();
+    expect(old.wire.slice(0, 6)).toEqual([
+      expect.stringMatching(/^EHLO /), expect.stringMatching(/^HELO /), 'MAIL FROM:<recap@recap.test>', 'RCPT TO:<ada@example.com>', 'DATA', 'From: recap@recap.test',
+    ]);
+    expect(old.wire).toContain('..dot');
+    expect(old.wire.slice(-2)).toEqual(['.', 'QUIT']);
   });
 });
 
