@@ -19,6 +19,7 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
   SMTP_POOL_SIZE: intFrom(5, 1, 50),
+  SMTP_TLS_CA: z.string().min(1).optional(),
   OUTBOX_DIR: z.string().min(1).default('var/outbox'),
   MAIL_FROM: z.string().default('"Weekly AI Recap" <recap@example.com>'),
   MAIL_REPLY_TO: z.string().optional(),
@@ -96,6 +97,8 @@ export interface Config {
   databaseUrl: string;
   smtpUrl: string | undefined;
   smtpPoolSize: number;
+  /** PEM of SMTP_TLS_CA: the CA a private relay's certificate is checked against (read at load). */
+  smtpTlsCa: string | undefined;
   outboxDir: string;
   from: Mailbox;
   replyTo: Mailbox;
@@ -171,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     smtpUrl: e.SMTP_URL,
     smtpPoolSize: e.SMTP_POOL_SIZE,
+    smtpTlsCa: e.SMTP_TLS_CA === undefined ? undefined : pemFile('SMTP_TLS_CA', e.SMTP_TLS_CA),
     outboxDir: e.OUTBOX_DIR,
     from,
     replyTo,
@@ -230,6 +234,18 @@ function dkimFrom(e: z.output<typeof envSchema>): DkimSettings | undefined {
   } catch (err) {
     throw new ConfigError(`invalid configuration:\n  ${(err as Error).message}`);
   }
+}
+
+/** A PEM file read at load, so that a wrong path stops the command before anything is sent. */
+function pemFile(variable: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`invalid configuration:\n  ${variable}: cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`invalid configuration:\n  ${variable}: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return text;
 }
 
 function mailboxOrThrow(variable: string, value: string): Mailbox {

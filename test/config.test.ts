@@ -57,4 +57,12 @@ describe('configuration', () => {
     }
     expect(() => loadConfig({ MAIL_FROM: 'not an address' })).toThrow(/MAIL_FROM/);
   });
+
+  it('reads SMTP_TLS_CA at load, and names it when the file is missing or holds no certificate', () => {
+    const ca = join(import.meta.dirname, 'fixtures/tls/cert.pem');
+    expect(loadConfig({ SMTP_TLS_CA: ca }).smtpTlsCa).toBe(readFileSync(ca, 'utf8'));
+    expect(loadConfig({}).smtpTlsCa).toBeUndefined();
+    expect(() => loadConfig({ SMTP_TLS_CA: '/no/such/ca.pem' })).toThrow(/SMTP_TLS_CA: cannot read \/no\/such\/ca\.pem/);
+    expect(() => loadConfig({ SMTP_TLS_CA: join(import.meta.dirname, 'fixtures/tls/README.md') })).toThrow(/SMTP_TLS_CA: .*README\.md holds no PEM certificate/);
+  });
 });

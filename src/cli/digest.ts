@@ -105,7 +105,7 @@ export function digestCommand(program: Command): void {
         say(`  Rate: ${s.recentRate.toFixed(1)} messages/s over the last minute (limit ${ctx.config.rate || 'none'})`);
         if (s.secondsLeft !== null) say(`  Time left: about ${formatDuration(s.secondsLeft)}`);
         if (s.nextRetryAt) say(`  Next retry: ${s.nextRetryAt}`);
-        if (s.counts.uncertain > 0) say(`  ${s.counts.uncertain} uncertain: handed to the server by a sender that died before recording the reply; not re-sent.`);
+        if (s.counts.uncertain > 0) say(`  ${s.counts.uncertain} uncertain: sent to the server, but its reply was lost (the connection failed after the message, or the sender died); not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
       });
     });
 
@@ -244,7 +244,7 @@ export async function sendAndReport(
     printVariants(report.edition, report.outcome.variants);
   }
   const { outcome, counts } = report;
-  say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped (${report.enqueued} newly queued) → ${report.target}`);
+  say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped${outcome.uncertain > 0 ? `, ${outcome.uncertain} uncertain` : ''} (${report.enqueued} newly queued) → ${report.target}`);
   if (outcome.requeued > 0) say(`Back in the queue: ${plural(outcome.requeued, 'delivery', 'deliveries')} not sent because the SMTP server could not be reached (no attempt counted).`);
   if (outcome.recoveredUncertain > 0) say(`Uncertain: ${outcome.recoveredUncertain} deliveries were in flight when an earlier run died; not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
   if (outcome.requeuedUncertain > 0) say(`Re-sent: ${outcome.requeuedUncertain} uncertain deliveries (RECAP_RESEND_UNCERTAIN=true), with their original Message-IDs.`);

@@ -2,8 +2,8 @@
 // write (and one commit) per message. A group is written once it has `maxPending` outcomes, once
 // its first has waited `maxDelayMs`, and whenever the send flushes (each batch's end, before it
 // pauses, stops or returns). A crash loses at most the outcomes not yet written: those rows were
-// marked handed over (claimed_at) before they went to the server, so the next start reports them
-// uncertain, never queues them again.
+// marked handed over (claimed_at) before their message was completed (send.ts), so the next start
+// reports them uncertain, never queues them again.
 import type { Kysely } from 'kysely';
 import type { Database, DeliveryStatus } from '../../db/schema.ts';
 

@@ -1,15 +1,18 @@
 // Sends an edition's deliveries so that a crash, a flaky server or a bounce never loses a copy or
 // sends one twice, and every delivery ends accounted for.
 //
-//   queued ──claim──► claimed ──250──► submitted
-//                        ├──4xx / dropped──► deferred ──(due)──► claimed …  ──(too late)──► failed
+//   queued ──claim──► claimed ──(recipient taken: handed over)──250──► submitted
+//                        ├──4xx, or lost before the message was sent──► deferred ──(due)──► claimed …  ──(too late)──► failed
 //                        ├──5xx──► failed (and, for a bad address, suppressed)
 //                        ├──our relay unreachable, or not handed over (pause, stop)──► back as it was
-//                        └──(sender died)──► uncertain: reported, not re-sent unless asked
+//                        ├──reply lost after the message was sent──► uncertain
+//                        └──(sender died after the hand-over)──► uncertain: reported, not re-sent unless asked
 //
 // One sender per edition holds a lease; rows are claimed in batches (claim.ts), each claim a
-// transaction; a row is marked handed over before it goes to the server, and outcomes are written
-// in short grouped transactions (outcomes.ts), all of a batch's before the next is claimed.
+// transaction; a row is marked handed over (committed) by the transport the moment its message is
+// about to be completed (after RCPT, before the final dot), and outcomes are written in short
+// grouped transactions (outcomes.ts), all of a batch's before the next is claimed. Messages are
+// composed ahead, in worker threads (composers.ts).
 import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
@@ -59,9 +62,11 @@ export interface SendOutcome {
   deferred: number;
   failed: number;
   skipped: number;
+  /** Sent, but the reply after the message never came: may have gone out, so not re-sent (unless RECAP_RESEND_UNCERTAIN). */
+  uncertain: number;
   /** Put back in the queue untried because our SMTP relay could not be reached (no attempt counted). */
   requeued: number;
-  /** Handed to the server by a sender that died: marked uncertain (or re-queued with RECAP_RESEND_UNCERTAIN). */
+  /** Handed to the server by a sender that died: marked uncertain; or, with RECAP_RESEND_UNCERTAIN, re-queued with every uncertain row of earlier runs. */
   recoveredUncertain: number;
   requeuedUncertain: number;
   variants: VariantUse[];
@@ -106,7 +111,7 @@ export async function countDue(db: Db, editionId: number, now: Date): Promise<nu
 export async function sendEdition(deps: SendDeps, edition: Edition): Promise<SendOutcome> {
   const { db, config, clock } = deps;
   const result: SendOutcome = {
-    submitted: 0, deferred: 0, failed: 0, skipped: 0, requeued: 0, recoveredUncertain: 0, requeuedUncertain: 0,
+    submitted: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0, requeued: 0, recoveredUncertain: 0, requeuedUncertain: 0,
     variants: [], errors: [], pausedDomains: [], pausedBecause: null, interrupted: false,
   };
   const lease = await acquireLease(db, `send:edition:${edition.row.id}`, clock, LEASE_TTL_MS);
@@ -132,7 +137,11 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
     if (n > 0) {
       if (config.resendUncertain) result.requeuedUncertain = n;
       else result.recoveredUncertain = n;
-      deps.log(`${n} deliveries were handed to the server by a sender that died before recording the reply: ${config.resendUncertain ? 're-sending them (RECAP_RESEND_UNCERTAIN=true)' : 'marked uncertain, not re-sent'}`);
+      deps.log(
+        config.resendUncertain
+          ? `${n} deliveries were sent without a reply recorded (a sender that died, or a reply lost): re-sending them (RECAP_RESEND_UNCERTAIN=true)`
+          : `${n} deliveries were handed to the server by a sender that died before recording the reply: marked uncertain, not re-sent`,
+      );
     }
     const total = await countDue(db, edition.row.id, clock.now());
     const composer = startComposer(deps, edition, total);
@@ -242,23 +251,40 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       await pace();
       // Paused or stopped while waiting for its turn: it goes back to the queue with the rest.
       if (stopping()) return;
-      await handOver(db, d.id, clock.now());
       let classification: Classification;
       let reply: string;
+      // The hand-over's own failure (the database) stops the send, as it always has.
+      let handOverFailure: unknown;
+      const markHandedOver = () => handOver(db, d.id, clock.now()).catch((e: unknown) => {
+        handOverFailure = e;
+        throw e;
+      });
       try {
-        const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email });
+        const submission = await deps.transport.submit(message, { folder: edition.row.week, id: String(d.id).padStart(7, '0'), email: d.email }, markHandedOver);
         outcomes.add(d.id, { status: 'submitted', response: submission.response, variantId: variant.id, messageId, at: now() });
         use.recipients++;
         result.submitted++;
         failuresInARow = 0;
         return;
       } catch (e) {
+        if (handOverFailure !== undefined && e === handOverFailure) throw e;
         const err = e instanceof SubmitError ? e : new SubmitError((e as Error).message, undefined);
         if (err.relayUnreachable) {
           // Nothing reached a recipient: the row goes back as it was, with no attempt counted and
           // no step towards expiry, however long the outage lasts.
           await db.updateTable('deliveries').set(unclaimed(now())).where('id', '=', d.id).where('status', '=', 'claimed').execute();
           result.requeued++;
+          failedAgain(err.message);
+          return;
+        }
+        if (err.uncertain) {
+          // The message was sent; whether the server took it is unknown. Sending it again could
+          // give the reader two copies, so it is reported instead (RECAP_RESEND_UNCERTAIN re-sends
+          // it on the next run). A run of these is a server in trouble: it counts towards the pause.
+          const error = `${err.message}; not re-sent${config.resendUncertain ? ' in this run (the next run re-sends it: RECAP_RESEND_UNCERTAIN=true)' : ' (RECAP_RESEND_UNCERTAIN=true would)'}`;
+          outcomes.add(d.id, { status: 'uncertain', error, reason: 'uncertain', variantId: variant.id, messageId, at: now() });
+          result.uncertain++;
+          if (result.errors.length < 10) result.errors.push({ email: d.email, error });
           failedAgain(err.message);
           return;
         }
@@ -387,9 +413,10 @@ function unclaimed(at: string) {
 }
 
 /**
- * Marks the moment a claimed row goes to the server. A crash before it leaves the row safe to
- * queue again; after it, the row is uncertain. Committed on its own before the submit, never
- * grouped: that is what lets outcomes wait to be written in groups.
+ * Marks the moment a claimed row's message is about to be completed (the transport calls it after
+ * the server took the recipient, before the final dot). A crash before it leaves the row safe to
+ * queue again; after it, the row is uncertain. Committed on its own, never grouped: that is what
+ * lets outcomes wait to be written in groups.
  */
 async function handOver(db: Db, id: number, now: Date): Promise<void> {
   await db.updateTable('deliveries').set({ claimed_at: now.toISOString() }).where('id', '=', id).where('status', '=', 'claimed').execute();

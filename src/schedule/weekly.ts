@@ -168,7 +168,8 @@ async function send(ctx: Context, io: SendIo, list: ListRow, week: string, why: 
     if (report.kind !== 'sent') return `${week}: nothing to send`;
     const status = report.edition.row.status;
     if (status === 'sent') await setState(ctx, list.id, week, 'sent', why);
-    return `${week}: ${why}; ${report.counts.submitted} submitted, ${report.counts.failed} failed, edition ${status}`;
+    const uncertain = report.counts.uncertain > 0 ? `, ${report.counts.uncertain} uncertain` : '';
+    return `${week}: ${why}; ${report.counts.submitted} submitted, ${report.counts.failed} failed${uncertain}, edition ${status}`;
   } catch (e) {
     // Another scheduler is sending it: its lease says so, and it will finish.
     if (e instanceof LeaseHeldError) return `${week}: another process is sending it`;

@@ -97,10 +97,11 @@ interface SenderRun {
 
 /**
  * Runs `recap digest send` in a child. With `killAfter`, kills it with SIGKILL once the sink has
- * received that many more messages (checked every millisecond, so the kill lands at a random spot
- * of the child's work); without, lets it finish. Resolves once the child is gone and reaped.
+ * received that many more messages, or once the given check says so (checked every millisecond, so
+ * the kill lands at a random spot of the child's work); without, lets it finish. Resolves once the
+ * child is gone and reaped.
  */
-function runSender(s: Setup, sink: SmtpSink, extraEnv: Record<string, string>, killAfter?: number, timeoutMs = 30_000): Promise<SenderRun> {
+function runSender(s: Setup, sink: SmtpSink, extraEnv: Record<string, string>, killAfter?: number | (() => boolean), timeoutMs = 30_000): Promise<SenderRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -127,7 +128,7 @@ function runSender(s: Setup, sink: SmtpSink, extraEnv: Record<string, string>, k
       killAfter === undefined
         ? undefined
         : setInterval(() => {
-            if (sink.messages.length - startCount >= killAfter) child.kill('SIGKILL');
+            if (typeof killAfter === 'function' ? killAfter() : sink.messages.length - startCount >= killAfter) child.kill('SIGKILL');
           }, 1);
     const fallback = setTimeout(() => {
       timedOut = true;
@@ -168,14 +169,14 @@ interface KillReport {
  * Starts the sender `kills` times, killing each one mid-send after a random number of messages.
  * The kill points are spread so that each child still has work left when it dies.
  */
-async function killRepeatedly(s: Setup, sink: SmtpSink, kills: number, range: [number, number], random: () => number): Promise<KillReport> {
+async function killRepeatedly(s: Setup, sink: SmtpSink, kills: number, range: [number, number], random: () => number, extraEnv: Record<string, string> = {}): Promise<KillReport> {
   const report: KillReport = { kills: 0, claimedAtKill: [], runs: [] };
   for (let k = 0; k < kills; k++) {
     const counts = await statusCounts(s.db);
     const remaining = s.emails.length - counts.submitted - counts.uncertain - counts.claimed;
     const wanted = range[0] + Math.floor(random() * (range[1] - range[0] + 1));
     const killAfter = Math.max(1, Math.min(wanted, Math.floor(remaining / (kills - k + 1))));
-    const run = await runSender(s, sink, {}, killAfter);
+    const run = await runSender(s, sink, extraEnv, killAfter);
     report.runs.push(run);
     // Each child must have died by the signal, mid-send: not finished, not failed on its own.
     expect(run.signal, `child ${k + 1} was not killed (exit ${run.code}):\n${run.stdout}\n${run.stderr}`).toBe('SIGKILL');
@@ -358,5 +359,70 @@ describe('digest send killed with SIGKILL and restarted', () => {
       if (row.status === 'submitted') expect(row.message_id, row.email).toBe(expected);
     }
     expect(edition.status).toBe('sent');
+  });
+
+  it('when the server cuts the connection after the final dot for some: nobody lost, nobody twice, only those and the killed ones uncertain', { timeout: 120_000 }, async () => {
+    const seed = newSeed();
+    const random = seededRandom(seed);
+    const s = await setUp(900);
+    // One reader in 30 never hears back about their message: taken in full, then the connection cut.
+    const cutOff = new Set(s.emails.filter((_, i) => i % 30 === 7));
+    const sink = await startSmtpSink({ script: (rcpt) => (cutOff.has(rcpt) ? 'cut-after-dot' : 'accept') });
+    cleanups.push(() => sink.close());
+    const env = { RECAP_MAX_FAILURES_IN_A_ROW: '1000' };
+
+    const killed = await killRepeatedly(s, sink, 3, [100, 250], random, env);
+    const final = await runSender(s, sink, env);
+    const out = `exit ${final.code}\n${final.stdout}\n${final.stderr}`;
+    expect(final.signal, out).toBeNull();
+    expect(final.code, out).toBe(1);
+
+    const rows = await deliveries(s.db);
+    const counts = await statusCounts(s.db);
+    const handedAtKills = killed.claimedAtKill.reduce((a, b) => a + b, 0);
+    console.log(
+      `crash test, cut after the dot (seed ${seed}): ${killed.kills} kills, handed over at each kill ${killed.claimedAtKill.join('/')}; ` +
+        `${sink.cut.length} cut, ${counts.submitted} submitted, ${counts.uncertain} uncertain`,
+    );
+    expect(counts).toEqual({ queued: 0, claimed: 0, submitted: counts.submitted, deferred: 0, failed: 0, skipped: 0, uncertain: counts.uncertain });
+    // The server took each message in full at most once (received, or cut before its reply).
+    const taken = new Map<string, number>();
+    for (const to of [...sink.messages.flatMap((m) => m.to), ...sink.cut]) taken.set(to, (taken.get(to) ?? 0) + 1);
+    expect([...taken].filter(([, n]) => n > 1)).toEqual([]);
+    const byEmail = new Map(rows.map((r) => [r.email, r]));
+    // Every cut-off reader was reached and is reported uncertain, never submitted nor sent again.
+    expect(new Set(sink.cut)).toEqual(cutOff);
+    for (const email of cutOff) expect(byEmail.get(email)?.status, email).toBe('uncertain');
+    // Whoever got nothing is uncertain; the uncertain are those cut off and those whose data was
+    // being completed when a sender was killed, no more.
+    for (const row of rows) if (!taken.has(row.email)) expect(row.status, row.email).toBe('uncertain');
+    for (const row of rows) if (row.status === 'submitted') expect(sink.byRecipient().get(row.email), row.email).toHaveLength(1);
+    expect(counts.uncertain).toBeGreaterThanOrEqual(cutOff.size);
+    expect(counts.uncertain).toBeLessThanOrEqual(cutOff.size + handedAtKills);
+    expect(final.stdout).toMatch(new RegExp(`Edition total: ${counts.submitted} submitted, .*${counts.uncertain} uncertain`));
+  });
+
+  it('a sender killed before the hand-over (waiting for RCPT) leaves the row to be queued again, and it goes out once', { timeout: 120_000 }, async () => {
+    const s = await setUp(60);
+    const victim = s.emails[2] as string;
+    // The victim's first RCPT is never answered: its sender waits there until it is killed.
+    const sink = await startSmtpSink({ script: (rcpt, attempt) => (rcpt === victim && attempt === 1 ? 'stall-at-rcpt' : 'accept') });
+    cleanups.push(() => sink.close());
+    const killedRun = await runSender(s, sink, {}, () => sink.attempts.get(victim) === 1);
+    expect(killedRun.signal, killedRun.stderr).toBe('SIGKILL');
+    const atKill = await s.db
+      .selectFrom('deliveries as d')
+      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+      .select(['d.status', 'd.claimed_at'])
+      .where('s.email', '=', victim)
+      .executeTakeFirstOrThrow();
+    expect(atKill).toEqual({ status: 'claimed', claimed_at: null });
+
+    const final = await runSender(s, sink, {});
+    expect(final.signal, final.stderr).toBeNull();
+    const row = (await deliveries(s.db)).find((r) => r.email === victim);
+    expect(row?.status).toBe('submitted');
+    expect(sink.byRecipient().get(victim)).toHaveLength(1);
+    expect(sink.attempts.get(victim)).toBe(2);
   });
 });

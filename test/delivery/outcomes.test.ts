@@ -86,15 +86,20 @@ describe('outcomes written in groups', () => {
 describe('during a send', () => {
   let sink: SmtpSink;
 
-  it('commits each hand-over mark before the server hears of the message', { timeout: 60_000 }, async () => {
-    // Another connection, as a later process would see the file: at each RCPT, the recipient's row.
-    const seen: Array<{ email: string; status: string; claimed_at: string | null } | undefined> = [];
+  it('commits each hand-over mark after the server took the recipient and before the message is complete', { timeout: 60_000 }, async () => {
+    // Another connection, as a later process would see the file: the recipient's row at its RCPT,
+    // and once its message has come in full.
+    type Row = { email: string; status: string; claimed_at: string | null } | undefined;
+    const atRcpt: Row[] = [];
+    const seen: Row[] = [];
     let reader: SQLite.Database | undefined;
+    const row = (rcpt: string) => reader?.prepare('select s.email, d.status, d.claimed_at from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ?').get(rcpt) as Row;
     sink = await startSmtpSink({
       script: (rcpt) => {
-        seen.push(reader?.prepare('select s.email, d.status, d.claimed_at from deliveries d join subscribers s on s.id = d.subscriber_id where s.email = ?').get(rcpt) as never);
+        atRcpt.push(row(rcpt));
         return 'accept';
       },
+      onMessage: (rcpts) => seen.push(...rcpts.map(row)),
     });
     cleanups.push(() => sink.close());
     ctx = await createTestContext({ SMTP_URL: sink.url, RECAP_RATE: '0', RECAP_SEND_BATCH: '20', SMTP_POOL_SIZE: '3' });
@@ -108,10 +113,12 @@ describe('during a send', () => {
     const report = await runWeeklyRecap(ctx, testIo(ctx, () => createTransport(ctx.config)), { week: '2026-W48' });
     if (report.kind !== 'sent') throw new Error(report.kind);
     expect(report.counts).toMatchObject({ submitted: 60, queued: 0, claimed: 0 });
+    expect(atRcpt).toHaveLength(60);
+    for (const r of atRcpt) expect(r, r?.email).toMatchObject({ status: 'claimed', claimed_at: null });
     expect(seen).toHaveLength(60);
-    for (const row of seen) {
-      expect(row?.status, row?.email).toBe('claimed');
-      expect(row?.claimed_at, row?.email).not.toBeNull();
+    for (const r of seen) {
+      expect(r?.status, r?.email).toBe('claimed');
+      expect(r?.claimed_at, r?.email).not.toBeNull();
     }
     expect([...sink.byRecipient().values()].every((copies) => copies.length === 1)).toBe(true);
   });

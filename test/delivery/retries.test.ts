@@ -40,7 +40,7 @@ async function rows() {
   return ctx.db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
-    .select(['s.email', 'd.status', 'd.attempts', 'd.reason', 'd.error', 'd.message_id', 'd.next_attempt_at'])
+    .select(['s.email', 'd.status', 'd.attempts', 'd.reason', 'd.error', 'd.message_id', 'd.next_attempt_at', 'd.claimed_at'])
     .orderBy('d.id')
     .execute();
 }
@@ -55,8 +55,7 @@ describe('temporary failures', () => {
     ['451 at RCPT', { rcpt: { code: 451, message: '4.3.0 Temporary lookup failure' } }],
     ['452 at RCPT', { rcpt: { code: 452, message: '4.2.2 Mailbox over quota, try later' } }],
     ['451 after DATA', { data: { code: 451, message: '4.3.0 Local error in processing' } }],
-    ['a connection dropped in the middle of DATA', 'drop'],
-    ['a server that stalls', 'stall'],
+    ['a server that never answers RCPT', 'stall-at-rcpt'],
   ] as Array<[string, SinkAction]>)('defers on %s, retries with backoff, and delivers exactly once', async (_, failure) => {
     await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? failure : 'accept'));
     const started = ctx.clock.now().getTime();
@@ -96,6 +95,64 @@ describe('temporary failures', () => {
     expect(second.counts).toMatchObject({ submitted: 3, deferred: 0 });
     expect(second.edition.row.status).toBe('sent');
     expect(copies('b@example.org')).toBe(1);
+  });
+});
+
+describe('the hand-over', () => {
+  it('is recorded only once the server has taken the recipient: a refusal at RCPT leaves it unmarked', async () => {
+    await setUp((rcpt) => (rcpt === 'b@example.org' ? { rcpt: { code: 451, message: '4.7.1 Greylisted, try again' } } : 'accept'));
+    await send({ waitForRetries: false });
+    const all = await rows();
+    expect(all.map((r) => [r.email, r.status, r.claimed_at !== null])).toEqual([
+      ['a@example.com', 'submitted', true], ['b@example.org', 'deferred', false], ['c@example.net', 'submitted', true],
+    ]);
+  });
+});
+
+describe('a reply lost after the message was sent', () => {
+  it.each([
+    ['the server cuts the connection after the final dot', 'cut-after-dot'],
+    ['the connection drops in the middle of DATA', 'drop'],
+    ['the server never answers the final dot', 'stall'],
+  ] as Array<[string, SinkAction]>)('%s: uncertain, reported, and never sent again', async (_, lost) => {
+    await setUp((rcpt) => (rcpt === 'b@example.org' ? lost : 'accept'));
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    const b = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(b).toMatchObject({ status: 'uncertain', attempts: 1, reason: 'uncertain', next_attempt_at: null });
+    expect(b?.error).toMatch(/after the message was sent: it may have been delivered; not re-sent \(RECAP_RESEND_UNCERTAIN=true would\)/);
+    expect(b?.message_id).toMatch(/@recap\.test>$/);
+    expect(report.outcome).toMatchObject({ submitted: 2, uncertain: 1, deferred: 0 });
+    expect(report.counts).toMatchObject({ submitted: 2, uncertain: 1, deferred: 0, queued: 0, claimed: 0 });
+    expect(report.edition.row.status).toBe('sent');
+    await send();
+    expect(sink.attempts.get('b@example.org')).toBe(1);
+    expect(copies('a@example.com')).toBe(1);
+    expect(copies('c@example.net')).toBe(1);
+  });
+
+  it('is sent again by the next run with RECAP_RESEND_UNCERTAIN=true, with the same Message-ID', async () => {
+    await setUp((rcpt, attempt) => (rcpt === 'b@example.org' && attempt === 1 ? 'cut-after-dot' : 'accept'));
+    await send();
+    const before = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(before?.status).toBe('uncertain');
+    ctx.config = { ...ctx.config, resendUncertain: true };
+    const again = await send();
+    if (again.kind !== 'sent') throw new Error(again.kind);
+    expect(again.outcome.requeuedUncertain).toBe(1);
+    const after = (await rows()).find((r) => r.email === 'b@example.org');
+    expect(after).toMatchObject({ status: 'submitted', attempts: 2, message_id: before?.message_id });
+    expect(copies('b@example.org')).toBe(1);
+  });
+
+  it('a run of them pauses the edition at RECAP_MAX_FAILURES_IN_A_ROW', async () => {
+    const people = Array.from({ length: 6 }, (_, i) => `v${i}@example.com`);
+    await setUp(() => 'cut-after-dot', { RECAP_MAX_FAILURES_IN_A_ROW: '3', RECAP_SEND_BATCH: '6' }, people);
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.edition.row.status).toBe('paused');
+    expect(report.outcome.pausedBecause).toMatch(/^3 deliveries in a row were not submitted \(last: .*after the message was sent/);
+    expect(report.counts).toMatchObject({ uncertain: 3, queued: 3, claimed: 0 });
   });
 });
 

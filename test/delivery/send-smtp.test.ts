@@ -7,6 +7,7 @@ import { findList } from '../../src/audience/lists.ts';
 import { createSegment } from '../../src/audience/segments.ts';
 import { verifyToken } from '../../src/audience/tokens.ts';
 import { enqueueDeliveries } from '../../src/delivery/enqueue.ts';
+import { sendTransactional } from '../../src/delivery/transactional.ts';
 import { createTransport } from '../../src/delivery/transport.ts';
 import { ensureEdition } from '../../src/editions/editions.ts';
 import { runWeeklyRecap, type WeeklyReport } from '../../src/recap.ts';
@@ -14,7 +15,7 @@ import { sampleArticles } from '../helpers/articles.ts';
 import { testIo } from '../helpers/send.ts';
 import { addSubscriber, suppress } from '../helpers/audience.ts';
 import { createTestContext, TEST_SECRET, type TestContext } from '../helpers/context.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { type SmtpSink, TEST_CA, startSmtpSink } from '../helpers/smtp-sink.ts';
 
 let ctx: TestContext;
 let sink: SmtpSink;
@@ -218,5 +219,39 @@ describe('digest send when the server refuses a recipient', () => {
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(/550.*User unknown/);
     expect(failed.smtp_response).toBeNull();
+  });
+});
+
+describe('through a relay that wants STARTTLS and a login', () => {
+  beforeEach(async () => {
+    sink = await startSmtpSink({ tls: 'starttls', login: (user, pass) => user === 'recap' && pass === 'p@ss word' });
+    ctx = await createTestContext({ SMTP_URL: `smtp://recap:${encodeURIComponent('p@ss word')}@127.0.0.1:${sink.port}`, SMTP_TLS_CA: TEST_CA, SMTP_POOL_SIZE: '2' });
+    await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
+    for (const email of ['ada@example.com', 'chidi@example.org', 'zed@example.net']) await addSubscriber(ctx, email);
+  });
+
+  it('sends the edition over TLS after logging in, once per connection', async () => {
+    const report = await send();
+    if (report.kind !== 'sent') throw new Error(report.kind);
+    expect(report.counts).toMatchObject({ submitted: 3, failed: 0, queued: 0 });
+    expect([...sink.byRecipient().keys()].sort()).toEqual(['ada@example.com', 'chidi@example.org', 'zed@example.net']);
+    expect(sink.logins.length).toBeGreaterThanOrEqual(1);
+    expect(sink.logins.length).toBeLessThanOrEqual(2);
+    for (const login of sink.logins) expect(login).toEqual({ method: 'PLAIN', user: 'recap', secure: true });
+  });
+
+  it('sends a message nodemailer composes (a confirmation) through the same client', async () => {
+    const transport = createTransport(ctx.config);
+    try {
+      const submission = await sendTransactional(transport, ctx.config, { email: 'ada@example.com', name: 'Ada' }, { subject: 'Confirm your subscription', text: 'Please confirm.\n.\nA line with a dot.', html: '<p>Please confirm.</p>' }, ctx.clock.now());
+      expect(submission.response).toMatch(/^250 /);
+    } finally {
+      await transport.close();
+    }
+    const [message] = sink.byRecipient().get('ada@example.com') ?? [];
+    const parsed = await simpleParser(message?.raw ?? '');
+    expect(parsed.subject).toBe('Confirm your subscription');
+    expect(parsed.text).toContain('Please confirm.\n.\nA line with a dot.');
+    expect(sink.commands.filter((c) => c.startsWith('MAIL FROM:'))).toEqual([expect.stringMatching(/^MAIL FROM:<recap@recap\.test>/)]);
   });
 });

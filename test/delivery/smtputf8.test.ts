@@ -50,7 +50,8 @@ describe('sending to internationalised and quoted addresses', () => {
     for (const email of Object.values(READERS)) expect(byEmail.get(email)?.status, email).toBe('submitted');
     const rcpt = sink.commands.filter((c) => c.startsWith('RCPT TO:'));
     expect(rcpt.sort()).toEqual(Object.values(READERS).map((e) => `RCPT TO:<${e}>`).sort());
-    const mailFromJose = sink.commands[sink.commands.indexOf('RCPT TO:<josé@example.com>') - 1];
+    const session = [...sink.sessions.values()].find((commands) => commands.includes('RCPT TO:<josé@example.com>')) ?? [];
+    const mailFromJose = session[session.indexOf('RCPT TO:<josé@example.com>') - 1];
     expect(mailFromJose).toMatch(/^MAIL FROM:<recap@recap\.test>.* SMTPUTF8/);
     // The To header carries the address as the envelope did (mailparser would show it decoded).
     const idn = sink.messages.find((m) => m.to.some((to) => to.startsWith('ada@')));

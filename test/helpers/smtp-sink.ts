@@ -1,13 +1,18 @@
 // A real SMTP server on loopback (smtp-server, the library nodemailer's own tests use) that keeps
 // every message it accepts, keyed by recipient, and can be scripted per recipient and per attempt:
-// refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, or stall.
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+// refuse at RCPT or after DATA with any reply, drop the connection in the middle of DATA, take the
+// whole message and cut the connection without a reply, or stall. It can speak STARTTLS or smtps
+// with the test certificate (test/fixtures/tls/), require AUTH, and hide PIPELINING.
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 
 export interface ReceivedMessage {
   from: string;
   to: string[];
   raw: string;
+  /** The message as it came out of DATA (dot-stuffing undone), byte for byte. */
+  bytes: Buffer;
 }
 
 export type SinkAction =
@@ -16,8 +21,12 @@ export type SinkAction =
   | { data: { code: number; message: string } }
   /** Close the connection half-way through the message. */
   | 'drop'
+  /** Take the whole message, then close the connection without a reply. */
+  | 'cut-after-dot'
   /** Take the message and never answer. */
-  | 'stall';
+  | 'stall'
+  /** Never answer the RCPT command. */
+  | 'stall-at-rcpt';
 
 export interface SmtpSink {
   url: string;
@@ -27,8 +36,14 @@ export interface SmtpSink {
   byRecipient(): Map<string, ReceivedMessage[]>;
   /** RCPT attempts per recipient address. */
   attempts: Map<string, number>;
-  /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …). */
+  /** Recipients of the messages taken in full and then cut off without a reply ('cut-after-dot'). */
+  cut: string[];
+  /** The client's commands as they came over the wire (MAIL FROM, RCPT TO …), all sessions together. */
   commands: string[];
+  /** The same, one list per session (connections in parallel interleave in `commands`). */
+  sessions: Map<string, string[]>;
+  /** Every login: the mechanism, the user, and whether the session was under TLS by then. */
+  logins: Array<{ method: string; user: string; secure: boolean }>;
   close(): Promise<void>;
 }
 
@@ -43,14 +58,40 @@ export interface SinkOptions {
   smtpUtf8?: boolean;
   /** Take quoted local parts ("john..doe"@…), as Postfix does; smtp-server's strict parser refuses them. */
   quotedLocalParts?: boolean;
+  /** Offer STARTTLS, or speak TLS from the start (smtps), with the test certificate. */
+  tls?: 'starttls' | 'smtps';
+  /** Announce PIPELINING (RFC 2920); true by default. */
+  pipelining?: boolean;
+  /** Close a connection idle this long, with a 421 (as relays do). */
+  idleTimeoutMs?: number;
+  /** Announce SIZE with this limit (RFC 1870), and refuse a MAIL FROM that declares more. */
+  size?: number;
+  /** The AUTH mechanisms offered (smtp-server's default: PLAIN and LOGIN). */
+  authMethods?: string[];
+  /** Called when a message has come in full (its final dot read), before any reply. */
+  onMessage?: (rcpts: string[]) => void;
 }
+
+/** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
+export const TEST_CA = new URL('../fixtures/tls/cert.pem', import.meta.url).pathname;
+const TEST_KEY = new URL('../fixtures/tls/key.pem', import.meta.url).pathname;
 
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const messages: ReceivedMessage[] = [];
   const commands: string[] = [];
+  const logins: SmtpSink['logins'] = [];
+  const cut: string[] = [];
   // smtp-server logs each client command at debug level; that is the raw envelope (its onRcptTo sees domains decoded to Unicode).
   const quiet = () => {};
-  const logger = { trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet, debug: (_meta: unknown, tag: string, line: string) => tag === 'C:' && commands.push(String(line)) };
+  const sessions = new Map<string, string[]>();
+  const logger = {
+    trace: quiet, info: quiet, warn: quiet, error: quiet, fatal: quiet,
+    debug: (meta: { cid?: string }, tag: string, line: string) => {
+      if (tag !== 'C:') return;
+      commands.push(String(line));
+      sessions.set(meta.cid ?? '', [...(sessions.get(meta.cid ?? '') ?? []), String(line)]);
+    },
+  };
   const attempts = new Map<string, number>();
   const pending = new Map<string, SinkAction>(); // session id → action for its message
   const script: Script = options.script ?? ((rcpt) => {
@@ -59,12 +100,19 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   });
   const fail = (r: { code: number; message: string }) => Object.assign(new Error(r.message), { responseCode: r.code });
   const login = options.login;
+  const tls = options.tls;
   const server: SMTPServer = new SMTPServer({
     authOptional: !login,
-    disabledCommands: login ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: [...(tls === 'starttls' ? [] : ['STARTTLS']), ...(login ? [] : ['AUTH'])],
+    ...(tls ? { key: readFileSync(TEST_KEY), cert: readFileSync(TEST_CA), secure: tls === 'smtps' } : {}),
+    hidePIPELINING: options.pipelining === false,
+    ...(options.authMethods ? { authMethods: options.authMethods } : {}),
+    ...(options.size ? { size: options.size } : {}),
+    ...(options.idleTimeoutMs ? { socketTimeout: options.idleTimeoutMs } : {}),
     // Plain-text AUTH on loopback, for tests only.
     allowInsecureAuth: true,
-    onAuth(auth, _session, callback) {
+    onAuth(auth, session, callback) {
+      logins.push({ method: auth.method, user: auth.username ?? '', secure: session.secure });
       if (login?.(auth.username ?? '', auth.password ?? '')) callback(null, { user: auth.username });
       else callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
     },
@@ -75,6 +123,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       const attempt = (attempts.get(address.address) ?? 0) + 1;
       attempts.set(address.address, attempt);
       const action = script(address.address, attempt);
+      if (action === 'stall-at-rcpt') return;
       if (typeof action === 'object' && 'rcpt' in action) {
         callback(fail(action.rcpt));
         return;
@@ -96,7 +145,15 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        options.onMessage?.(session.envelope.rcptTo.map((r) => r.address));
         if (action === 'stall') return;
+        if (action === 'cut-after-dot') {
+          cut.push(...session.envelope.rcptTo.map((r) => r.address));
+          // The whole message arrived; the client never hears whether it was taken.
+          const connection = [...(server as unknown as { connections: Set<{ id: string; _socket: Socket }> }).connections].find((c) => c.id === session.id);
+          connection?._socket.destroy();
+          return;
+        }
         if (typeof action === 'object' && 'data' in action) {
           callback(fail(action.data));
           return;
@@ -105,6 +162,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
+          bytes: Buffer.concat(chunks),
         });
         callback(null, 'Queued as test');
       });
@@ -115,11 +173,14 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${tls === 'smtps' ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     port,
     messages,
     attempts,
+    cut,
     commands,
+    sessions,
+    logins,
     byRecipient() {
       const map = new Map<string, ReceivedMessage[]>();
       for (const m of messages) for (const to of m.to) map.set(to, [...(map.get(to) ?? []), m]);
@@ -153,6 +214,66 @@ export async function startSilentServer(): Promise<{ url: string; close(): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A TCP relay in front of `port` that records what the client wrote, one entry per packet read
+ * (on loopback, one write of the client arrives as one read), and counts the connections.
+ */
+export async function startRecordingProxy(port: number): Promise<{
+  url: string;
+  packets: string[];
+  connections: () => number;
+  dropAll(): void;
+  /** The next packet that matches is not passed on: its connection is closed instead, unanswered. */
+  swallowNext(pattern: RegExp): void;
+  close(): Promise<void>;
+}> {
+  const packets: string[] = [];
+  let swallow: RegExp | undefined;
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server = createServer((client) => {
+    connections++;
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.on('data', (d: Buffer) => {
+      packets.push(d.toString('utf8'));
+      if (swallow?.test(d.toString('utf8'))) {
+        swallow = undefined;
+        client.destroy();
+        return;
+      }
+      upstream.write(d);
+    });
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port: own } = server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${own}`,
+    packets,
+    connections: () => connections,
+    swallowNext: (pattern) => {
+      swallow = pattern;
+    },
+    dropAll: () => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
