@@ -95,6 +95,10 @@ interface Claimed {
 }
 
 const LEASE_TTL_MS = 60_000;
+/** Messages composed ahead of the connections, within a batch. */
+const COMPOSE_AHEAD = 32;
+/** How often a running batch looks at the edition's status and renews the lease. */
+const CHECK_EVERY_MS = 1000;
 /** Below this many due messages a send composes on the main thread: starting threads would take longer. */
 export const WORKERS_FROM = 1000;
 
@@ -181,7 +185,18 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       result.pausedBecause = `${failuresInARow} deliveries in a row were not submitted (last: ${lastError}); the SMTP server is down or rejecting us`;
     }
   };
-  const stopping = () => result.pausedBecause !== null || deps.signal?.aborted === true;
+  // Within a batch too, at most once a second: the editor may pause or cancel the edition, and the
+  // lease is kept (a batch can take minutes at a low RECAP_RATE).
+  let halted = false;
+  let lastCheck = clock.now().getTime();
+  const checkpoint = async () => {
+    if (clock.now().getTime() - lastCheck < CHECK_EVERY_MS) return;
+    lastCheck = clock.now().getTime();
+    const row = await db.selectFrom('editions').select('status').where('id', '=', edition.row.id).executeTakeFirstOrThrow();
+    if (row.status === 'paused' || row.status === 'cancelled') halted = true;
+    else if (!(await renew())) throw new Error(`lost the send lease of edition ${edition.row.week} to another process`);
+  };
+  const stopping = () => result.pausedBecause !== null || halted || deps.signal?.aborted === true;
   const outcomes = outcomeWriter(db);
   let done = 0;
   deps.onProgress?.(0, total);
@@ -211,21 +226,27 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     }
     const followed = await topicsOfSubscribers(db, batch.map((d) => d.subscriber_id), topics);
 
-    // Every message of the batch is composed ahead (in the workers, while earlier ones are on the
-    // wire), so the connections never wait for one.
+    // Messages are composed a little ahead of the connections (in the workers, while earlier ones
+    // are on the wire), so a connection never waits for one and only a few are held at a time.
     const prepared = new Map<number, Promise<{ key: string; variant: { id: number; htmlBytes: number; compacted: number[] }; message: Composed }>>();
-    for (const d of batch) {
-      if (whySkipped(d)) continue;
-      const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
-      if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
-      const variant = variants.get(key) as Promise<{ id: number; htmlBytes: number; compacted: number[] }>;
-      const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, date: clock.now().getTime() }));
-      const ready = Promise.all([variant, message]).then(([v, m]) => ({ key, variant: v, message: m }));
-      ready.catch(() => {}); // awaited in handle(), or dropped when the batch stops early
-      prepared.set(d.id, ready);
-    }
+    let preparedUpTo = 0;
+    const prepareAhead = (taken: number) => {
+      for (; preparedUpTo < Math.min(batch.length, taken + COMPOSE_AHEAD); preparedUpTo++) {
+        const d = batch[preparedUpTo] as Claimed;
+        if (whySkipped(d)) continue;
+        const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
+        if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
+        const variant = variants.get(key) as Promise<{ id: number; htmlBytes: number; compacted: number[] }>;
+        const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, date: clock.now().getTime() }));
+        const ready = Promise.all([variant, message]).then(([v, m]) => ({ key, variant: v, message: m }));
+        ready.catch(() => {}); // awaited in handle(), or dropped when the batch stops early
+        prepared.set(d.id, ready);
+      }
+    };
+    let taken = 0;
 
     const handle = async (d: Claimed): Promise<void> => {
+      prepareAhead(++taken);
       const now = () => clock.now().toISOString();
       // The audience may have changed since the row was queued.
       const why = whySkipped(d);
@@ -243,11 +264,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       }
 
       const { key, variant, message: composed } = await (prepared.get(d.id) as NonNullable<ReturnType<typeof prepared.get>>);
+      prepared.delete(d.id);
       const messageId = composed.messageId;
       const use = uses.get(key) ?? { key, htmlBytes: variant.htmlBytes, compacted: variant.compacted, recipients: 0 };
       uses.set(key, use);
       const message = { envelope: { from: config.from.address, to: [d.email] }, raw: composed.raw };
 
+      await checkpoint();
       await pace();
       // Paused or stopped while waiting for its turn: it goes back to the queue with the rest.
       if (stopping()) return;
@@ -340,6 +363,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     done += handled;
     deps.onProgress?.(done, Math.max(total, done));
 
+    if (halted) continue; // the loop's own check says what happened
     if (result.pausedBecause) {
       await db.updateTable('editions').set({ status: 'paused', paused_reason: result.pausedBecause, updated_at: clock.now().toISOString() }).where('id', '=', edition.row.id).execute();
       deps.log(`paused edition ${edition.row.week}: ${result.pausedBecause}`);
