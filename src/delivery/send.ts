@@ -10,7 +10,7 @@
 // One sender per edition holds a lease; rows are claimed in batches (claim.ts), each claim a
 // transaction; a row is marked handed over before it goes to the server, and outcomes are written
 // in short grouped transactions (outcomes.ts), all of a batch's before the next is claimed.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
 import type { Database, DeliveryStatus } from '../../db/schema.ts';
@@ -19,6 +19,7 @@ import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
+import { keyedHmac } from '../hmac.ts';
 import { variantKey } from '../render/arrange.ts';
 import { claimableIds } from './claim.ts';
 import { type Classification, classifyReply } from './classify.ts';
@@ -104,7 +105,7 @@ export async function countDue(db: Db, editionId: number, now: Date): Promise<nu
 
 /** A Message-ID that is the same for every attempt of a delivery, so receivers can spot a repeat. */
 export function deliveryMessageId(config: Config, secret: string, editionId: number, deliveryId: number): string {
-  const tag = createHmac('sha256', secret).update(`message-id:${editionId}:${deliveryId}`).digest('base64url').slice(0, 16);
+  const tag = keyedHmac(secret)(`message-id:${editionId}:${deliveryId}`).slice(0, 16);
   return `<recap.${editionId}.${deliveryId}.${tag}@${config.from.address.split('@')[1]}>`;
 }
 
