@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type StoredArticle, articleSchema } from '../../src/articles/article.ts';
 import { MAX_NAME_LENGTH } from '../../src/audience/subscribers.ts';
 import { composeMessage } from '../../src/delivery/compose.ts';
+import { generateDkimKey } from '../../src/delivery/dkim.ts';
 import { type MessageTemplate, type Recipient, messageTemplate, spliceMessage } from '../../src/delivery/mime-template.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { rankArticles } from '../../src/editions/select.ts';
@@ -152,6 +153,39 @@ describe('a message spliced from its variant’s template', () => {
     }
     expect([...encodings].sort()).toEqual(['7bit', 'quoted-printable']);
   }, 120_000);
+
+  it('holds the variant as bytes: no string longer than a header field, each line once (DKIM’s canonical form only where it differs)', async () => {
+    /** Every string's length and every byte array's bytes the template holds (nodemailer's header encoder aside). */
+    function held(template: MessageTemplate) {
+      const strings: number[] = [];
+      const arrays = new Set<ArrayBufferView>();
+      const seen = new Set<object>();
+      const visit = (v: unknown): void => {
+        if (typeof v === 'string') strings.push(v.length);
+        else if (ArrayBuffer.isView(v)) arrays.add(v);
+        else if (v && typeof v === 'object' && !seen.has(v)) {
+          seen.add(v);
+          for (const x of Object.values(v)) visit(x);
+        }
+      };
+      visit({ ...template, headerNode: undefined, dkim: undefined });
+      return { longest: Math.max(...strings), bytes: [...arrays].reduce((n, a) => n + a.byteLength, 0) };
+    }
+    const dkimConfig = testConfig(dir, { MAIL_FROM: '"Weekly AI Recap" <recap@recap.test>', DKIM_DOMAIN: 'recap.test', DKIM_SELECTOR: 's', DKIM_PRIVATE_KEY: generateDkimKey(1024).privateKeyPem });
+    for (const name of ['sample', 'large'] as const) {
+      const c = cases[name] as Case;
+      const message = spliceMessage(c.template, recipient(HOSTILE[0] as { email: string; name: string | null }, 0)).length;
+      const plain = held(c.template);
+      // The longest strings are header fields (the folded subject) and stretches of a line or two.
+      expect(plain.longest, name).toBeLessThan(400);
+      // The body's lines once, plus each line's start (a few bytes per 76 characters).
+      expect(plain.bytes, name).toBeLessThan(message * 1.4);
+      const signed = held(await messageTemplate(dkimConfig, c.variant, shared));
+      expect(signed.longest, name).toBeLessThan(400);
+      // The sample's stretches have few runs of spaces: their canonical form is the same bytes.
+      expect(signed.bytes - plain.bytes, name).toBeLessThan(message * 0.5);
+    }
+  });
 
   it('passes Python’s email parser and mailparser, with every line within its limit, both ways', async () => {
     const c = cases.sample as Case;
