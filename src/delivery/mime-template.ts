@@ -11,6 +11,10 @@
 // a line starts where one of the stretch's own lines starts (a few lines on), and from there the
 // precomputed lines follow. The encoder's 64 KiB input slices are followed too, so every soft
 // break lands exactly where nodemailer puts it.
+//
+// The precomputed lines (and, with DKIM, their canonical form) are kept as bytes, off the JS heap,
+// so a template holds about one copy of the body; a recipient's message is one Buffer.concat of
+// slices of them and the few lines wrapped afresh, and its body hash is taken over the same slices.
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
@@ -22,6 +26,10 @@ import { composeMessage, type MessageParts, unsubscribeMailto } from './compose.
 import { bodyHash, dkimSignature, relaxedLines } from './dkim.ts';
 
 const LINE = 76;
+/** How much of the encoded text is read at a time around a value: a value and the lines until they resync, most often. */
+const READ_AHEAD = 8 * LINE;
+/** How much of a stretch's start is kept as text: where the lines after a value are wrapped until they resync. */
+const HEAD = 2 * READ_AHEAD;
 
 /**
  * One static stretch of a part, encoded and wrapped once as if it stood alone. Its output is kept
@@ -34,6 +42,12 @@ interface Stretch {
   length: number;
   /** The encoded text, kept only when it is short (no lines of its own) or holds a CR (its lines could not be read back). */
   encoded: string | undefined;
+  /** Its start, and its end from `tailAt`: where a recipient's values make lines be wrapped afresh. Elsewhere it is read back from `out`. */
+  head: string;
+  tail: string;
+  tailAt: number;
+  /** It starts with a line break (which ends the value before it). */
+  startsLine: boolean;
   /** The wrapped output with CRLF line ends, and the same canonicalized for the DKIM body hash (with DKIM only; the same Buffer when nothing changes). */
   out: Buffer;
   canonical: Buffer | undefined;
@@ -180,15 +194,24 @@ function stretch(raw: string, last: boolean, dkim: boolean, plain: boolean): Str
   // A short stretch has no lines of its own: it is always wrapped with what is around it.
   const short = encoded.length <= LINE;
   const outBytes = short ? Buffer.alloc(0) : ascii(out);
+  const dstAt = Int32Array.from(dst);
+  const sameCanonical = canonical === out;
+  const kept = short || encoded.includes('\r');
+  // From the line before the first that runs into what follows.
+  const tailAt = kept ? encoded.length : (src[Math.max(valid - 1, 0)] as number);
   return {
     bytes: Buffer.byteLength(raw),
     length: encoded.length,
-    encoded: short || encoded.includes('\r') ? encoded : undefined,
+    encoded: kept ? encoded : undefined,
+    head: kept ? '' : encoded.slice(0, HEAD),
+    tail: encoded.slice(tailAt),
+    tailAt,
+    startsLine: /^[\r\n]/.test(raw),
     out: outBytes,
-    canonical: !dkim || short ? undefined : canonical === out ? outBytes : ascii(canonical),
+    canonical: !dkim || short ? undefined : sameCanonical ? outBytes : ascii(canonical),
     src: Int32Array.from(src),
-    dst: Int32Array.from(dst),
-    canon: Int32Array.from(canon),
+    dst: dstAt,
+    canon: !dkim || sameCanonical ? dstAt : Int32Array.from(canon),
     rawAt: Int32Array.from(rawAt),
     valid,
     // hasLongerLines() counts lines between any CR or LF.
@@ -263,6 +286,8 @@ function lowerBound(a: Int32Array, x: number, n = a.length): number {
 /** Characters `from` to `to` of a stretch's encoded text, read back from its lines: without the soft breaks, LF for CRLF. */
 function encodedText(st: Stretch, from: number, to: number): string {
   if (st.encoded !== undefined) return st.encoded.slice(from, to);
+  if (to <= st.head.length) return st.head.slice(from, to);
+  if (from >= st.tailAt) return st.tail.slice(from - st.tailAt, to - st.tailAt);
   const first = lowerBound(st.src, from + 1) - 1;
   const lines = st.out.toString('latin1', st.dst[first], st.dst[lowerBound(st.src, to)]);
   // "=" always starts an "=XX" in the encoded text: "=" and CRLF is a soft break.
@@ -311,7 +336,7 @@ function encodePart(part: PartTemplate, values: TokenValues, dkim: boolean): Enc
       const value = escaped[i] as string;
       const next = part.stretches[i + 1] as Stretch;
       // Whitespace ending the value is encoded when a line break (or the part's end) follows.
-      const endsLine = next.length === 0 ? i + 1 === escaped.length : startsLine(next);
+      const endsLine = next.length === 0 ? i + 1 === escaped.length : next.startsLine;
       const text = encodeValue(value, endsLine);
       segments.push({ start: length, length: text.length, bytes: Buffer.byteLength(value), text });
       length += text.length;
@@ -325,9 +350,6 @@ function encodeValue(value: string, endsLine: boolean): string {
   if (/^[\x20-\x3c\x3e-\x7e]*$/.test(value) && !(endsLine && value.endsWith(' '))) return value;
   return endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
 }
-
-/** Whether the stretch's text starts with a line break (CR and LF are kept as they are by the encoding). */
-const startsLine = (st: Stretch) => /^[\r\n]/.test(encodedText(st, 0, 1));
 
 /**
  * The part written 7bit when nodemailer would (plain ASCII, no line over LINE characters), told
@@ -426,8 +448,6 @@ function encodedAt(seg: Segment, b: number): number {
   return (st.src[i] as number) + walk(encodedText(st, st.src[i] as number, st.src[i + 1] as number), st.rawAt[i] as number);
 }
 
-/** How much of the encoded text is read at a time around a value: a value and the lines until they resync, most often. */
-const READ_AHEAD = 8 * LINE;
 
 /** The encoded part wrapped as nodemailer wraps it, taking the stretches' precomputed lines where they fit. */
 function wrapSegments(segments: Segment[], length: number, dkim: boolean): EncodedPart {
