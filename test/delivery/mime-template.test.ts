@@ -137,6 +137,9 @@ describe('a message spliced from its variant’s template', () => {
     const p = placeholders(nonce);
     const ascii = { placeholder_nonce: nonce, text: `Hi ${p.name},\nshort lines only.\n`, html: `<p>Hi ${p.name}</p>\n<p>${p.email}</p>\n` };
     cases.ascii = { variant: ascii, template: await messageTemplate(config, ascii, shared) };
+    // Carriage returns in the text itself (CRLF and lone CR), in a part long enough to have lines of its own, and in one that may go 7bit.
+    const cr = { placeholder_nonce: nonce, text: `Hi ${p.name},\r\nshort\rlines.\r\n${p.email}\r\n`, html: `<p>Hi ${p.name}</p>\r\n${'<p>Zoë’s story\r, told at length.</p>\r\n'.repeat(20)}<a href="${p.unsubscribe_url}">x</a>\r` };
+    cases.cr = { variant: cr, template: await messageTemplate(config, cr, shared) };
     cases.dense = await variantCase(stored([article({ title: '€'.repeat(120), hook: `${'= '.repeat(150)}${'ü'.repeat(200)}` }), article({ hook: `trailing spaces    \n${'x'.repeat(300)}` })]), '€'.repeat(30));
   }, 60_000);
 
