@@ -98,6 +98,8 @@ const isRecipientField = (name: string): name is RecipientField => (RECIPIENT_FI
 
 /** Quoted-printable and 7bit bodies are ASCII: one byte per character. */
 const ascii = (s: string) => Buffer.from(s, 'latin1');
+/** A string of its own: V8 keeps a slice as a view of the whole string it was cut from. */
+const copy = (s: string) => ascii(s).toString('latin1');
 
 /** Builds the template of one variant's messages (once per variant and send). */
 export async function messageTemplate(config: Config, variant: { html: string; text: string; placeholder_nonce: string }, shared: Shared): Promise<MessageTemplate> {
@@ -203,8 +205,8 @@ function stretch(raw: string, last: boolean, dkim: boolean, plain: boolean): Str
     bytes: Buffer.byteLength(raw),
     length: encoded.length,
     encoded: kept ? encoded : undefined,
-    head: kept ? '' : encoded.slice(0, HEAD),
-    tail: encoded.slice(tailAt),
+    head: kept ? '' : copy(encoded.slice(0, HEAD)),
+    tail: copy(encoded.slice(tailAt)),
     tailAt,
     startsLine: /^[\r\n]/.test(raw),
     out: outBytes,
