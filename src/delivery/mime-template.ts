@@ -244,7 +244,7 @@ function wrapLine(window: string, remaining: number): { line: string; taken: num
   const lf = line.lastIndexOf('\n');
   if (lf >= tail && line.indexOf('\r', lf) < 0) return cutAfter(line.substr(0, lf + 1));
   let breakAt = -1;
-  if (line.length > LINE - margin) for (let i = line.length - 1; i >= tail && breakAt < 0; i--) if (BREAKS.includes(line[i] as string)) breakAt = i;
+  if (line.length > LINE - margin) for (let i = line.length - 1; i >= tail && breakAt < 0; i--) if (isBreak(line.charCodeAt(i))) breakAt = i;
   if (breakAt >= 0) {
     line = line.substr(0, breakAt + 1);
   } else if (/[=][\da-f]{0,2}$/i.test(line)) {
@@ -266,7 +266,8 @@ function wrapLine(window: string, remaining: number): { line: string; taken: num
   return cutAfter(line);
 }
 
-const BREAKS = ' \t.,!?';
+/** Where wrap() may break a line: after a space, tab, ".", ",", "!" or "?". */
+const isBreak = (c: number) => c === 0x20 || c === 0x09 || c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f;
 
 /** A line wrapLine() ends without a soft break. */
 function cutAfter(line: string): { line: string; taken: number } {
