@@ -1,15 +1,19 @@
 // `npm run bench`: the send path measured at list scale. A fresh SQLite file with N subscribers
 // (realistic topic mixes) and three weeks of articles; the product's own functions build the
-// editions, render the variants, personalize, enqueue and send (in a child process, as
-// `recap digest send` does) to Postfix's smtp-sink, or to smtp-server here without Postfix; then
-// smtp-source against the same sink says what the wire allows. Prints a table and writes JSON to
-// bench/results/. Never part of `npm test`.
+// editions, render the variants, build each one's message template and time what the send does per
+// recipient (signed links, Message-ID, the splice; unsigned and DKIM-signed), enqueue and send (in
+// a child process, as `recap digest send` does) to Postfix's smtp-sink, or to smtp-server here
+// without Postfix; then smtp-source against the same sink says what the wire allows. Prints a
+// table and writes JSON to bench/results/. `--only splice` stops after the per-recipient figures.
+// Never part of `npm test`.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -17,16 +21,17 @@ import { WEEKLY_AI_RECAP } from '../db/migrations/0001_initial.ts';
 import { importArticles } from '../src/articles/import.ts';
 import { findList } from '../src/audience/lists.ts';
 import { subscriberLinks } from '../src/audience/tokens.ts';
-import { loadConfig } from '../src/config.ts';
+import { type Config, loadConfig } from '../src/config.ts';
 import { systemClock } from '../src/context.ts';
 import { generateDkimKey } from '../src/delivery/dkim.ts';
 import { enqueueDeliveries } from '../src/delivery/enqueue.ts';
+import { type MessageTemplate, messageTemplate } from '../src/delivery/mime-template.ts';
+import { type ComposeJob, composeFor, deliveryMessageId, type SendContext } from '../src/delivery/composers.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../src/delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics, ensureEdition } from '../src/editions/editions.ts';
 import { weekOf } from '../src/editions/week.ts';
 import { renderSettings } from '../src/recap.ts';
 import { variantKey } from '../src/render/arrange.ts';
-import { personalize } from '../src/render/personalize.ts';
 import { type RenderedVariant, renderVariant } from '../src/render/variant.ts';
 import { table } from '../src/cli/output.ts';
 import { articlesForWeek, generateSubscribers, insertSubscribers, type SampleArticle, topicsByPopularity } from './population.ts';
@@ -35,8 +40,8 @@ import { findPostfixTool, POSTFIX_INSTALL, runSmtpSource, type Sink, type Source
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = join(ROOT, 'data/sample/articles.json');
-/** Personalization is timed over this many recipients at most: enough for a stable mean. */
-const PERSONALIZE_SAMPLE = 20_000;
+/** The per-recipient work is timed over this many recipients at most (DKIM-signed: a tenth): enough for a stable mean. */
+const RECIPIENT_SAMPLE = 20_000;
 
 const count = (min: number) => (value: string) => {
   const n = Number(value.replace(/[_,]/g, ''));
@@ -56,6 +61,7 @@ const program = new Command('bench')
   .addOption(new Option('--sink <kind>', 'where mail goes').choices(['auto', 'postfix', 'inprocess']).default('auto'))
   .option('--out <dir>', 'folder for the JSON results', join(ROOT, 'bench/results'))
   .option('--keep', 'keep the temporary database and print where it is')
+  .addOption(new Option('--only <step>', 'stop after the per-recipient figures (10,000 subscribers unless --subscribers says otherwise)').choices(['splice']))
   .parse();
 
 interface Options {
@@ -69,9 +75,10 @@ interface Options {
   sink: 'auto' | 'postfix' | 'inprocess';
   out: string;
   keep?: boolean;
+  only?: 'splice';
 }
 const opts = program.opts<Options>();
-if (opts.quick && program.getOptionValueSource('subscribers') === 'default') opts.subscribers = 10_000;
+if ((opts.quick || opts.only) && program.getOptionValueSource('subscribers') === 'default') opts.subscribers = 10_000;
 
 const step = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -82,6 +89,12 @@ async function timed<T>(work: () => Promise<T> | T): Promise<{ value: T; ms: num
   const started = performance.now();
   const value = await work();
   return { value, ms: performance.now() - started };
+}
+
+function timedSync(work: () => void): { ms: number } {
+  const started = performance.now();
+  work();
+  return { ms: performance.now() - started };
 }
 
 const work = mkdtempSync(join(os.tmpdir(), 'recap-bench-'));
@@ -198,33 +211,67 @@ async function measureVariants(db: ReturnType<typeof openDb>, edition: Edition) 
   };
 }
 
-/** personalize() over a sample of real recipients, each with the variant it would get. */
-async function measurePersonalization(db: ReturnType<typeof openDb>, edition: Edition, rendered: Map<string, RenderedVariant>) {
+/** A full garbage collection, so that memory figures count what is still held. */
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+const heldBytes = () => {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+};
+
+/** What the send does per recipient, on a sample of real recipients, each with the template of the variant it would get. */
+async function measurePerRecipient(db: ReturnType<typeof openDb>, edition: Edition, rendered: Map<string, RenderedVariant>) {
   const topics = editionTopics(edition);
-  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'name']).orderBy('id').limit(PERSONALIZE_SAMPLE).execute();
+  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'name']).orderBy('id').limit(RECIPIENT_SAMPLE).execute();
   const followed = new Map<number, string[]>();
   for (let i = 0; i < rows.length; i += 1000) {
     for (const [id, t] of await topicsOfSubscribers(db, rows.slice(i, i + 1000).map((r) => r.id), topics)) followed.set(id, t);
   }
-  const recipients = rows.map((r) => {
-    const v = rendered.get(variantKey(followed.get(r.id) ?? [], topics));
-    if (!v) throw new Error(`subscriber ${r.id} has no rendered variant`);
-    return { ...r, variant: { html: v.html, text: v.text, placeholder_nonce: v.nonce } };
-  });
-  const links = await timed(() => recipients.map((r) => subscriberLinks(config.baseUrl, secret, r.id, edition.list.id)));
-  let chars = 0;
-  const fill = await timed(() => {
-    recipients.forEach((r, i) => {
-      const l = links.value[i] as { unsubscribeUrl: string; preferencesUrl: string };
-      const body = personalize(r.variant, { name: r.name ?? 'there', email: r.email, unsubscribe_url: l.unsubscribeUrl, preferences_url: l.preferencesUrl });
-      chars += body.html.length + body.text.length;
+  const shared = { subject: edition.row.subject, listSlug: edition.list.slug, listName: edition.list.name };
+  const keyFile = join(work, 'splice-dkim.pem');
+  writeFileSync(keyFile, generateDkimKey(2048).privateKeyPem, { mode: 0o600 });
+  const dkimConfig = loadConfig({ ...env, DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY_FILE: keyFile });
+  /** Every variant's template, as a send builds them (once per variant), and the bytes each holds. */
+  async function templates(c: Config) {
+    const before = heldBytes();
+    const built = new Map<string, MessageTemplate>();
+    const { ms } = await timed(async () => {
+      for (const [key, v] of rendered) built.set(key, await messageTemplate(c, { html: v.html, text: v.text, placeholder_nonce: v.nonce }, shared));
     });
-  });
+    return { built, msEach: ms / built.size, bytesEach: (heldBytes() - before) / built.size };
+  }
+  const unsigned = await templates(config);
+  const signed = await templates(dkimConfig);
+  const recipients = rows.map((r, i) => ({ ...r, delivery: i + 1, key: variantKey(followed.get(r.id) ?? [], topics) }));
+  const context = (c: Config): SendContext => ({ config: c, secret, editionId: edition.row.id, listId: edition.list.id, ...shared });
+  const job = (r: (typeof recipients)[number]): ComposeJob => ({ key: r.key, deliveryId: r.delivery, subscriberId: r.id, email: r.email, name: r.name, date: Date.now() });
+  /** Links, Message-ID and the splice: what a composing thread does per message (composeFor). */
+  const run = (c: Config, built: Map<string, MessageTemplate>, sample: typeof recipients, splice: boolean) => {
+    const ctx = context(c);
+    let bytes = 0;
+    const { ms } = timedSync(() => {
+      for (const r of sample) {
+        if (splice) bytes += composeFor(ctx, built.get(r.key) as MessageTemplate, job(r)).raw.length;
+        else {
+          subscriberLinks(c.baseUrl, secret, r.id, edition.list.id);
+          deliveryMessageId(c, secret, edition.row.id, r.delivery);
+        }
+      }
+    });
+    return { usPerRecipient: (ms * 1000) / sample.length, meanMessageBytes: bytes / sample.length };
+  };
+  const signedSample = recipients.slice(0, Math.ceil(recipients.length / 10));
+  const linksAndMessageId = run(config, unsigned.built, recipients, false);
+  const all = run(config, unsigned.built, recipients, true);
+  const allSigned = run(dkimConfig, signed.built, signedSample, true);
   return {
     recipients: recipients.length,
-    usPerRecipient: (fill.ms * 1000) / recipients.length,
-    signedLinksUsPerRecipient: (links.ms * 1000) / recipients.length,
-    meanBodyChars: chars / recipients.length,
+    usPerRecipient: all.usPerRecipient,
+    linksAndMessageIdUsPerRecipient: linksAndMessageId.usPerRecipient,
+    meanMessageBytes: all.meanMessageBytes,
+    dkim: { recipients: signedSample.length, usPerRecipient: allSigned.usPerRecipient, meanMessageBytes: allSigned.meanMessageBytes },
+    templates: { count: unsigned.built.size, msEach: unsigned.msEach, bytesEach: unsigned.bytesEach, dkimBytesEach: signed.bytesEach },
   };
 }
 
@@ -271,42 +318,39 @@ async function prepareAndMeasureSteps() {
     step('rendering every variant the audience needs…');
     const variants = await measureVariants(db, measureEdition);
     step(`  ${variants.summary.count} variants, ${fmt(variants.summary.meanMs, 1)} ms each (median ${fmt(variants.summary.medianMs, 1)})`);
-    step('personalizing…');
-    const personalization = await measurePersonalization(db, measureEdition, variants.rendered);
-    step(`  ${fmt(personalization.usPerRecipient, 1)} µs per recipient`);
-    step('enqueueing…');
-    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition, undefined, new Date()));
-    const enqueued = { rows: enqueue.value, ms: enqueue.ms, rowsPerSecond: enqueue.value / (enqueue.ms / 1000) };
-    step(`  ${fmt(enqueued.rows)} rows in ${fmt(enqueued.ms)} ms`);
-    return {
+    step('building message templates, then links, Message-ID and splice per recipient…');
+    const perRecipient = await measurePerRecipient(db, measureEdition, variants.rendered);
+    step(`  ${fmt(perRecipient.usPerRecipient, 1)} µs per recipient (DKIM-signed ${fmt(perRecipient.dkim.usPerRecipient, 1)}), ${fmt(perRecipient.templates.bytesEach / 1024)} KiB per template`);
+    const common = {
       weeks: { measure: measureWeek, unsigned: unsignedWeek, signed: signedWeek },
       stories: measureEdition.stories.length,
       editionTopics: [...editionTopics(measureEdition)],
       population: { subscribers: population.value, insertMs: population.ms, topicsFollowed: mix },
       variants: variants.summary,
-      personalization,
-      enqueue: enqueued,
+      perRecipient,
     };
+    if (opts.only) return common;
+    step('enqueueing…');
+    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition, undefined, new Date()));
+    const enqueued = { rows: enqueue.value, ms: enqueue.ms, rowsPerSecond: enqueue.value / (enqueue.ms / 1000) };
+    step(`  ${fmt(enqueued.rows)} rows in ${fmt(enqueued.ms)} ms`);
+    return { ...common, enqueue: enqueued };
   } finally {
     await db.destroy();
   }
 }
 
-async function main(): Promise<void> {
-  const startedAt = new Date();
-  const loadBefore = os.loadavg();
-  step(`Recap bench: ${fmt(opts.subscribers)} subscribers, ${opts.connections} connections, RECAP_RATE=${opts.rate}, in ${work}`);
-  const measured = await prepareAndMeasureSteps();
-
+/** The two sends (unsigned and DKIM-signed) to the sink, and smtp-source against it. */
+async function measureSends(weeks: { unsigned: string; signed: string }) {
   sink = await chooseSink();
   step(`sink: ${sink.description} on 127.0.0.1:${sink.port}`);
   const smtp = { SMTP_URL: `smtp://127.0.0.1:${sink.port}` };
-  const unsigned = await measuredSend('unsigned', measured.weeks.unsigned, smtp);
+  const unsigned = await measuredSend('unsigned', weeks.unsigned, smtp);
   let signed: SendResult | undefined;
   if (opts.dkim) {
     const keyFile = join(work, 'dkim.pem');
     writeFileSync(keyFile, generateDkimKey(2048).privateKeyPem, { mode: 0o600 });
-    signed = await measuredSend('DKIM-signed', measured.weeks.signed, { ...smtp, DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY_FILE: keyFile });
+    signed = await measuredSend('DKIM-signed', weeks.signed, { ...smtp, DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY_FILE: keyFile });
   }
 
   let source: SourceResult | { available: false; why: string };
@@ -323,6 +367,15 @@ async function main(): Promise<void> {
   const sinkFacts = { kind: sink.kind, description: sink.description, bytesMeaning: sink.bytesMeaning };
   await sink.close();
   sink = undefined;
+  return { sink: sinkFacts, sends: { unsigned, ...(signed ? { signed } : {}) } as Record<string, SendResult>, source };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  step(`Recap bench: ${fmt(opts.subscribers)} subscribers, ${opts.connections} connections, RECAP_RATE=${opts.rate}, in ${work}`);
+  const measured = await prepareAndMeasureSteps();
+  const sending = 'enqueue' in measured ? await measureSends(measured.weeks) : { sink: null, sends: {}, source: { available: false as const, why: `--only ${opts.only}` } };
 
   const cpus = os.cpus();
   const results = {
@@ -340,27 +393,31 @@ async function main(): Promise<void> {
       loadAverageAfter: os.loadavg(),
     },
     options: { subscribers: opts.subscribers, articles: opts.articles, connections: opts.connections, rate: opts.rate, dkim: opts.dkim, sink: opts.sink },
-    sink: sinkFacts,
+    sink: sending.sink,
     ...measured,
-    sends: { unsigned, ...(signed ? { signed } : {}) },
-    smtpSource: 'msgsPerSecond' in source ? { available: true, ...source } : source,
+    sends: sending.sends,
+    smtpSource: 'msgsPerSecond' in sending.source ? { available: true, ...sending.source } : sending.source,
     benchProcess: { peakRssBytes: process.resourceUsage().maxRSS * 1024 },
   };
   mkdirSync(opts.out, { recursive: true });
   const file = join(opts.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${opts.subscribers}.json`);
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  printSummary(results, source);
+  printSummary(results, sending.source);
   console.log(`\nResults: ${file}`);
 }
 
-function printSummary(r: { variants: { count: number; meanMs: number; medianMs: number; firstMs: number }; personalization: { usPerRecipient: number; signedLinksUsPerRecipient: number }; enqueue: { rows: number; rowsPerSecond: number }; sends: Record<string, SendResult>; machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] }; sink: { kind: string } }, source: SourceResult | { available: false; why: string }): void {
+type PerRecipient = Awaited<ReturnType<typeof measurePerRecipient>>;
+
+function printSummary(r: { variants: { count: number; meanMs: number; medianMs: number; firstMs: number }; perRecipient: PerRecipient; enqueue?: { rows: number; rowsPerSecond: number }; sends: Record<string, SendResult>; machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] }; sink: { kind: string } | null }, source: SourceResult | { available: false; why: string }): void {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
-  console.log(`\nRecap bench · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink.kind} sink`);
+  const p = r.perRecipient;
+  console.log(`\nRecap bench · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink ? `${r.sink.kind} sink` : `only ${opts.only}`}`);
   console.log(`${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load ${load(r.machine.loadAverageBefore)} → ${load(r.machine.loadAverageAfter)}\n`);
   const rows = [
     ['variants', `${r.variants.count}`, `${fmt(r.variants.meanMs, 1)} ms each (median ${fmt(r.variants.medianMs, 1)}, first ${fmt(r.variants.firstMs)})`],
-    ['personalization', `${fmt(r.personalization.usPerRecipient, 1)} µs/recipient`, `signed links ${fmt(r.personalization.signedLinksUsPerRecipient, 1)} µs/recipient`],
-    ['enqueue', `${fmt(r.enqueue.rowsPerSecond)} rows/s`, `${fmt(r.enqueue.rows)} rows`],
+    ['message templates', `${fmt(p.templates.bytesEach / 1024)} KiB each`, `${p.templates.count} built in ${fmt(p.templates.msEach, 1)} ms each · ${fmt(p.templates.dkimBytesEach / 1024)} KiB with DKIM`],
+    ['per recipient', `${fmt(p.usPerRecipient, 1)} µs unsigned`, `links + Message-ID ${fmt(p.linksAndMessageIdUsPerRecipient, 1)} µs of it · DKIM-signed ${fmt(p.dkim.usPerRecipient, 1)} µs · ${fmt(p.meanMessageBytes)} B/msg`],
+    ...(r.enqueue ? [['enqueue', `${fmt(r.enqueue.rowsPerSecond)} rows/s`, `${fmt(r.enqueue.rows)} rows`]] : []),
   ];
   for (const [name, s] of Object.entries(r.sends)) {
     const ratio = s.ratioToSmtpSource === undefined ? 'ratio n/a' : `${(s.ratioToSmtpSource * 100).toFixed(1)} % of smtp-source`;

@@ -4,11 +4,11 @@
 // default; 0 composes on the main thread). A worker that lacks a variant's template asks for the
 // variant once; templates are kept in a small cache, so memory stays flat however many variants
 // a send needs (deliveries are queued grouped by variant, see enqueue.ts).
-import { createHmac } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { VariantRow } from '../../db/schema.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
+import { keyedHmac } from '../hmac.ts';
 import { type MessageTemplate, messageTemplate, spliceMessage } from './mime-template.ts';
 
 /** What every message of one send shares. */
@@ -51,7 +51,7 @@ const TEMPLATES_KEPT = 8;
 
 /** A Message-ID that is the same for every attempt of a delivery, so receivers can spot a repeat. */
 export function deliveryMessageId(config: Pick<Config, 'from'>, secret: string, editionId: number, deliveryId: number): string {
-  const tag = createHmac('sha256', secret).update(`message-id:${editionId}:${deliveryId}`).digest('base64url').slice(0, 16);
+  const tag = keyedHmac(secret)(`message-id:${editionId}:${deliveryId}`).slice(0, 16);
   return `<recap.${editionId}.${deliveryId}.${tag}@${config.from.address.split('@')[1]}>`;
 }
 

@@ -60,10 +60,9 @@ export function relaxedLines(s: string): string {
  * static ones are canonicalized once. The body must end with a CRLF and no empty line, as every
  * MIME message does with its closing boundary; the end-of-body rule then changes nothing.
  */
-export function bodyHash(canonicalPieces: string[]): string {
+export function bodyHash(canonicalPieces: Uint8Array[]): string {
   const hash = createHash('sha256');
-  // Quoted-printable and 7bit bodies are ASCII: one byte per character.
-  for (const piece of canonicalPieces) hash.update(piece, 'latin1');
+  for (const piece of canonicalPieces) hash.update(piece);
   return hash.digest('base64');
 }
 

@@ -11,7 +11,11 @@
 // a line starts where one of the stretch's own lines starts (a few lines on), and from there the
 // precomputed lines follow. The encoder's 64 KiB input slices are followed too, so every soft
 // break lands exactly where nodemailer puts it.
-import nodemailer, { type SendMailOptions } from 'nodemailer';
+//
+// The precomputed lines (and, with DKIM, their canonical form) are kept as bytes, off the JS heap,
+// so a template holds about one copy of the body; a recipient's message is one Buffer.concat of
+// slices of them and the few lines wrapped afresh, and its body hash is taken over the same slices.
+import nodemailer from 'nodemailer';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import MimeNode from 'nodemailer/lib/mime-node';
 import * as qp from 'nodemailer/lib/qp';
@@ -22,24 +26,40 @@ import { composeMessage, type MessageParts, unsubscribeMailto } from './compose.
 import { bodyHash, dkimSignature, relaxedLines } from './dkim.ts';
 
 const LINE = 76;
+/** How much of the encoded text is read at a time around a value: a value and the lines until they resync, most often. */
+const READ_AHEAD = 8 * LINE;
+/** How much of a stretch's start is kept as text: where the lines after a value are wrapped until they resync. */
+const HEAD = 2 * READ_AHEAD;
 
-/** One static stretch of a part, encoded and wrapped as if it stood alone. */
+/**
+ * One static stretch of a part, encoded and wrapped once as if it stood alone. Its output is kept
+ * as bytes (off the JS heap); the encoded text is read back from those lines where a recipient's
+ * lines are wrapped afresh, so no full-size string is kept.
+ */
 interface Stretch {
-  raw: string;
-  /** Bytes of `raw` (UTF-8), each one character of `encoded` or an "=XX". */
+  /** Bytes of its text (UTF-8), each one character of the encoded text or an "=XX"; and the encoded text's length. */
   bytes: number;
-  encoded: string;
-  /** The wrapped output, with CRLF line ends, and the same canonicalized for the DKIM body hash. */
-  out: string;
-  canonical: string;
-  /** Where each of its lines starts: in `encoded`, `out` and `canonical`; the last entries are the ends. */
-  src: number[];
-  dst: number[];
-  canon: number[];
-  /** Line starts (in `encoded`) whose line nodemailer would wrap the same in the whole message → their index. */
-  sync: Map<number, number>;
-  /** Lines from index `valid` on run into what follows the stretch. */
+  length: number;
+  /** The encoded text, kept only when it is short (no lines of its own) or holds a CR (its lines could not be read back). */
+  encoded: string | undefined;
+  /** Its start, and its end from `tailAt`: where a recipient's values make lines be wrapped afresh. Elsewhere it is read back from `out`. */
+  head: string;
+  tail: string;
+  tailAt: number;
+  /** It starts with a line break (which ends the value before it). */
+  startsLine: boolean;
+  /** The wrapped output with CRLF line ends, and the same canonicalized for the DKIM body hash (with DKIM only; the same Buffer when nothing changes). */
+  out: Buffer;
+  canonical: Buffer | undefined;
+  /** Where each of its lines starts: in the encoded text, `out`, `canonical` and the text's bytes; the last entries are the ends. */
+  src: Int32Array;
+  dst: Int32Array;
+  canon: Int32Array;
+  rawAt: Int32Array;
+  /** Lines before `valid` are wrapped the same in the whole message; those from it on run into what follows. */
   valid: number;
+  /** Parts that may go 7bit: the text with CRLF line ends, its length, and the lengths of its first (-1: no line break) and last line. */
+  plain: { bytes: Buffer; chars: number; first: number; last: number } | undefined;
 }
 
 interface PartTemplate {
@@ -54,7 +74,7 @@ export interface MessageTemplate {
   /** Header fields in nodemailer's order, with a slot where a recipient's field goes. */
   fields: Array<string | { slot: RecipientField }>;
   /** Between the header block and the text (its blank line first), between text and HTML, after the HTML; and canonicalized for DKIM, from the body's start. */
-  frame: Frame & { canonical: Frame };
+  frame: Frame & { canonical: Frame | undefined };
   text: PartTemplate;
   html: PartTemplate;
   dkim: Config['dkim'];
@@ -65,9 +85,9 @@ export interface MessageTemplate {
 
 type Encoding = 'quoted-printable' | '7bit';
 interface Frame {
-  beforeText: Record<Encoding, string>;
-  beforeHtml: Record<Encoding, string>;
-  end: string;
+  beforeText: Record<Encoding, Buffer>;
+  beforeHtml: Record<Encoding, Buffer>;
+  end: Buffer;
 }
 type Shared = Pick<MessageParts, 'subject' | 'listSlug' | 'listName'>;
 export type Recipient = Omit<MessageParts, keyof Shared | 'body'> & { values: TokenValues };
@@ -75,6 +95,11 @@ export type Recipient = Omit<MessageParts, keyof Shared | 'body'> & { values: To
 const RECIPIENT_FIELDS = ['to', 'message-id', 'date', 'list-unsubscribe'] as const;
 type RecipientField = (typeof RECIPIENT_FIELDS)[number];
 const isRecipientField = (name: string): name is RecipientField => (RECIPIENT_FIELDS as readonly string[]).includes(name);
+
+/** Quoted-printable and 7bit bodies are ASCII: one byte per character. */
+const ascii = (s: string) => Buffer.from(s, 'latin1');
+/** A string of its own: V8 keeps a slice as a view of the whole string it was cut from. */
+const copy = (s: string) => ascii(s).toString('latin1');
 
 /** Builds the template of one variant's messages (once per variant and send). */
 export async function messageTemplate(config: Config, variant: { html: string; text: string; placeholder_nonce: string }, shared: Shared): Promise<MessageTemplate> {
@@ -101,16 +126,24 @@ export async function messageTemplate(config: Config, variant: { html: string; t
   const [beforeText, rest] = cut(raw.slice(headEnd), encodedMarker('T'));
   const [beforeHtml, end] = cut(rest, encodedMarker('H'));
   const both = (s: string) => ({ 'quoted-printable': s, '7bit': s.replace(/Content-Transfer-Encoding: quoted-printable/i, 'Content-Transfer-Encoding: 7bit') });
-  const canonical = (s: Record<Encoding, string>) => ({ 'quoted-printable': relaxedLines(s['quoted-printable']), '7bit': relaxedLines(s['7bit']) });
+  const bytes = (s: Record<Encoding, string>) => ({ 'quoted-printable': ascii(s['quoted-printable']), '7bit': ascii(s['7bit']) });
+  const canonical = (s: Record<Encoding, string>) => ({ 'quoted-printable': ascii(relaxedLines(s['quoted-printable'])), '7bit': ascii(relaxedLines(s['7bit'])) });
+  const text = both(beforeText);
+  const html = both(beforeHtml);
   // The body starts after the header block's last CRLF and the blank line.
-  const frame = { beforeText: both(beforeText), beforeHtml: both(beforeHtml), end };
-  const bodyStart = { 'quoted-printable': frame.beforeText['quoted-printable'].slice(4), '7bit': frame.beforeText['7bit'].slice(4) };
+  const bodyStart = { 'quoted-printable': text['quoted-printable'].slice(4), '7bit': text['7bit'].slice(4) };
   const pattern = placeholderPattern(variant.placeholder_nonce);
+  const dkim = config.dkim !== undefined;
   return {
     fields,
-    frame: { ...frame, canonical: { beforeText: canonical(bodyStart), beforeHtml: canonical(frame.beforeHtml), end: relaxedLines(end) } },
-    text: partTemplate(variant.text, pattern, escapeFor.text),
-    html: partTemplate(variant.html, pattern, escapeFor.html),
+    frame: {
+      beforeText: bytes(text),
+      beforeHtml: bytes(html),
+      end: ascii(end),
+      canonical: dkim ? { beforeText: canonical(bodyStart), beforeHtml: canonical(html), end: ascii(relaxedLines(end)) } : undefined,
+    },
+    text: partTemplate(variant.text, pattern, escapeFor.text, dkim),
+    html: partTemplate(variant.html, pattern, escapeFor.html, dkim),
     dkim: config.dkim,
     mailto: config.unsubscribeMailto,
     headerNode: new MimeNode(undefined, { textEncoding: sample.textEncoding === 'base64' ? 'B' : 'Q' }),
@@ -123,28 +156,33 @@ function cut(s: string, at: string): [string, string] {
   return [s.slice(0, i), s.slice(i + at.length)];
 }
 
-function partTemplate(source: string, pattern: RegExp, escape: (v: string) => string): PartTemplate {
+function partTemplate(source: string, pattern: RegExp, escape: (v: string) => string, dkim: boolean): PartTemplate {
   const pieces = source.split(pattern);
   const raws = pieces.filter((_, i) => i % 2 === 0);
   const keys = pieces.filter((_, i) => i % 2 === 1) as TokenKey[];
-  const stretches = raws.map((raw, i) => stretch(raw, i === raws.length - 1));
   const joined = raws.join('');
-  return { escape, stretches, keys, may7bit: mimeFuncs.isPlainText(joined) && !mimeFuncs.hasLongerLines(joined, LINE) };
+  const may7bit = mimeFuncs.isPlainText(joined) && !mimeFuncs.hasLongerLines(joined, LINE);
+  // With a CR in the text, a stretch's CRLF ends could depend on its neighbours: such a part is checked for 7bit as a whole.
+  const plain = may7bit && !joined.includes('\r');
+  return { escape, stretches: raws.map((raw, i) => stretch(raw, i === raws.length - 1, dkim, plain)), keys, may7bit };
 }
 
-function stretch(raw: string, last: boolean): Stretch {
+function stretch(raw: string, last: boolean, dkim: boolean, plain: boolean): Stretch {
   // Whitespace is encoded where it ends a line; a stretch followed by a value does not end one.
   const encoded = last ? qp.encode(raw) : qp.encode(`${raw}x`).slice(0, -1);
   const src = [0];
   const dst = [0];
   const canon = [0];
+  const rawAt = [0];
   let out = encoded.length <= LINE ? crlf(encoded) : '';
   let canonical = relaxedLines(out);
   for (let pos = 0; encoded.length > LINE && pos < encoded.length; ) {
-    const { line, next } = wrapLine(encoded, pos);
+    const { line, taken } = wrapLine(encoded.substr(pos, LINE), encoded.length - pos);
     out += line;
     canonical += relaxedLines(line);
-    pos = next;
+    // Every "=" of the encoded text starts an "=XX" that stands for one byte.
+    rawAt.push((rawAt.at(-1) as number) + taken - 2 * (encoded.substr(pos, taken).split('=').length - 1));
+    pos += taken;
     src.push(pos);
     dst.push(out.length);
     canon.push(canonical.length);
@@ -155,91 +193,231 @@ function stretch(raw: string, last: boolean): Stretch {
   // A line's wrapping depends on the LINE characters from its start and on whether more follow.
   let valid = src.length - 1;
   if (!last) while (valid > 0 && (src[valid - 1] as number) + LINE >= encoded.length) valid--;
-  const sync = new Map<number, number>();
-  for (let i = 0; i < valid; i++) sync.set(src[i] as number, i);
-  return { raw, bytes: Buffer.byteLength(raw), encoded, out, canonical, src, dst, canon, sync, valid };
+  // A short stretch has no lines of its own: it is always wrapped with what is around it.
+  const short = encoded.length <= LINE;
+  const outBytes = short ? Buffer.alloc(0) : ascii(out);
+  const dstAt = Int32Array.from(dst);
+  const sameCanonical = canonical === out;
+  const kept = short || encoded.includes('\r');
+  // From the line before the first that runs into what follows.
+  const tailAt = kept ? encoded.length : (src[Math.max(valid - 1, 0)] as number);
+  return {
+    bytes: Buffer.byteLength(raw),
+    length: encoded.length,
+    encoded: kept ? encoded : undefined,
+    head: kept ? '' : copy(encoded.slice(0, HEAD)),
+    tail: copy(encoded.slice(tailAt)),
+    tailAt,
+    startsLine: /^[\r\n]/.test(raw),
+    out: outBytes,
+    canonical: !dkim || short ? undefined : sameCanonical ? outBytes : ascii(canonical),
+    src: Int32Array.from(src),
+    dst: dstAt,
+    canon: !dkim || sameCanonical ? dstAt : Int32Array.from(canon),
+    rawAt: Int32Array.from(rawAt),
+    valid,
+    // hasLongerLines() counts lines between any CR or LF.
+    plain: plain ? { bytes: ascii(crlf(raw)), chars: raw.length, first: raw.search(/[\r\n]/), last: raw.length - 1 - Math.max(raw.lastIndexOf('\r'), raw.lastIndexOf('\n')) } : undefined,
+  };
 }
 
 /** Line ends as they go out: nodemailer's newline transform makes every LF a CRLF. */
-const crlf = (s: string) => s.replace(/\r?\n/g, '\r\n');
+const crlf = (s: string) => (s.includes('\n') ? s.replace(/\r?\n/g, '\r\n') : s);
 
 /**
- * One line of nodemailer's qp.wrap() (lib/qp) from `pos`, its line ends made CRLF. Followed step by
- * step because a line can hold a bare LF of the text: the output alone does not tell where wrap()
- * started its lines, and a line's breaks depend on where it starts. stretch() checks it against wrap().
+ * One line of nodemailer's qp.wrap() (lib/qp), given the next LINE characters of the encoded text
+ * (fewer at its end) and how many remain; its line ends made CRLF, and how many characters it
+ * took. Followed step by step because a line can hold a bare LF of the text: the output alone does
+ * not tell where wrap() started its lines, and a line's breaks depend on where it starts.
+ * stretch() checks it against wrap().
  */
-function wrapLine(str: string, pos: number, len = str.length): { line: string; next: number } {
+function wrapLine(window: string, remaining: number): { line: string; taken: number } {
   const margin = Math.floor(LINE / 3);
-  let line = str.substr(pos, Math.min(LINE, len - pos));
+  let line = window;
   let match: RegExpMatchArray | null;
-  if ((match = line.match(/\r\n/))) return cutAfter(line.substr(0, (match.index as number) + 2), pos);
-  if (line.endsWith('\n')) return cutAfter(line, pos);
-  if ((match = line.substr(-margin).match(/\n.*?$/))) return cutAfter(line.substr(0, line.length - (match[0].length - 1)), pos);
-  if (line.length > LINE - margin && (match = line.substr(-margin).match(/[ \t.,!?][^ \t.,!?]*$/))) {
-    line = line.substr(0, line.length - (match[0].length - 1));
+  // wrap()'s regular expressions, as searches: /\r\n/, then /\n.*?$/ in the last `margin` characters
+  // (the last LF there, with no CR after it), then /[ \t.,!?][^ \t.,!?]*$/ in them (the last such character).
+  const crlfAt = line.indexOf('\r\n');
+  if (crlfAt >= 0) return cutAfter(line.substr(0, crlfAt + 2));
+  if (line.endsWith('\n')) return cutAfter(line);
+  const tail = Math.max(line.length - margin, 0);
+  const lf = line.lastIndexOf('\n');
+  if (lf >= tail && line.indexOf('\r', lf) < 0) return cutAfter(line.substr(0, lf + 1));
+  let breakAt = -1;
+  if (line.length > LINE - margin) for (let i = line.length - 1; i >= tail && breakAt < 0; i--) if (isBreak(line.charCodeAt(i))) breakAt = i;
+  if (breakAt >= 0) {
+    line = line.substr(0, breakAt + 1);
   } else if (/[=][\da-f]{0,2}$/i.test(line)) {
     if ((match = line.match(/[=][\da-f]{0,1}$/i))) line = line.substr(0, line.length - match[0].length);
     // A UTF-8 sequence is not split over two lines.
-    while (line.length > 3 && line.length < len - pos && !/^(?:=[\da-f]{2}){1,4}$/i.test(line) && (match = line.match(/[=][\da-f]{2}$/gi))) {
+    while (line.length > 3 && line.length < remaining && !/^(?:=[\da-f]{2}){1,4}$/i.test(line) && (match = line.match(/[=][\da-f]{2}$/gi))) {
       const code = parseInt(match[0].substr(1, 2), 16);
       if (code < 128) break;
       line = line.substr(0, line.length - 3);
       if (code >= 0xc0) break;
     }
   }
-  if (!line.length) line = str.substr(pos, Math.min(LINE, len - pos));
-  if (pos + line.length < len && !line.endsWith('\n')) {
+  if (!line.length) line = window;
+  if (line.length < remaining && !line.endsWith('\n')) {
     if (line.length === LINE && /[=][\da-f]{2}$/i.test(line)) line = line.substr(0, line.length - 3);
     else if (line.length === LINE) line = line.substr(0, line.length - 1);
-    return { line: `${crlf(line)}=\r\n`, next: pos + line.length };
+    return { line: `${crlf(line)}=\r\n`, taken: line.length };
   }
-  return cutAfter(line, pos);
+  return cutAfter(line);
 }
+
+/** Where wrap() may break a line: after a space, tab, ".", ",", "!" or "?". */
+const isBreak = (c: number) => c === 0x20 || c === 0x09 || c === 0x2e || c === 0x2c || c === 0x21 || c === 0x3f;
 
 /** A line wrapLine() ends without a soft break. */
-function cutAfter(line: string, pos: number): { line: string; next: number } {
-  return { line: crlf(line), next: pos + line.length };
+function cutAfter(line: string): { line: string; taken: number } {
+  return { line: crlf(line), taken: line.length };
 }
+
+/** First index in `a[0..n)` whose entry is at least `x` (a is ascending). */
+function lowerBound(a: Int32Array, x: number, n = a.length): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((a[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Characters `from` to `to` of a stretch's encoded text, read back from its lines: without the soft breaks, LF for CRLF. */
+function encodedText(st: Stretch, from: number, to: number): string {
+  if (st.encoded !== undefined) return st.encoded.slice(from, to);
+  if (to <= st.head.length) return st.head.slice(from, to);
+  if (from >= st.tailAt) return st.tail.slice(from - st.tailAt, to - st.tailAt);
+  const first = lowerBound(st.src, from + 1) - 1;
+  const lines = st.out.toString('latin1', st.dst[first], st.dst[lowerBound(st.src, to)]);
+  // "=" always starts an "=XX" in the encoded text: "=" and CRLF is a soft break.
+  const at = st.src[first] as number;
+  return lines.replace(/=\r\n|\r(?=\n)/g, '').slice(from - at, to - at);
+}
+
+/** The text of a stretch, decoded from its quoted-printable (for the rare whole-part paths). */
+function rawText(st: Stretch): string {
+  const encoded = encodedText(st, 0, st.length);
+  return Buffer.from(encoded.replace(/=([\dA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+}
+
+/** A part's body for one recipient as the message's pieces, and the same canonicalized (with DKIM). */
+interface EncodedPart {
+  encoding: Encoding;
+  pieces: Buffer[];
+  canonical: Buffer[];
+}
+
+const whole = (encoding: Encoding, body: string, dkim: boolean): EncodedPart => ({ encoding, pieces: [ascii(body)], canonical: dkim ? [ascii(relaxedLines(body))] : [] });
+
+/** The part's text for one recipient, decoded from the stretches (for the rare whole-part paths: slow). */
+const partText = (part: PartTemplate, escaped: string[]) => part.stretches.map((st, i) => rawText(st) + (escaped[i] ?? '')).join('');
 
 /** The part's body for one recipient, as nodemailer would encode it. */
-function encodePart(part: PartTemplate, values: TokenValues): EncodedPart {
+function encodePart(part: PartTemplate, values: TokenValues, dkim: boolean): EncodedPart {
   const escaped = part.keys.map((k) => part.escape(values[k]));
-  const plain = () => part.stretches.map((st, i) => st.raw + (escaped[i] ?? '')).join('');
   if (part.may7bit) {
-    const text = plain();
-    if (mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE)) return whole('7bit', crlf(text));
+    const seven = sevenBit(part, escaped, dkim);
+    if (seven) return seven;
   }
-  // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot know:
-  // then the whole part is encoded, and wrapped with no precomputed lines.
+  // An empty value leaves the whitespace before it at a line end or not, which the stretches cannot
+  // know: then the whole part is encoded, and wrapped with no precomputed lines (rare: slow).
   if (escaped.some((v) => v === '')) {
-    const text = plain();
+    const text = partText(part, escaped);
     const s = qp.encode(text);
-    return wrapEncoded(s, [], [], [{ start: 0, bytes: Buffer.byteLength(text), encoded: s }]);
+    return wrapSegments([{ start: 0, length: s.length, bytes: Buffer.byteLength(text), text: s }], s.length, dkim);
   }
-  const starts: number[] = [];
   const segments: Segment[] = [];
-  let s = '';
+  let length = 0;
   for (const [i, st] of part.stretches.entries()) {
-    starts.push(s.length);
-    segments.push({ start: s.length, bytes: st.bytes, encoded: st.encoded });
-    s += st.encoded;
+    segments.push({ start: length, length: st.length, bytes: st.bytes, stretch: st });
+    length += st.length;
     if (i < escaped.length) {
       const value = escaped[i] as string;
-      const next = (part.stretches[i + 1] as Stretch).raw;
-      const endsLine = next === '' ? i + 1 === escaped.length : /^[\r\n]/.test(next);
-      const encoded = endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
-      segments.push({ start: s.length, bytes: Buffer.byteLength(value), encoded });
-      s += encoded;
+      const next = part.stretches[i + 1] as Stretch;
+      // Whitespace ending the value is encoded when a line break (or the part's end) follows.
+      const endsLine = next.length === 0 ? i + 1 === escaped.length : next.startsLine;
+      const text = encodeValue(value, endsLine);
+      segments.push({ start: length, length: text.length, bytes: Buffer.byteLength(value), text });
+      length += text.length;
     }
   }
-  return wrapEncoded(s, part.stretches, starts, segments);
+  return wrapSegments(segments, length, dkim);
 }
 
-/** A stretch or a value in the encoded part: where it starts, and how many bytes of the input it encodes. */
+/** A value quoted-printable encoded: most are printable ASCII without "=", which stands for itself (but a space ending a line). */
+function encodeValue(value: string, endsLine: boolean): string {
+  if (/^[\x20-\x3c\x3e-\x7e]*$/.test(value) && !(endsLine && value.endsWith(' '))) return value;
+  return endsLine ? qp.encode(value) : qp.encode(`${value}x`).slice(0, -1);
+}
+
+/**
+ * The part written 7bit when nodemailer would (plain ASCII, no line over LINE characters), told
+ * from the values and the lengths of the lines around them; undefined when it would not. A CR in
+ * the part or a line break in a value: the whole text is checked (rare: slow).
+ */
+function sevenBit(part: PartTemplate, escaped: string[], dkim: boolean): EncodedPart | undefined {
+  const wholeText = () => {
+    const text = partText(part, escaped);
+    return mimeFuncs.isPlainText(text) && !mimeFuncs.hasLongerLines(text, LINE) ? whole('7bit', crlf(text), dkim) : undefined;
+  };
+  const pieces: Buffer[] = [];
+  let line = 0;
+  let chars = 0;
+  for (const [i, st] of part.stretches.entries()) {
+    const p = st.plain;
+    if (!p) return wholeText();
+    if (p.first < 0) line += p.chars;
+    else if (line + p.first > LINE) return undefined;
+    else line = p.last;
+    chars += p.chars;
+    pieces.push(p.bytes);
+    if (i < escaped.length) {
+      const value = escaped[i] as string;
+      if (/[\r\n]/.test(value)) return wholeText();
+      if (!mimeFuncs.isPlainText(value)) return undefined;
+      line += value.length;
+      chars += value.length;
+      pieces.push(ascii(value));
+    }
+  }
+  // hasLongerLines() takes a text over 128 KiB to have long lines.
+  if (line > LINE || chars > 128 * 1024) return undefined;
+  // Whitespace runs can span a value's edges: canonicalized whole (7bit parts are small).
+  return { encoding: '7bit', pieces, canonical: dkim ? [ascii(relaxedLines(Buffer.concat(pieces).toString('latin1')))] : [] };
+}
+
+/** A stretch or a value in the encoded part: where it starts, its length, how many bytes of the input it encodes. */
 interface Segment {
   start: number;
+  length: number;
   bytes: number;
-  encoded: string;
+  /** The stretch it is, or the encoded text (a value's, or the whole part's). */
+  stretch?: Stretch;
+  text?: string;
+}
+
+const segmentText = (seg: Segment, from: number, to: number) => (seg.stretch ? encodedText(seg.stretch, from, to) : (seg.text as string).slice(from, to));
+
+/** The segment `pos` is in, looked for from segment `j`. */
+function segmentAt(segments: Segment[], pos: number, j: number): number {
+  while (j > 0 && (segments[j] as Segment).start > pos) j--;
+  while (j + 1 < segments.length && (segments[j + 1] as Segment).start <= pos) j++;
+  return j;
+}
+
+/** `n` characters of the encoded part from `pos`, which is in segment `j`. */
+function chars(segments: Segment[], j: number, pos: number, n: number): string {
+  let text = '';
+  for (let k = j; text.length < n && k < segments.length; k++) {
+    const seg = segments[k] as Segment;
+    const from = Math.max(pos - seg.start, 0);
+    text += segmentText(seg, from, Math.min(seg.length, from + n - text.length));
+  }
+  return text;
 }
 
 // nodemailer's qp.Encoder takes its input this many bytes at a time: the last line of a slice is
@@ -252,77 +430,94 @@ function sliceEnds(segments: Segment[], length: number): number[] {
   let before = 0;
   let k = 1;
   for (const seg of segments) {
-    for (; k * ENCODE_SLICE < before + seg.bytes; k++) {
-      // Every input byte is one character of the encoded text, or an "=XX".
-      let at = 0;
-      for (let b = before; b < k * ENCODE_SLICE; b++) at += seg.encoded[at] === '=' ? 3 : 1;
-      ends.push(seg.start + at);
-    }
+    for (; k * ENCODE_SLICE < before + seg.bytes; k++) ends.push(seg.start + encodedAt(seg, k * ENCODE_SLICE - before));
     before += seg.bytes;
   }
   ends.push(length);
   return ends;
 }
 
-/** The encoded part `s` wrapped as nodemailer wraps it, taking the stretches' precomputed lines where they fit. */
-function wrapEncoded(s: string, stretches: Stretch[], starts: number[], segments: Segment[]): EncodedPart {
-  if (s.length <= LINE) return whole('quoted-printable', crlf(s));
-  const ends = sliceEnds(segments, s.length);
-  let out = '';
-  let canonical = '';
+/** Where the encoding of byte `b` of a segment's input starts in its encoded text. */
+function encodedAt(seg: Segment, b: number): number {
+  // Every input byte is one character of the encoded text, or an "=XX".
+  const walk = (text: string, from: number) => {
+    let at = 0;
+    for (let byte = from; byte < b; byte++) at += text[at] === '=' ? 3 : 1;
+    return at;
+  };
+  const st = seg.stretch;
+  if (!st || st.encoded !== undefined) return walk(st ? (st.encoded as string) : (seg.text as string), 0);
+  const i = lowerBound(st.rawAt, b + 1) - 1;
+  return (st.src[i] as number) + walk(encodedText(st, st.src[i] as number, st.src[i + 1] as number), st.rawAt[i] as number);
+}
+
+
+/** The encoded part wrapped as nodemailer wraps it, taking the stretches' precomputed lines where they fit. */
+function wrapSegments(segments: Segment[], length: number, dkim: boolean): EncodedPart {
+  if (length <= LINE) return whole('quoted-printable', crlf(chars(segments, 0, 0, length)), dkim);
+  const ends = sliceEnds(segments, length);
+  const out: EncodedPart = { encoding: 'quoted-printable', pieces: [], canonical: [] };
+  let fresh = ''; // lines wrapped afresh, gathered until the next precomputed ones
   let e = 0; // the slice pos is in
-  let j = 0; // the stretch pos is in, or the value after it
-  for (let pos = 0; pos < s.length; ) {
+  let j = 0; // the segment pos is in (a slice's end can take pos back)
+  // The encoded text from `aheadAt` on, read ahead: a run of fresh lines reads the stretches once.
+  let ahead = '';
+  let aheadAt = 0;
+  for (let pos = 0; pos < length; ) {
     const end = ends[e] as number;
-    while (j + 1 < stretches.length && (starts[j + 1] as number) <= pos) j++;
-    const st = stretches[j];
-    const index = st?.sync.get(pos - (starts[j] as number));
-    if (st && index !== undefined) {
-      // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the
-      // next value or the end of the encoder's slice.
-      const start = starts[j] as number;
-      let stop = st.valid;
-      while (stop > index && start + (st.src[stop - 1] as number) + LINE >= end) stop--;
-      if (stop > index) {
-        out += st.out.slice(st.dst[index], st.dst[stop]);
-        canonical += st.canonical.slice(st.canon[index], st.canon[stop]);
-        pos = start + (st.src[stop] as number);
-        continue;
+    j = segmentAt(segments, pos, j);
+    const seg = segments[j] as Segment;
+    const st = seg.stretch;
+    if (st && st.valid > 0) {
+      const at = pos - seg.start;
+      const index = lowerBound(st.src, at, st.valid);
+      if (index < st.valid && st.src[index] === at) {
+        // In step with the stretch's own wrapping: its precomputed lines, up to where they meet the
+        // next value or the end of the encoder's slice.
+        const stop = Math.max(index, Math.min(st.valid, lowerBound(st.src, end - seg.start - LINE)));
+        if (stop > index) {
+          addFresh(out, fresh, dkim);
+          fresh = '';
+          out.pieces.push(st.out.subarray(st.dst[index], st.dst[stop]));
+          if (dkim) out.canonical.push((st.canonical as Buffer).subarray(st.canon[index], st.canon[stop]));
+          pos = seg.start + (st.src[stop] as number);
+          continue;
+        }
       }
     }
     // Around a value: wrapped afresh until a line starts where one of the stretch's own lines starts.
-    const { line, next } = wrapLine(s, pos, end);
-    pos = next;
-    if (pos === end && end < s.length) {
+    const n = Math.min(LINE, end - pos);
+    if (pos < aheadAt || pos + n > aheadAt + ahead.length) {
+      ahead = chars(segments, j, pos, Math.max(n, READ_AHEAD));
+      aheadAt = pos;
+    }
+    const { line, taken } = wrapLine(ahead.slice(pos - aheadAt, pos - aheadAt + n), end - pos);
+    pos += taken;
+    if (pos === end && end < length) {
       // The slice's last line, from its last line break, is wrapped again with the next slice.
       const keep = line.lastIndexOf('\n') + 1;
       pos -= line.length - keep;
-      out += line.slice(0, keep);
-      canonical += relaxedLines(line.slice(0, keep));
+      fresh += line.slice(0, keep);
       e++;
       // wrap() leaves a string of at most LINE characters as it is: a short last slice.
-      if (s.length - pos <= LINE) {
-        const rest = crlf(s.slice(pos));
-        out += rest;
-        canonical += relaxedLines(rest);
-        pos = s.length;
+      if (length - pos <= LINE) {
+        fresh += crlf(chars(segments, segmentAt(segments, pos, j), pos, length - pos));
+        pos = length;
       }
       continue;
     }
-    out += line;
-    canonical += relaxedLines(line);
+    fresh += line;
   }
-  return { encoding: 'quoted-printable', body: out, canonical };
+  addFresh(out, fresh, dkim);
+  return out;
 }
 
-interface EncodedPart {
-  encoding: Encoding;
-  body: string;
-  /** The body as DKIM's relaxed canonicalization has it. */
-  canonical: string;
+/** Lines wrapped afresh, as bytes; canonicalized together (whole lines: the same as one by one). */
+function addFresh(part: EncodedPart, lines: string, dkim: boolean): void {
+  if (!lines) return;
+  part.pieces.push(ascii(lines));
+  if (dkim) part.canonical.push(ascii(relaxedLines(lines)));
 }
-
-const whole = (encoding: Encoding, body: string): EncodedPart => ({ encoding, body, canonical: relaxedLines(body) });
 
 /** A recipient's header field, written as nodemailer writes it (composeMessage's values). */
 function recipientField(name: RecipientField, r: Recipient, headerNode: MimeNode, mailto: string): string {
@@ -338,23 +533,22 @@ function recipientField(name: RecipientField, r: Recipient, headerNode: MimeNode
   }
 }
 
-/** One recipient's message: the raw RFC 5322 bytes, signed when DKIM is configured. */
+/**
+ * One recipient's message: the raw RFC 5322 bytes, signed when DKIM is configured. One copy of
+ * the body, made from the template's bytes and the few lines around the values.
+ */
 export function spliceMessage(template: MessageTemplate, r: Recipient): Buffer {
   const mailto = unsubscribeMailto(template.mailto, r.unsubscribeToken);
   const fields = template.fields.map((f) => (typeof f === 'string' ? f : recipientField(f.slot, r, template.headerNode, mailto)));
-  const text = encodePart(template.text, r.values);
-  const html = encodePart(template.html, r.values);
+  const dkim = template.dkim !== undefined;
+  const text = encodePart(template.text, r.values, dkim);
+  const html = encodePart(template.html, r.values, dkim);
   const { frame } = template;
-  const body = frame.beforeText[text.encoding] + text.body + frame.beforeHtml[html.encoding] + html.body + frame.end;
+  const body = [frame.beforeText[text.encoding], ...text.pieces, frame.beforeHtml[html.encoding], ...html.pieces, frame.end];
   if (template.dkim) {
-    const c = frame.canonical;
-    const bh = bodyHash([c.beforeText[text.encoding], text.canonical, c.beforeHtml[html.encoding], html.canonical, c.end]);
+    const c = frame.canonical as Frame;
+    const bh = bodyHash([c.beforeText[text.encoding], ...text.canonical, c.beforeHtml[html.encoding], ...html.canonical, c.end]);
     fields.unshift(dkimSignature(template.dkim, fields, bh));
   }
-  return Buffer.from(fields.join('\r\n') + body, 'utf8');
-}
-
-/** What the transport submits: the finished message and its SMTP envelope. */
-export function rawMessage(config: Config, template: MessageTemplate, r: Recipient): SendMailOptions {
-  return { envelope: { from: config.from.address, to: [r.recipient.email] }, raw: spliceMessage(template, r) };
+  return Buffer.concat([Buffer.from(fields.join('\r\n'), 'utf8'), ...body]);
 }

@@ -2,7 +2,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signToken, subscriberLinks, type TokenPurpose, verifyToken } from '../../src/audience/tokens.ts';
-import { TEST_SECRET } from '../helpers/context.ts';
+import { deliveryMessageId } from '../../src/delivery/composers.ts';
+import { hmacSha256 } from '../../src/hmac.ts';
+import { TEST_SECRET, tempDir, testConfig } from '../helpers/context.ts';
 
 const NOW = new Date('2026-11-30T08:00:00Z');
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -138,5 +140,38 @@ describe('subscriberLinks', () => {
   it('gives links that still verify years later (they carry no expiry)', () => {
     const later = new Date('2036-01-01T00:00:00Z');
     expect(verifyToken(TEST_SECRET, tokenOf(links.unsubscribeUrl, 'unsubscribe'), 'unsubscribe', later)?.subscriberId).toBe(42);
+  });
+});
+
+describe('the HMAC prepared once per secret', () => {
+  const reference = (secret: string, message: string) => createHmac('sha256', secret).update(message).digest('base64url');
+  // Keys shorter than, as long as and longer than SHA-256's 64-byte block (a longer one is hashed first), in bytes of UTF-8.
+  const secrets = ['', 'k', TEST_SECRET, 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(65), 'é'.repeat(32), `${'é'.repeat(31)}x`, 'ü€😀'.repeat(40), 'z'.repeat(500)];
+  // Messages of every kind, some longer than the room kept for them.
+  const messages = ['', 'a', 'unsubscribe.16.7.', 'message-id:3:42', 'Zoë € 😀 中'.repeat(30), 'm'.repeat(1000), '\u0000\r\n'];
+
+  it('is createHmac’s HMAC-SHA256 for every key and message length', () => {
+    for (const secret of secrets) {
+      const hmac = hmacSha256(secret);
+      for (const message of messages) expect(hmac(message), `${secret.length}-character key, ${message.length}-character message`).toBe(reference(secret, message));
+      // Reused room: a short message after a long one is not mixed with what was left.
+      expect(hmac('short')).toBe(reference(secret, 'short'));
+    }
+  });
+
+  it('signs tokens as before, so links in emails already sent keep verifying', () => {
+    for (const secret of secrets.filter((s) => s.length > 0)) {
+      const payload = 'unsubscribe.16.7.';
+      const before = `${Buffer.from(payload).toString('base64url')}.${reference(secret, payload)}`;
+      expect(signToken(secret, { purpose: 'unsubscribe', subscriberId: 42, listId: 7 })).toBe(before);
+      expect(verifyToken(secret, before, 'unsubscribe', NOW)).toEqual({ purpose: 'unsubscribe', subscriberId: 42, listId: 7 });
+    }
+  });
+
+  it('gives the Message-IDs it gave before, which bounces are matched by', () => {
+    const config = testConfig(tempDir('recap-tokens-'));
+    for (const secret of [TEST_SECRET, 'another-secret-0123456789abcdef0123456789']) {
+      expect(deliveryMessageId(config, secret, 3, 42)).toBe(`<recap.3.42.${reference(secret, 'message-id:3:42').slice(0, 16)}@recap.test>`);
+    }
   });
 });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type StoredArticle, articleSchema } from '../../src/articles/article.ts';
 import { MAX_NAME_LENGTH } from '../../src/audience/subscribers.ts';
 import { composeMessage } from '../../src/delivery/compose.ts';
+import { generateDkimKey } from '../../src/delivery/dkim.ts';
 import { type MessageTemplate, type Recipient, messageTemplate, spliceMessage } from '../../src/delivery/mime-template.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { rankArticles } from '../../src/editions/select.ts';
@@ -136,6 +137,9 @@ describe('a message spliced from its variant’s template', () => {
     const p = placeholders(nonce);
     const ascii = { placeholder_nonce: nonce, text: `Hi ${p.name},\nshort lines only.\n`, html: `<p>Hi ${p.name}</p>\n<p>${p.email}</p>\n` };
     cases.ascii = { variant: ascii, template: await messageTemplate(config, ascii, shared) };
+    // Carriage returns in the text itself (CRLF and lone CR), in a part long enough to have lines of its own, and in one that may go 7bit.
+    const cr = { placeholder_nonce: nonce, text: `Hi ${p.name},\r\nshort\rlines.\r\n${p.email}\r\n`, html: `<p>Hi ${p.name}</p>\r\n${'<p>Zoë’s story\r, told at length.</p>\r\n'.repeat(20)}<a href="${p.unsubscribe_url}">x</a>\r` };
+    cases.cr = { variant: cr, template: await messageTemplate(config, cr, shared) };
     cases.dense = await variantCase(stored([article({ title: '€'.repeat(120), hook: `${'= '.repeat(150)}${'ü'.repeat(200)}` }), article({ hook: `trailing spaces    \n${'x'.repeat(300)}` })]), '€'.repeat(30));
   }, 60_000);
 
@@ -152,6 +156,40 @@ describe('a message spliced from its variant’s template', () => {
     }
     expect([...encodings].sort()).toEqual(['7bit', 'quoted-printable']);
   }, 120_000);
+
+  it('holds the variant as bytes: no full-size strings, each line once (DKIM’s canonical form only where it differs)', async () => {
+    /** Every string's length and every byte array's bytes the template holds (nodemailer's header encoder aside). */
+    function held(template: MessageTemplate) {
+      const strings: number[] = [];
+      const arrays = new Set<ArrayBufferView>();
+      const seen = new Set<object>();
+      const visit = (v: unknown): void => {
+        if (typeof v === 'string') strings.push(v.length);
+        else if (ArrayBuffer.isView(v)) arrays.add(v);
+        else if (v && typeof v === 'object' && !seen.has(v)) {
+          seen.add(v);
+          for (const x of Object.values(v)) visit(x);
+        }
+      };
+      visit({ ...template, headerNode: undefined, dkim: undefined });
+      return { longest: Math.max(...strings), chars: strings.reduce((n, s) => n + s, 0), bytes: [...arrays].reduce((n, a) => n + a.byteLength, 0) };
+    }
+    const dkimConfig = testConfig(dir, { MAIL_FROM: '"Weekly AI Recap" <recap@recap.test>', DKIM_DOMAIN: 'recap.test', DKIM_SELECTOR: 's', DKIM_PRIVATE_KEY: generateDkimKey(1024).privateKeyPem });
+    for (const name of ['sample', 'large'] as const) {
+      const c = cases[name] as Case;
+      const message = spliceMessage(c.template, recipient(HOSTILE[0] as { email: string; name: string | null }, 0)).length;
+      const plain = held(c.template);
+      // Strings: header fields, and around each value the lines that are wrapped again for every recipient.
+      expect(plain.longest, name).toBeLessThanOrEqual(16 * 76);
+      expect(plain.chars, name).toBeLessThan(message * 0.3);
+      // The body's lines once, plus each line's start (a few bytes per 76 characters).
+      expect(plain.bytes, name).toBeLessThan(message * 1.4);
+      const signed = held(await messageTemplate(dkimConfig, c.variant, shared));
+      expect(signed.longest, name).toBeLessThanOrEqual(16 * 76);
+      // The sample's stretches have few runs of spaces: their canonical form is the same bytes.
+      expect(signed.bytes - plain.bytes, name).toBeLessThan(message * 0.5);
+    }
+  });
 
   it('passes Python’s email parser and mailparser, with every line within its limit, both ways', async () => {
     const c = cases.sample as Case;
