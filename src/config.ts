@@ -37,7 +37,7 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default('Recap Media, Example Street 1, 10115 Berlin, Germany'),
-  RECAP_SEND_BATCH: intFrom(50, 1, 10_000),
+  RECAP_SEND_BATCH: intFrom(500, 1, 10_000),
   RECAP_RATE: z.coerce.number().min(0).max(10_000).default(20),
   RECAP_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   RECAP_MAX_ATTEMPTS: intFrom(6, 1, 50),
