@@ -1,5 +1,6 @@
 // What every bounce format shares: header-like field blocks, addresses, and the SMTP command a
 // failure answered.
+import type { BounceReason } from '../../delivery/classify.ts';
 
 /** One failed (or delayed) recipient as a report states it, before classification. */
 export interface Failure {
@@ -14,6 +15,8 @@ export interface Failure {
   action?: string;
   /** The SMTP command the failure answered (RCPT, DATA, MAIL), when the report says. */
   command?: string | null;
+  /** The reporting agent's own verdict in its own vocabulary (agents.ts), taken as it is. */
+  verdict?: BounceReason | null;
 }
 
 /** Header fields of a block such as a delivery-status part, unfolded; every value of a repeated field kept. */
@@ -63,6 +66,9 @@ export function commandIn(text: string): string | null {
     /in reply to (?:end of )?(DATA|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /after (?:end of )?(data|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /(?:^|\n)\s*>>> (DATA|RCPT TO|MAIL FROM)\b[^\n]*\n(?:[^\n]*\n)*?\s*<<< [45]\d\d/i.exec(text);
+  // qmail's own words for the same steps.
+  if (!m && /does not like recipient/i.test(text)) return 'RCPT';
+  if (!m && /failed after I sent the message|didn't accept the message/i.test(text)) return 'DATA';
   if (!m) return null;
   return (m[1] as string).toUpperCase().split(' ')[0] as string;
 }
