@@ -73,6 +73,28 @@ describe('RFC 3464 delivery status notifications', () => {
     expect(commandIn('SMTP error from remote mail server after RCPT TO:<a@b.example>:')).toBe('RCPT');
     expect(commandIn('>>> DATA\n<<< 550 5.7.1 Refused')).toBe('DATA');
     expect(commandIn('550 5.1.1 User unknown')).toBeNull();
+    // qmail's own words for the steps.
+    expect(commandIn('192.0.2.153 does not like recipient.\nRemote host said: 550 User Unknown')).toBe('RCPT');
+    expect(commandIn('192.0.2.153 failed after I sent the message.\nRemote host said: 554 Refused')).toBe('DATA');
+  });
+
+  it('does not believe a "user unknown" without a witness (no 5.1.x status, no RCPT TO): filtered, nobody suppressed', async () => {
+    expect(await verdicts('dsn-unknown-without-witness.eml')).toEqual([{ email: 'gone@example.co.jp', kind: 'policy', reason: 'filtered', suppresses: false }]);
+  });
+
+  it("takes PowerMTA's X-PowerMTA-BounceCategory as its verdict", async () => {
+    expect(await verdicts('powermta-bad-mailbox.eml')).toEqual([{ email: 'nobody@mail.example.com', kind: 'hard', reason: 'userunknown', suppresses: true }]);
+  });
+
+  it('au (KDDI): "550 : User unknown" naming nobody is the reader\'s filter; with the address named, the mailbox does not exist', async () => {
+    expect(await verdicts('kddi-filter-and-unknown.eml')).toEqual([
+      { email: 'picky@ezweb.ne.jp', kind: 'policy', reason: 'filtered', suppresses: false },
+      { email: 'gone@ezweb.ne.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
+    ]);
+  });
+
+  it("McAfee: its own report's words are its verdict (the same DSN from another agent is not believed)", async () => {
+    expect(await verdicts('mcafee-delivery-problems.eml')).toEqual([{ email: 'gone@example.co.jp', kind: 'hard', reason: 'userunknown', suppresses: true }]);
   });
 });
 
@@ -104,6 +126,13 @@ describe('prose bounces, by family', () => {
     expect(await verdicts('qmail-chkusr.eml')).toEqual([
       { email: 'gone@example.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
       { email: 'stuffed@example.jp', kind: 'soft', reason: 'networkerror', suppresses: false },
+    ]);
+  });
+
+  it('qmail: "does not like recipient" is a refusal at RCPT TO (a user unknown, whatever the 5.2.1); "failed after I sent the message" one after DATA', async () => {
+    expect(await verdicts('qmail-mailbox-status.eml')).toEqual([
+      { email: 'gone@example.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
+      { email: 'picky@example.jp', kind: 'policy', reason: 'filtered', suppresses: false },
     ]);
   });
 

@@ -516,6 +516,7 @@ describe('classifyFailure', () => {
     { who: "Exchange's 5.1.10 (recipient not found) as the witness", status: '5.1.10', text: "The email address wasn't found at the destination domain", class: 'hard', reason: 'userunknown' },
     { who: "Exchange's extended 5.1.351 as the witness", status: '5.1.351', text: '550 5.1.351 Remote server returned unknown recipient -> 550 <a@b.example>: User unknown', class: 'hard', reason: 'userunknown' },
     { who: "a DSN's 5.7.1 over a codeless reply that only says the mailbox is unknown, command unknown", status: '5.7.1', text: '553 Invalid recipient kijitora@example.org (Mode: normal)', class: 'policy', reason: 'filtered' },
+    { who: "qmail's \"Giving up on <host>\" after a permanent reply, not an expiry", status: null, text: '550 <a@b.example>... User Unknown Giving up on 192.0.2.1.', command: 'RCPT', class: 'hard', reason: 'userunknown' },
     // 5.2.1: "mailbox disabled, not accepting messages": the mailbox exists.
     { who: 'a bare 5.2.1', status: '5.2.1', text: '550 5.2.1 Mailbox unavailable', class: 'policy', reason: 'filtered' },
     { who: '5.2.1 with "User Unknown", command unknown', status: '5.2.1', text: '550 5.2.1 <a@b.example>... User Unknown', class: 'policy', reason: 'filtered' },
