@@ -203,7 +203,8 @@ export function classifyReply(code: number | undefined, text: string): Classific
  * the text), its diagnostic, and the SMTP command it answered when the report says. A final
  * failure with a 4.x.x status (retries given up) is soft, never a delay. A refusal after DATA is
  * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered"); one at MAIL FROM
- * is about our sender ("rejected").
+ * is about our sender ("rejected"). A "user unknown" needs a witness (an address status or RCPT
+ * TO). `recipient` lets a receiver's own documented vocabulary (receivers.ts) have the last word.
  */
 export function classifyFailure(status: string | null, text: string, command?: string | null, recipient?: string | null): Classification {
   const inText = statusInText(text);
@@ -230,15 +231,16 @@ export function classifyFailure(status: string | null, text: string, command?: s
   const at = command?.toUpperCase();
   if (at === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
   // "User unknown" is only believed with a witness (Sisimai's rule too): an address status
-  // (RFC 3463's 5.1.x, Exchange's 5.1.10 and 5.1.351 among them) or a refusal at RCPT TO. Without one, the same words come from filters
-  // that refuse the message after DATA, from mailbox statuses (5.2.x: the mailbox exists), and
-  // from summaries of a reply we cannot see, so the address stays.
+  // (RFC 3463's 5.1.x, Exchange's 5.1.10 and 5.1.351 among them) or a refusal at RCPT TO.
+  // Without one, the same words come from filters that refuse the message after DATA, from
+  // mailbox statuses (5.2.x: the mailbox exists), and from summaries of a reply we cannot see,
+  // so the address stays.
   if (reason === 'userunknown' && at !== 'RCPT' && !best?.startsWith('5.1.')) reason = 'filtered';
   // The converse: refused at RCPT TO in words that the mailbox is unknown, whatever the mailbox
   // status beside them (a 5.2.1 "<x>... User Unknown" from Sendmail).
   if (reason === 'filtered' && at === 'RCPT' && best?.startsWith('5.2.') && USER_UNKNOWN.test(withoutAddresses(text))) reason = 'userunknown';
   // Refused at MAIL FROM: our sender address was judged, whatever the words.
-  if (command?.toUpperCase() === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
+  if (at === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
   return { class: classOf(reason, true), reason, status: best };
 }
 

@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { agentVerdict } from '../../src/audience/bounce-formats/agents.ts';
 import { readFeedback } from '../../src/audience/bounce-formats/arf.ts';
 import { readDsn } from '../../src/audience/bounce-formats/dsn.ts';
 import { commandIn } from '../../src/audience/bounce-formats/fields.ts';
 import { readPlainText, reportSection } from '../../src/audience/bounce-formats/plain-text.ts';
 import { parseReport } from '../../src/audience/bounce-reports.ts';
-import { suppresses } from '../../src/delivery/classify.ts';
+import { type BounceReason, suppresses } from '../../src/delivery/classify.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/bounce-formats');
 
@@ -91,6 +92,21 @@ describe('RFC 3464 delivery status notifications', () => {
       { email: 'picky@ezweb.ne.jp', kind: 'policy', reason: 'filtered', suppresses: false },
       { email: 'gone@ezweb.ne.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
     ]);
+  });
+
+  it("takes the agents' own vocabulary only from their own reports", () => {
+    const cases: Array<[string, string, BounceReason | null]> = [
+      ['Your message wasn\'t delivered to a@b.example because the address couldn\'t be found. Check for typos or unnecessary spaces and try again.', "because the address couldn't be found", 'userunknown'],
+      ['Delivery has failed to these recipients or groups:\n a@b.example\n 550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', 'userunknown'],
+      ['------- Failure Reasons --------\nUser a@b.example not listed in Domino Directory', 'User a@b.example not listed in Domino Directory', 'userunknown'],
+      ['Hi. This is the qmail-send program at mx.b.example.\n<a@b.example>:\nSorry, no mailbox here by that name. (#5.1.1)', 'Sorry, no mailbox here by that name.', 'userunknown'],
+      ['This message was created automatically by Facebook.\n\nRCP-P2 The attempted recipient\'s preferences prevent messages from being delivered.', 'RCP-P2', 'filtered'],
+      ['This message was created automatically by Facebook.\n\nPOL-P3 Facebook is not accepting messages from your mail server.', 'POL-P3', 'blocked'],
+      // Another agent's report with the same words is not their verdict.
+      ['This is the mail system at mx.b.example.\n<a@b.example>: RCP-P1 no', 'RCP-P1 no', null],
+      ['This is the mail system at mx.b.example.\n<a@b.example>: Sorry, no mailbox here by that name', 'Sorry, no mailbox here by that name', null],
+    ];
+    for (const [report, diagnostic, reason] of cases) expect(agentVerdict(report, diagnostic)).toBe(reason);
   });
 
   it("McAfee: its own report's words are its verdict (the same DSN from another agent is not believed)", async () => {

@@ -30,6 +30,45 @@ const AGENTS: Array<{ agent: string; report: RegExp; verdicts: Array<[RegExp, Bo
     verdicts: [[/ User \(\S+@\S+\) unknown\. |\b550 Unknown user \S+@\S+|\b550 <\S+@\S+>\.+ User not exist|No such user/, 'userunknown']],
   },
   {
+    // Domino's directory lookup, in the languages it writes.
+    agent: 'Domino',
+    report: /Domino|Name & Address Book/,
+    verdicts: [
+      [/not listed in (Domino Directory|public Name & Address Book)|non répertorié dans l'annuaire Domino|Domino ディレクトリには見つかりません/, 'userunknown'],
+      [/Several matches found in Domino Directory/, 'systemerror'],
+    ],
+  },
+  {
+    // Exchange 2007 and later: the categorizer's enhanced codes.
+    agent: 'Exchange 2007+',
+    report: /\bRESOLVER\.ADR\./,
+    verdicts: [[/\bRESOLVER\.ADR\.(Ex)?RecipNotFound\b/, 'userunknown']],
+  },
+  {
+    // Google's own sentence for a recipient the remote server does not know.
+    agent: 'Gmail / Google Workspace',
+    report: /because the address couldn't be found\. Check for typos or unnecessary spaces and try again\./,
+    verdicts: [[/because the address couldn't be found/, 'userunknown']],
+  },
+  {
+    // qmail-local and chkusr's own sentence.
+    agent: 'qmail',
+    report: /qmail/i,
+    verdicts: [[/Sorry, no mailbox here by that name/i, 'userunknown']],
+  },
+  {
+    // Facebook's documented response codes (RCP-P1: no such address; RCP-P2/P3: the reader's
+    // settings; RCP-T4: deactivated; POL-P1…P4: our server refused).
+    agent: 'Facebook',
+    report: /This message was created automatically by Facebook\./,
+    verdicts: [
+      [/\b(RCP-P1|INT-P1|INT-P3|INT-P4)\b/, 'userunknown'],
+      [/\bRCP-P[23]\b/, 'filtered'],
+      [/\bRCP-T4\b/, 'suspend'],
+      [/\bPOL-P[1-4]\b/, 'blocked'],
+    ],
+  },
+  {
     agent: "Verizon Wireless's MMS gateway",
     report: /^Message could not be delivered to mobile/m,
     verdicts: [[/No valid recipients for this MM/, 'userunknown']],
