@@ -81,10 +81,11 @@ function classified(f: Failure, messageId: string | null, context: string, repor
   const final = f.finalRecipient ? { finalRecipient: f.finalRecipient } : {};
   if (f.action === 'delayed') return { email: f.email, ...final, messageId, kind: 'delayed', reason: 'undefined', status: f.status, diagnostic: words || null, source: 'dsn' };
   let used = words;
-  let c = classifyFailure(f.status, used, f.command, f.email);
+  const receiver = { recipient: f.email, host: f.remoteHost ?? null };
+  let c = classifyFailure(f.status, used, f.command, receiver);
   // Words that say nothing about the cause: what the rest of the report says.
   if (c.reason === 'undefined' && context && context !== words) {
-    c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command, f.email);
+    c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command, receiver);
     used = squeeze(`${words} ${context}`);
   }
   const verdict = f.verdict ?? agentVerdict(report, used);

@@ -6,7 +6,7 @@
 // address, and suppressing on it would wipe out every Outlook reader because Microsoft blocked our
 // IP for an hour.
 
-import { receiverReason } from './receivers.ts';
+import { type Receiver, receiverReason } from './receivers.ts';
 
 export type BounceReason =
   | 'userunknown' // the mailbox does not exist
@@ -204,9 +204,10 @@ export function classifyReply(code: number | undefined, text: string): Classific
  * failure with a 4.x.x status (retries given up) is soft, never a delay. A refusal after DATA is
  * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered"); one at MAIL FROM
  * is about our sender ("rejected"). A "user unknown" needs a witness (an address status or RCPT
- * TO). `recipient` lets a receiver's own documented vocabulary (receivers.ts) have the last word.
+ * TO). `receiver` (the recipient, the receiving host) lets a receiver's own documented vocabulary
+ * (receivers.ts) have the last word.
  */
-export function classifyFailure(status: string | null, text: string, command?: string | null, recipient?: string | null): Classification {
+export function classifyFailure(status: string | null, text: string, command?: string | null, receiver?: Receiver): Classification {
   const inText = statusInText(text);
   // A DSN's generic 5.0.0 or 4.x.x beside a precise code in the diagnostic: the precise one.
   // The remote server's own code in its reply beats the reporting MTA's summary of it.
@@ -220,7 +221,7 @@ export function classifyFailure(status: string | null, text: string, command?: s
     return { class: classOf(soft, true), reason: soft, status: best };
   }
   // The receiver's own vocabulary, where it has one, over the generic words.
-  const own = receiverReason(recipient, text);
+  const own = receiverReason(receiver, text);
   if (own) return { class: classOf(own, true), reason: own, status: best };
   // A reporting MTA's own 5.7.x beside a remote reply that carries no code and says only that the
   // mailbox does not exist ("553 Invalid recipient"): the reply is the better witness.

@@ -69,6 +69,11 @@ describe('RFC 3464 delivery status notifications', () => {
     expect(readDsn(part, '')).toEqual([{ email: 'list@example.com', finalRecipient: 'person@example.com', status: '5.1.1', diagnostic: '', action: 'failed', command: null }]);
   });
 
+  it('keeps the receiving host of Remote-MTA', () => {
+    const part = 'Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.0.0\nRemote-MTA: dns; MX3.QQ.COM\nDiagnostic-Code: smtp; 550 Mailbox not found.\n';
+    expect(readDsn(part, '')[0]?.remoteHost).toBe('mx3.qq.com');
+  });
+
   it('reads the SMTP command from the human-readable part, per recipient', () => {
     expect(commandIn('said: 550 User unknown (in reply to end of DATA command)')).toBe('DATA');
     expect(commandIn('SMTP error from remote mail server after RCPT TO:<a@b.example>:')).toBe('RCPT');

@@ -546,12 +546,22 @@ describe('classifyFailure with the receiver known', () => {
   ];
   for (const c of cases) {
     it(`${c.who} → ${c.class} / ${c.reason}`, () => {
-      expect(classifyFailure(c.status, c.text, null, c.recipient)).toMatchObject({ class: c.class, reason: c.reason });
+      expect(classifyFailure(c.status, c.text, null, { recipient: c.recipient })).toMatchObject({ class: c.class, reason: c.reason });
     });
   }
 
+  it('knows the receiver by the host the report names, when the recipient\'s domain hides it', () => {
+    // A domain hosted by Tencent QQ, named by the DSN's Remote-MTA, or in Postfix's "host … said:".
+    expect(classifyFailure('5.0.0', '550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728', null, { recipient: 'neko@corp.example.cn', host: 'mx3.qq.com' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
+    expect(classifyFailure(null, '<neko@corp.example.cn>: host mx3.qq.com[203.0.113.40] said: 550 Mailbox unavailable or access denied', null, { recipient: 'neko@corp.example.cn' })).toMatchObject({ class: 'policy', reason: 'toomanyconn' });
+    expect(classifyFailure('5.0.0', '550 Mailbox is frozen. See http://mail.i.ua/err/3/', null, { recipient: 'neko@corp.example.ua', host: 'mx3.email.ua' })).toMatchObject({ class: 'hard', reason: 'suspend' });
+    expect(classifyFailure('5.0.0', '550 Sender verify failed. See http://mail.i.ua/err/8/', null, { recipient: 'neko@email.ua' })).toMatchObject({ class: 'policy', reason: 'rejected' });
+    // Without the receiver known, the same words have no witness.
+    expect(classifyFailure('5.0.0', '550 Mailbox not found.', null, { recipient: 'neko@corp.example.cn', host: 'mx.example.cn' })).toMatchObject({ class: 'policy', reason: 'filtered' });
+  });
+
   it('applies a receiver\'s vocabulary to its own domains only', () => {
-    expect(classifyFailure('5.0.0', '550 : User unknown', 'RCPT', 'neko@example.org')).toMatchObject({ class: 'hard', reason: 'userunknown' });
-    expect(classifyFailure('5.5.0', '550 5.5.0 Invalid recipient. LPN007_101', 'RCPT', 'x@example.net')).toMatchObject({ class: 'hard', reason: 'userunknown' });
+    expect(classifyFailure('5.0.0', '550 : User unknown', 'RCPT', { recipient: 'neko@example.org' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
+    expect(classifyFailure('5.5.0', '550 5.5.0 Invalid recipient. LPN007_101', 'RCPT', { recipient: 'x@example.net' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
   });
 });

@@ -35,6 +35,7 @@ export function readDsn(part: string, human: string): Failure[] {
     const diagnostic = (block.get('diagnostic-code') ?? []).map((d) => d.replace(/^[a-z-]+;\s*/i, '')).join(' ');
     const status = /^\s*([245]\.\d{1,3}\.\d{1,3})/.exec(first(block, 'status') ?? '')?.[1] ?? null;
     const verdict = powerMtaVerdict(first(block, 'x-powermta-bouncecategory'));
+    const remoteHost = /^\s*dns;\s*([\w-]+(?:\.[\w-]+)+)/i.exec(first(block, 'remote-mta') ?? '')?.[1];
     failures.push({
       email,
       ...(final && final !== email ? { finalRecipient: final } : {}),
@@ -43,6 +44,7 @@ export function readDsn(part: string, human: string): Failure[] {
       action: first(block, 'action')?.toLowerCase().split(/[\s(]/)[0],
       command: commandIn(diagnostic) ?? commandIn(paragraphAbout(human, [final, original])),
       ...(verdict ? { verdict } : {}),
+      ...(remoteHost ? { remoteHost: remoteHost.toLowerCase() } : {}),
     });
   }
   return failures;

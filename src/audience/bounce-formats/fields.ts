@@ -15,6 +15,8 @@ export interface Failure {
   action?: string;
   /** The SMTP command the failure answered (RCPT, DATA, MAIL), when the report says. */
   command?: string | null;
+  /** The receiving host (a DSN's Remote-MTA), when the report names it. */
+  remoteHost?: string;
   /** The reporting agent's own verdict in its own vocabulary (agents.ts), taken as it is. */
   verdict?: BounceReason | null;
 }
