@@ -82,6 +82,8 @@ describe('RFC 3464 delivery status notifications', () => {
     // qmail's own words for the steps.
     expect(commandIn('192.0.2.153 does not like recipient.\nRemote host said: 550 User Unknown')).toBe('RCPT');
     expect(commandIn('192.0.2.153 failed after I sent the message.\nRemote host said: 554 Refused')).toBe('DATA');
+    expect(commandIn('192.0.2.153 failed on DATA command.\nRemote host said: 554 Refused')).toBe('DATA');
+    expect(commandIn('Connected to 192.0.2.153 but sender was rejected.\nRemote host said: 553 No such user')).toBe('MAIL');
   });
 
   it('does not believe a "user unknown" without a witness (no 5.1.x status, no RCPT TO): filtered, nobody suppressed', async () => {

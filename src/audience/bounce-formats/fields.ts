@@ -68,11 +68,12 @@ export function commandIn(text: string): string | null {
     /in reply to (?:end of )?(DATA|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /after (?:end of )?(data|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /(?:^|\n)\s*>>> (DATA|RCPT TO|MAIL FROM)\b[^\n]*\n(?:[^\n]*\n)*?\s*<<< [45]\d\d/i.exec(text);
-  // qmail's own words for the same steps.
-  if (!m && /does not like recipient/i.test(text)) return 'RCPT';
-  if (!m && /failed after I sent the message|didn't accept the message/i.test(text)) return 'DATA';
-  if (!m) return null;
-  return (m[1] as string).toUpperCase().split(' ')[0] as string;
+  if (m) return (m[1] as string).toUpperCase().split(' ')[0] as string;
+  // qmail-remote's own words for the same steps.
+  if (/does not like recipient/i.test(text)) return 'RCPT';
+  if (/failed (on DATA command|after I sent the message)/i.test(text)) return 'DATA';
+  if (/but sender was rejected/i.test(text)) return 'MAIL';
+  return null;
 }
 
 /** Whitespace collapsed, at most `max` characters. */
