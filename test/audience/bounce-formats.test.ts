@@ -78,6 +78,7 @@ describe('RFC 3464 delivery status notifications', () => {
     expect(commandIn('said: 550 User unknown (in reply to end of DATA command)')).toBe('DATA');
     expect(commandIn('SMTP error from remote mail server after RCPT TO:<a@b.example>:')).toBe('RCPT');
     expect(commandIn('>>> DATA\n<<< 550 5.7.1 Refused')).toBe('DATA');
+    expect(commandIn('mx.b.example [192.0.2.25] did not like our RCPT TO:\n550 User unknown')).toBe('RCPT');
     expect(commandIn('550 5.1.1 User unknown')).toBeNull();
     // qmail's own words for the steps.
     expect(commandIn('192.0.2.153 does not like recipient.\nRemote host said: 550 User Unknown')).toBe('RCPT');

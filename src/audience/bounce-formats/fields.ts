@@ -67,6 +67,7 @@ export function commandIn(text: string): string | null {
   const m =
     /in reply to (?:end of )?(DATA|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /after (?:end of )?(data|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
+    /did not like our (RCPT TO|MAIL FROM|DATA)\b/i.exec(text) ?? // DragonFly
     /(?:^|\n)\s*>>> (DATA|RCPT TO|MAIL FROM)\b[^\n]*\n(?:[^\n]*\n)*?\s*<<< [45]\d\d/i.exec(text);
   if (m) return (m[1] as string).toUpperCase().split(' ')[0] as string;
   // qmail-remote's own words for the same steps.
