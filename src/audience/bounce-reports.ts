@@ -3,7 +3,8 @@
 // (bounce-formats/), as single messages or an mbox, with LF or CRLF line ends. Each report becomes
 // one entry per recipient, classified by one classifier (classifyFailure) in Sisimai's taxonomy.
 import { type AddressObject, simpleParser } from 'mailparser';
-import { type BounceReason, classifyFailure } from '../delivery/classify.ts';
+import { type BounceReason, classifyFailure, classOf } from '../delivery/classify.ts';
+import { agentVerdict } from './bounce-formats/agents.ts';
 import { isJmrp, readFeedback } from './bounce-formats/arf.ts';
 import { paragraphAbout, readDsn } from './bounce-formats/dsn.ts';
 import { ADDRESS_SOURCE, cleanAddress, type Failure, squeeze } from './bounce-formats/fields.ts';
@@ -70,19 +71,25 @@ const FINAL = /permanent|given up|giving up|gave up|failed permanently|could not
 const FAILED = /could not be delivered|couldn't be delivered|undeliverable|unable to deliver|delivery (has )?failed|permanent (fatal )?error|was not delivered|wasn't delivered|failed to deliver|did not reach|delivery to the following recipient/i;
 const SUCCESS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 
-/** A failure classified; `context` is the report's words about it, for when its own diagnostic says nothing. */
-function classified(f: Failure, messageId: string | null, context: string): ReportedBounce | null {
+/**
+ * A failure classified; `context` is the report's words about it, for when its own diagnostic
+ * says nothing, and `report` all of the report's own words (where its agent shows itself).
+ */
+function classified(f: Failure, messageId: string | null, context: string, report: string): ReportedBounce | null {
   if (f.action && SUCCESS.has(f.action)) return null;
   const words = f.diagnostic || context;
   const final = f.finalRecipient ? { finalRecipient: f.finalRecipient } : {};
   if (f.action === 'delayed') return { email: f.email, ...final, messageId, kind: 'delayed', reason: 'undefined', status: f.status, diagnostic: words || null, source: 'dsn' };
   let used = words;
-  let c = classifyFailure(f.status, used, f.command);
+  const receiver = { recipient: f.email, host: f.remoteHost ?? null };
+  let c = classifyFailure(f.status, used, f.command, receiver);
   // Words that say nothing about the cause: what the rest of the report says.
   if (c.reason === 'undefined' && context && context !== words) {
-    c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command);
+    c = classifyFailure(f.status ?? c.status, `${words} ${context}`, f.command, receiver);
     used = squeeze(`${words} ${context}`);
   }
+  const verdict = f.verdict ?? agentVerdict(report, used);
+  if (verdict) c = { ...c, reason: verdict, class: classOf(verdict, true) };
   return { email: f.email, ...final, messageId, kind: c.class === 'transient' ? 'soft' : c.class, reason: c.reason, status: c.status, diagnostic: used || null, source: 'dsn' };
 }
 
@@ -127,12 +134,14 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   }
 
   const human = reportSection(body);
+  // Where the report's agent shows itself: its words, also when sent as a text attachment (McAfee).
+  const reportWords = [human, ...parts.filter((p) => p.type === 'text/plain').map((p) => reportSection(p.text))].join('\n');
   // RFC 3464: a delivery-status part, or its fields written into the text.
   const dsn = parts.find((p) => p.type === 'message/delivery-status' || p.type === 'message/global-delivery-status')?.text ?? (/^(Final|Original)-Recipient:/im.test(human) ? human : undefined);
   if (dsn) {
     const failures = readDsn(dsn, human);
     if (failures.length > 0) {
-      const bounces = failures.flatMap((f) => classified(f, messageId, paragraphAbout(human, [f.email, f.finalRecipient ?? null])) ?? []);
+      const bounces = failures.flatMap((f) => classified(f, messageId, paragraphAbout(human, [f.email, f.finalRecipient ?? null]), reportWords) ?? []);
       return bounces.length ? { bounces } : { bounces, note: 'a delivery status notification without failed recipients (a success report)' };
     }
   }
@@ -161,6 +170,6 @@ export async function parseReport(raw: string | Buffer): Promise<ParsedReport> {
   if (failures.length === 0) return { bounces: [], note: 'a bounce that names no recipient we can read' };
   const delayOnly = DELAY_ONLY.test(`${subject}\n${human}`) && !FINAL.test(`${subject}\n${human}`);
   // With one recipient, the whole report is about it (MailMarshal gives the reason above the list).
-  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, failures.length === 1 ? human : '') ?? []);
+  const bounces = failures.flatMap((f) => (delayOnly ? { ...f, action: 'delayed' } : f)).flatMap((f) => classified(f, messageId, failures.length === 1 ? human : '', reportWords) ?? []);
   return { bounces };
 }

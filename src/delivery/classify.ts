@@ -6,6 +6,8 @@
 // address, and suppressing on it would wipe out every Outlook reader because Microsoft blocked our
 // IP for an hour.
 
+import { type Receiver, receiverReason } from './receivers.ts';
+
 export type BounceReason =
   | 'userunknown' // the mailbox does not exist
   | 'hostunknown' // the domain does not exist or accepts no mail
@@ -61,7 +63,9 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '5.1.7': 'rejected',
   '5.1.8': 'rejected',
   '5.1.10': 'notaccept',
-  '5.2.1': 'suspend',
+  // "Mailbox disabled, not accepting messages": the mailbox exists, its owner's settings refuse
+  // (Sisimai: filtered). Words that it is disabled ("account … is disabled") make it suspend.
+  '5.2.1': 'filtered',
   '5.2.2': 'mailboxfull',
   '5.2.3': 'mesgtoobig',
   '5.3.1': 'systemfull',
@@ -76,6 +80,10 @@ const STATUS_REASON: Record<string, BounceReason> = {
   '5.7.26': 'securityerror',
   '5.7.27': 'securityerror',
 };
+
+/** Words that the mailbox does not exist. Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal. */
+const USER_UNKNOWN =
+  /user(name)? (unknown|not found|does not exist|doesn'?t exist|invalid|not exist)|unknown (user|recipient|mailbox|address|local ?part|e-?mail)|no such (user|mailbox|recipient|person|address|account|local user)|mailbox (not found|unavailable|does not exist|doesn'?t exist|not exist|name not allowed|unknown|invalid)|recipient (unknown|not found|does not exist|invalid)|invalid (recipient|mailbox|address|user)|address (does not exist|unknown|not found|invalid)|does not exist|doesn'?t (have an?|exist)|not a valid (mailbox|address|user|recipient)|no (mailbox|account) (here|by that name|for)|\bchkusr\b|addressee unknown|bad destination mailbox|not our customer|no valid recipients|unknown or illegal alias|not listed in|recipient not recognized|could(n'?t| not) be found|ディレクトリのリストにありません|存在しない|宛先不明|(recipient )?address rejected\.?\s*$|is not a known user|no longer exists|not a registered|mailbox is unavailable|undeliverable address/i;
 
 /**
  * Reasons read from the text, first match wins. Policy first, so "rejected … blocked" never reads
@@ -94,7 +102,7 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   // Problems with OUR sender address: the recipient may be fine.
   { re: /sender (address )?(rejected|refused|denied|verify failed|verification failed|unknown)|domain of sender (address )?\S* ?does not exist|sender domain (must exist|does not exist|not found|unknown)|unroutable sender|sender (is )?not (allowed|authorized|valid)|(mail from|return path)[^\n]{0,40}(rejected|refused|invalid)|envelope sender|from address (is )?(rejected|invalid)/i, reason: 'rejected', strong: true },
   { re: /recipient('s)? preferences|(refused|rejected|blocked) by (the )?recipient(?! domain| server| (mail )?system)|recipient('s)? (filter|rules?)|content filter|\bfiltered\b|message (has been )?refused by (mailbox|the recipient)/i, reason: 'filtered', strong: true },
-  { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
+  { re: /retry time(out)? (not reached|exceeded)|(delivery|message|queue) (time |lifetime )?(has )?expired|delivery (attempts|time) (exceeded|expired)|could not be delivered (with)?in \d+ (days|hours)|have not been able to deliver|giving up(?! on )|gave up|too long in (the )?queue|maximum time|timed out in queue|no longer trying|retry limit/i, reason: 'expired', strong: true },
   // Postfix's "Host not found, try again": the DNS did not answer, which says nothing of the domain.
   { re: /not found, try again/i, reason: 'networkerror', strong: true },
   { re: /host or domain name not found|\bhost not found\b|domain name not found|no such domain|nxdomain/i, reason: 'hostunknown', strong: true },
@@ -105,15 +113,11 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
   { re: /(mailbox|inbox|account|mail ?box|user)( is)? (full|over ?quota|exceed)|quota (exceeded|full|violation)|over ?quota|exceed(ed|s)? (the )?(storage|quota|mailbox)|storage (full|exceeded|allocation)|insufficient (storage|disk)|not enough (storage|space)|mailbox size limit/i, reason: 'mailboxfull', strong: true },
   { re: /message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|size)|message length exceeds|too large/i, reason: 'mesgtoobig' },
   { re: /insufficient system (storage|resources)|out of (storage|disk)/i, reason: 'systemfull' },
-  { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend' },
+  { re: /(account|mailbox|address|user)( has been| is| was)? (disabled|suspended|inactive|deactivated|locked|expired|frozen|closed|terminated|blocked for inactivity)|account (that you tried to reach )?is (disabled|inactive)|inactive (account|user|mailbox)|mailbox (is )?(inactive|disabled)|no longer (active|in use)|recipient('s)? account (is )?(blocked|disabled|suspended)/i, reason: 'suspend', strong: true },
   { re: /has moved|address (has )?changed|no longer (valid|available) at this address|moved permanently/i, reason: 'hasmoved' },
   { re: /null mx|does not accept (e-?)?mail|not accepting (e-?)?mail|not accepting network messages|accepts no mail/i, reason: 'notaccept' },
   { re: /(host|domain)( name)? (not found|unknown|does not exist|is invalid|lookup failed)|no such (host|domain)|unrouteable (mail )?domain|unrouteable|unroutable|name or service not known|\bno mx\b|domain (is )?not (accepting|valid|exist)|domain (name )?(is )?(not found|invalid|unknown)|dns (lookup )?(error|failure)|host or domain name not found|nxdomain|mx (record|lookup)/i, reason: 'hostunknown' },
-  // Not "Recipient address rejected" alone: Postfix writes it before every kind of refusal.
-  {
-    re: /user(name)? (unknown|not found|does not exist|doesn'?t exist|invalid|not exist)|unknown (user|recipient|mailbox|address|local ?part|e-?mail)|no such (user|mailbox|recipient|person|address|account|local user)|mailbox (not found|unavailable|does not exist|doesn'?t exist|not exist|name not allowed|unknown|invalid)|recipient (unknown|not found|does not exist|invalid)|invalid (recipient|mailbox|address|user)|address (does not exist|unknown|not found|invalid)|does not exist|doesn'?t (have an?|exist)|not a valid (mailbox|address|user|recipient)|no (mailbox|account) (here|by that name|for)|\bchkusr\b|addressee unknown|bad destination mailbox|not our customer|no valid recipients|unknown or illegal alias|not listed in|recipient not recognized|could(n'?t| not) be found|ディレクトリのリストにありません|存在しない|宛先不明|(recipient )?address rejected\.?\s*$|is not a known user|no longer exists|not a registered|mailbox is unavailable|undeliverable address/i,
-    reason: 'userunknown',
-  },
+  { re: USER_UNKNOWN, reason: 'userunknown' },
   { re: /polic(y|ies)|not permitted|prohibited|access denied|not authorized|denied/i, reason: 'policyviolation' },
   { re: /blocked|\bspam\b|refused|rejected for/i, reason: 'blocked' },
   { re: /syntax error|command unrecognized|bad (sequence|command)|malformed|invalid (command|syntax)/i, reason: 'syntaxerror' },
@@ -125,7 +129,7 @@ const TEXT_RULES: Array<{ re: RegExp; reason: BounceReason; strong?: boolean }> 
 const BAD_ADDRESS: BounceReason[] = ['userunknown', 'hostunknown', 'hasmoved', 'notaccept', 'suspend'];
 const POLICY: BounceReason[] = ['blocked', 'spamdetected', 'policyviolation', 'securityerror', 'toomanyconn', 'filtered', 'rejected', 'norelaying', 'virusdetected', 'contenterror'];
 
-function classOf(reason: BounceReason, permanent: boolean): BounceClass {
+export function classOf(reason: BounceReason, permanent: boolean): BounceClass {
   if (!permanent) return 'transient';
   if (BAD_ADDRESS.includes(reason)) return 'hard';
   if (POLICY.includes(reason)) return 'policy';
@@ -151,9 +155,13 @@ export function statusInText(text: string): string | null {
   return enhancedStatus(text) ?? (m ? m.slice(1, 4).join('.') : null);
 }
 
+/** Not the addresses: "filtered@example.jp" says nothing about a filter. */
+function withoutAddresses(text: string): string {
+  return text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ');
+}
+
 function textRule(text: string) {
-  // Not the addresses: "filtered@example.jp" says nothing about a filter.
-  const words = text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ');
+  const words = withoutAddresses(text);
   return TEXT_RULES.find((rule) => rule.re.test(words)) ?? null;
 }
 
@@ -195,9 +203,11 @@ export function classifyReply(code: number | undefined, text: string): Classific
  * the text), its diagnostic, and the SMTP command it answered when the report says. A final
  * failure with a 4.x.x status (retries given up) is soft, never a delay. A refusal after DATA is
  * the message's: the mailbox was accepted at RCPT TO, so it exists ("filtered"); one at MAIL FROM
- * is about our sender ("rejected").
+ * is about our sender ("rejected"). A "user unknown" needs a witness (an address status or RCPT
+ * TO). `receiver` (the recipient, the receiving host) lets a receiver's own documented vocabulary
+ * (receivers.ts) have the last word.
  */
-export function classifyFailure(status: string | null, text: string, command?: string | null): Classification {
+export function classifyFailure(status: string | null, text: string, command?: string | null, receiver?: Receiver): Classification {
   const inText = statusInText(text);
   // A DSN's generic 5.0.0 or 4.x.x beside a precise code in the diagnostic: the precise one.
   // The remote server's own code in its reply beats the reporting MTA's summary of it.
@@ -210,15 +220,28 @@ export function classifyFailure(status: string | null, text: string, command?: s
     const soft = !reason || BAD_ADDRESS.includes(reason) || reason === 'networkerror' || reason === 'systemerror' ? 'expired' : reason;
     return { class: classOf(soft, true), reason: soft, status: best };
   }
+  // The receiver's own vocabulary, where it has one, over the generic words.
+  const own = receiverReason(receiver, text);
+  if (own) return { class: classOf(own, true), reason: own, status: best };
   // A reporting MTA's own 5.7.x beside a remote reply that carries no code and says only that the
   // mailbox does not exist ("553 Invalid recipient"): the reply is the better witness.
   const rule = textRule(text);
-  const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(text.replace(/[\w.+'-]+@[\w-]+(\.[\w-]+)+/g, ' ')));
+  const byText = best?.startsWith('5.7.') && !inText && rule?.reason === 'userunknown' && !TEXT_RULES.some((r) => POLICY.includes(r.reason) && r.re.test(withoutAddresses(text)));
   let reason = byText ? 'userunknown' : permanentReason(best, text);
   const precise = best !== null && ['5.1.1', '5.1.2', '5.1.3', '5.1.6', '5.1.10', '5.7.13'].includes(best);
-  if (command?.toUpperCase() === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
+  const at = command?.toUpperCase();
+  if (at === 'DATA' && BAD_ADDRESS.includes(reason) && !precise) reason = 'filtered';
+  // "User unknown" is only believed with a witness (Sisimai's rule too): an address status
+  // (RFC 3463's 5.1.x, Exchange's 5.1.10 and 5.1.351 among them) or a refusal at RCPT TO.
+  // Without one, the same words come from filters that refuse the message after DATA, from
+  // mailbox statuses (5.2.x: the mailbox exists), and from summaries of a reply we cannot see,
+  // so the address stays.
+  if (reason === 'userunknown' && at !== 'RCPT' && !best?.startsWith('5.1.')) reason = 'filtered';
+  // The converse: refused at RCPT TO in words that the mailbox is unknown, whatever the mailbox
+  // status beside them (a 5.2.1 "<x>... User Unknown" from Sendmail).
+  if (reason === 'filtered' && at === 'RCPT' && best?.startsWith('5.2.') && USER_UNKNOWN.test(withoutAddresses(text))) reason = 'userunknown';
   // Refused at MAIL FROM: our sender address was judged, whatever the words.
-  if (command?.toUpperCase() === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
+  if (at === 'MAIL' && BAD_ADDRESS.includes(reason)) reason = 'rejected';
   return { class: classOf(reason, true), reason, status: best };
 }
 

@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { agentVerdict } from '../../src/audience/bounce-formats/agents.ts';
 import { readFeedback } from '../../src/audience/bounce-formats/arf.ts';
 import { readDsn } from '../../src/audience/bounce-formats/dsn.ts';
 import { commandIn } from '../../src/audience/bounce-formats/fields.ts';
 import { readPlainText, reportSection } from '../../src/audience/bounce-formats/plain-text.ts';
 import { parseReport } from '../../src/audience/bounce-reports.ts';
-import { suppresses } from '../../src/delivery/classify.ts';
+import { type BounceReason, suppresses } from '../../src/delivery/classify.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/bounce-formats');
 
@@ -68,11 +69,56 @@ describe('RFC 3464 delivery status notifications', () => {
     expect(readDsn(part, '')).toEqual([{ email: 'list@example.com', finalRecipient: 'person@example.com', status: '5.1.1', diagnostic: '', action: 'failed', command: null }]);
   });
 
+  it('keeps the receiving host of Remote-MTA', () => {
+    const part = 'Reporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.0.0\nRemote-MTA: dns; MX3.QQ.COM\nDiagnostic-Code: smtp; 550 Mailbox not found.\n';
+    expect(readDsn(part, '')[0]?.remoteHost).toBe('mx3.qq.com');
+  });
+
   it('reads the SMTP command from the human-readable part, per recipient', () => {
     expect(commandIn('said: 550 User unknown (in reply to end of DATA command)')).toBe('DATA');
     expect(commandIn('SMTP error from remote mail server after RCPT TO:<a@b.example>:')).toBe('RCPT');
     expect(commandIn('>>> DATA\n<<< 550 5.7.1 Refused')).toBe('DATA');
+    expect(commandIn('mx.b.example [192.0.2.25] did not like our RCPT TO:\n550 User unknown')).toBe('RCPT');
     expect(commandIn('550 5.1.1 User unknown')).toBeNull();
+    // qmail's own words for the steps.
+    expect(commandIn('192.0.2.153 does not like recipient.\nRemote host said: 550 User Unknown')).toBe('RCPT');
+    expect(commandIn('192.0.2.153 failed after I sent the message.\nRemote host said: 554 Refused')).toBe('DATA');
+    expect(commandIn('192.0.2.153 failed on DATA command.\nRemote host said: 554 Refused')).toBe('DATA');
+    expect(commandIn('Connected to 192.0.2.153 but sender was rejected.\nRemote host said: 553 No such user')).toBe('MAIL');
+  });
+
+  it('does not believe a "user unknown" without a witness (no 5.1.x status, no RCPT TO): filtered, nobody suppressed', async () => {
+    expect(await verdicts('dsn-unknown-without-witness.eml')).toEqual([{ email: 'gone@example.co.jp', kind: 'policy', reason: 'filtered', suppresses: false }]);
+  });
+
+  it("takes PowerMTA's X-PowerMTA-BounceCategory as its verdict", async () => {
+    expect(await verdicts('powermta-bad-mailbox.eml')).toEqual([{ email: 'nobody@mail.example.com', kind: 'hard', reason: 'userunknown', suppresses: true }]);
+  });
+
+  it('au (KDDI): "550 : User unknown" naming nobody is the reader\'s filter; with the address named, the mailbox does not exist', async () => {
+    expect(await verdicts('kddi-filter-and-unknown.eml')).toEqual([
+      { email: 'picky@ezweb.ne.jp', kind: 'policy', reason: 'filtered', suppresses: false },
+      { email: 'gone@ezweb.ne.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
+    ]);
+  });
+
+  it("takes the agents' own vocabulary only from their own reports", () => {
+    const cases: Array<[string, string, BounceReason | null]> = [
+      ['Your message wasn\'t delivered to a@b.example because the address couldn\'t be found. Check for typos or unnecessary spaces and try again.', "because the address couldn't be found", 'userunknown'],
+      ['Delivery has failed to these recipients or groups:\n a@b.example\n 550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found', 'userunknown'],
+      ['------- Failure Reasons --------\nUser a@b.example not listed in Domino Directory', 'User a@b.example not listed in Domino Directory', 'userunknown'],
+      ['Hi. This is the qmail-send program at mx.b.example.\n<a@b.example>:\nSorry, no mailbox here by that name. (#5.1.1)', 'Sorry, no mailbox here by that name.', 'userunknown'],
+      ['This message was created automatically by Facebook.\n\nRCP-P2 The attempted recipient\'s preferences prevent messages from being delivered.', 'RCP-P2', 'filtered'],
+      ['This message was created automatically by Facebook.\n\nPOL-P3 Facebook is not accepting messages from your mail server.', 'POL-P3', 'blocked'],
+      // Another agent's report with the same words is not their verdict.
+      ['This is the mail system at mx.b.example.\n<a@b.example>: RCP-P1 no', 'RCP-P1 no', null],
+      ['This is the mail system at mx.b.example.\n<a@b.example>: Sorry, no mailbox here by that name', 'Sorry, no mailbox here by that name', null],
+    ];
+    for (const [report, diagnostic, reason] of cases) expect(agentVerdict(report, diagnostic)).toBe(reason);
+  });
+
+  it("McAfee: its own report's words are its verdict (the same DSN from another agent is not believed)", async () => {
+    expect(await verdicts('mcafee-delivery-problems.eml')).toEqual([{ email: 'gone@example.co.jp', kind: 'hard', reason: 'userunknown', suppresses: true }]);
   });
 });
 
@@ -104,6 +150,13 @@ describe('prose bounces, by family', () => {
     expect(await verdicts('qmail-chkusr.eml')).toEqual([
       { email: 'gone@example.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
       { email: 'stuffed@example.jp', kind: 'soft', reason: 'networkerror', suppresses: false },
+    ]);
+  });
+
+  it('qmail: "does not like recipient" is a refusal at RCPT TO (a user unknown, whatever the 5.2.1); "failed after I sent the message" one after DATA', async () => {
+    expect(await verdicts('qmail-mailbox-status.eml')).toEqual([
+      { email: 'gone@example.jp', kind: 'hard', reason: 'userunknown', suppresses: true },
+      { email: 'picky@example.jp', kind: 'policy', reason: 'filtered', suppresses: false },
     ]);
   });
 

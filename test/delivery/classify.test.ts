@@ -500,7 +500,7 @@ describe('classifyFailure', () => {
     { who: 'user unknown at DATA with a precise 5.1.1', status: '5.1.1', text: '550 5.1.1 <a@b.example>... User unknown', command: 'DATA', class: 'hard', reason: 'userunknown' },
     { who: 'a MAIL FROM refusal that says "does not exist"', status: '5.1.0', text: '553 5.1.0 neko.example.com does not exist', command: 'MAIL', class: 'policy', reason: 'rejected' },
     { who: 'the remote reply (mailbox full) over the DSN summary (5.1.1)', status: '5.1.1', text: '552 5.2.2 Over quota', class: 'soft', reason: 'mailboxfull' },
-    { who: "a DSN's 5.7.1 over a codeless reply that only says the mailbox is unknown", status: '5.7.1', text: '553 Invalid recipient kijitora@example.org (Mode: normal)', class: 'hard', reason: 'userunknown' },
+    { who: "a DSN's 5.7.1 over a codeless reply at RCPT TO that only says the mailbox is unknown", status: '5.7.1', text: '553 Invalid recipient kijitora@example.org (Mode: normal)', command: 'RCPT', class: 'hard', reason: 'userunknown' },
     { who: "a DSN's 5.7.1 over a codeless reply that names a blocklist", status: '5.7.1', text: '553 Invalid recipient: listed at zen.spamhaus.org', class: 'policy', reason: 'blocked' },
     { who: 'a recipient address that happens to say "filtered"', status: '5.1.1', text: '550 5.1.1 <filtered@example.jp>... User Unknown', class: 'hard', reason: 'userunknown' },
     { who: 'a status inside the text (qmail chkusr)', status: null, text: '511 sorry, no mailbox here by that name (#5.1.1 - chkusr)', class: 'hard', reason: 'userunknown' },
@@ -508,6 +508,20 @@ describe('classifyFailure', () => {
     { who: 'a Google Group one may not post to', status: null, text: 'the group may not exist, or you may not have permission to post messages to the group', class: 'policy', reason: 'rejected' },
     { who: "Gmail's per-recipient rate limit", status: '5.2.1', text: '550-5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages', class: 'policy', reason: 'toomanyconn' },
     { who: 'our sender domain refused', status: '5.1.8', text: '553 5.1.8 <recap@recap.test>: Sender address rejected: Domain not found', class: 'policy', reason: 'rejected' },
+    // "User unknown" needs a witness: an address status (5.1.x) or a refusal at RCPT TO.
+    { who: 'user unknown with neither an address status nor a command', status: '5.0.0', text: '550 <a@b.example> No such user here', class: 'policy', reason: 'filtered' },
+    { who: 'user unknown, no status, no command (qmail-style, a summary of a reply)', status: null, text: "<a@b.example>: This user doesn't have a b.example account", class: 'policy', reason: 'filtered' },
+    { who: "the same words answering RCPT TO", status: '5.0.0', text: '550 <a@b.example> No such user here', command: 'RCPT', class: 'hard', reason: 'userunknown' },
+    { who: 'the same words beside an address status', status: '5.1.1', text: '550 <a@b.example> No such user here', class: 'hard', reason: 'userunknown' },
+    { who: "Exchange's 5.1.10 (recipient not found) as the witness", status: '5.1.10', text: "The email address wasn't found at the destination domain", class: 'hard', reason: 'userunknown' },
+    { who: "Exchange's extended 5.1.351 as the witness", status: '5.1.351', text: '550 5.1.351 Remote server returned unknown recipient -> 550 <a@b.example>: User unknown', class: 'hard', reason: 'userunknown' },
+    { who: "a DSN's 5.7.1 over a codeless reply that only says the mailbox is unknown, command unknown", status: '5.7.1', text: '553 Invalid recipient kijitora@example.org (Mode: normal)', class: 'policy', reason: 'filtered' },
+    { who: "qmail's \"Giving up on <host>\" after a permanent reply, not an expiry", status: null, text: '550 <a@b.example>... User Unknown Giving up on 192.0.2.1.', command: 'RCPT', class: 'hard', reason: 'userunknown' },
+    // 5.2.1: "mailbox disabled, not accepting messages": the mailbox exists.
+    { who: 'a bare 5.2.1', status: '5.2.1', text: '550 5.2.1 Mailbox unavailable', class: 'policy', reason: 'filtered' },
+    { who: '5.2.1 with "User Unknown", command unknown', status: '5.2.1', text: '550 5.2.1 <a@b.example>... User Unknown', class: 'policy', reason: 'filtered' },
+    { who: '5.2.1 with "User Unknown" at RCPT TO', status: '5.2.1', text: '550 5.2.1 <a@b.example>... User Unknown Giving up on 192.0.2.1.', command: 'RCPT', class: 'hard', reason: 'userunknown' },
+    { who: '5.2.1 with words that the account is disabled', status: '5.2.1', text: '550 5.2.1 The email account that you tried to reach is disabled.', class: 'hard', reason: 'suspend' },
   ];
   for (const c of cases) {
     it(`${c.who} → ${c.class} / ${c.reason}`, () => {
@@ -518,5 +532,36 @@ describe('classifyFailure', () => {
   it('finds a status code inside text, but not in an IP address', () => {
     expect(statusInText('no mailbox here by that name (#5.1.1 - chkusr)')).toBe('5.1.1');
     expect(statusInText('Client host [192.0.2.5] blocked')).toBeNull();
+  });
+});
+
+// Receivers' own documented vocabulary (Sisimai's Rhost modules), looked up by the recipient's domain.
+describe('classifyFailure with the receiver known', () => {
+  const cases: Array<{ who: string; recipient: string; status: string | null; text: string; class: BounceClass; reason: BounceReason }> = [
+    { who: "au (KDDI): \"550 : User unknown\" names nobody: the reader's filter", recipient: 'neko@ezweb.ne.jp', status: '5.0.0', text: '550 : User unknown', class: 'policy', reason: 'filtered' },
+    { who: 'au (KDDI): the address named: it does not exist', recipient: 'neko@au.com', status: '5.0.0', text: '550 <neko@au.com>: User unknown', class: 'hard', reason: 'userunknown' },
+    { who: 'La Poste: LPN007_416 is an invalid recipient', recipient: 'x@laposte.net', status: '5.5.0', text: '550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416', class: 'hard', reason: 'userunknown' },
+    { who: 'Orange: OFR_101 is our IP blocked', recipient: 'x@orange.fr', status: '5.0.0', text: '550 5.0.0 Service refuse. Veuillez essayer plus tard. OFR_101 [101]', class: 'policy', reason: 'blocked' },
+    { who: 'Orange: OFR_420, an archived recipient', recipient: 'x@wanadoo.fr', status: '5.0.0', text: '550 5.5.0 Boite du destinataire archivee. Archived recipient. OFR_420', class: 'hard', reason: 'suspend' },
+  ];
+  for (const c of cases) {
+    it(`${c.who} → ${c.class} / ${c.reason}`, () => {
+      expect(classifyFailure(c.status, c.text, null, { recipient: c.recipient })).toMatchObject({ class: c.class, reason: c.reason });
+    });
+  }
+
+  it('knows the receiver by the host the report names, when the recipient\'s domain hides it', () => {
+    // A domain hosted by Tencent QQ, named by the DSN's Remote-MTA, or in Postfix's "host … said:".
+    expect(classifyFailure('5.0.0', '550 Mailbox not found. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000728', null, { recipient: 'neko@corp.example.cn', host: 'mx3.qq.com' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
+    expect(classifyFailure(null, '<neko@corp.example.cn>: host mx3.qq.com[203.0.113.40] said: 550 Mailbox unavailable or access denied', null, { recipient: 'neko@corp.example.cn' })).toMatchObject({ class: 'policy', reason: 'toomanyconn' });
+    expect(classifyFailure('5.0.0', '550 Mailbox is frozen. See http://mail.i.ua/err/3/', null, { recipient: 'neko@corp.example.ua', host: 'mx3.email.ua' })).toMatchObject({ class: 'hard', reason: 'suspend' });
+    expect(classifyFailure('5.0.0', '550 Sender verify failed. See http://mail.i.ua/err/8/', null, { recipient: 'neko@email.ua' })).toMatchObject({ class: 'policy', reason: 'rejected' });
+    // Without the receiver known, the same words have no witness.
+    expect(classifyFailure('5.0.0', '550 Mailbox not found.', null, { recipient: 'neko@corp.example.cn', host: 'mx.example.cn' })).toMatchObject({ class: 'policy', reason: 'filtered' });
+  });
+
+  it('applies a receiver\'s vocabulary to its own domains only', () => {
+    expect(classifyFailure('5.0.0', '550 : User unknown', 'RCPT', { recipient: 'neko@example.org' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
+    expect(classifyFailure('5.5.0', '550 5.5.0 Invalid recipient. LPN007_101', 'RCPT', { recipient: 'x@example.net' })).toMatchObject({ class: 'hard', reason: 'userunknown' });
   });
 });

@@ -1,6 +1,7 @@
 // RFC 3464 delivery status notifications: the message/delivery-status part (or the same fields
 // written into the text, as some agents do). Blocks with a recipient are per-recipient fields,
 // whatever their place: a part with a single block still names its recipient.
+import { powerMtaVerdict } from './agents.ts';
 import { addressOf, commandIn, type Failure, fieldBlocks, first, squeeze } from './fields.ts';
 
 /** The DSN's field groups; a recipient field seen twice starts a new group even without the blank line some agents leave out. */
@@ -33,6 +34,8 @@ export function readDsn(part: string, human: string): Failure[] {
     if (!email) continue;
     const diagnostic = (block.get('diagnostic-code') ?? []).map((d) => d.replace(/^[a-z-]+;\s*/i, '')).join(' ');
     const status = /^\s*([245]\.\d{1,3}\.\d{1,3})/.exec(first(block, 'status') ?? '')?.[1] ?? null;
+    const verdict = powerMtaVerdict(first(block, 'x-powermta-bouncecategory'));
+    const remoteHost = /^\s*dns;\s*([\w-]+(?:\.[\w-]+)+)/i.exec(first(block, 'remote-mta') ?? '')?.[1];
     failures.push({
       email,
       ...(final && final !== email ? { finalRecipient: final } : {}),
@@ -40,6 +43,8 @@ export function readDsn(part: string, human: string): Failure[] {
       diagnostic: squeeze(diagnostic),
       action: first(block, 'action')?.toLowerCase().split(/[\s(]/)[0],
       command: commandIn(diagnostic) ?? commandIn(paragraphAbout(human, [final, original])),
+      ...(verdict ? { verdict } : {}),
+      ...(remoteHost ? { remoteHost: remoteHost.toLowerCase() } : {}),
     });
   }
   return failures;

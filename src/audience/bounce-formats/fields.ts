@@ -1,5 +1,6 @@
 // What every bounce format shares: header-like field blocks, addresses, and the SMTP command a
 // failure answered.
+import type { BounceReason } from '../../delivery/classify.ts';
 
 /** One failed (or delayed) recipient as a report states it, before classification. */
 export interface Failure {
@@ -14,6 +15,10 @@ export interface Failure {
   action?: string;
   /** The SMTP command the failure answered (RCPT, DATA, MAIL), when the report says. */
   command?: string | null;
+  /** The receiving host (a DSN's Remote-MTA), when the report names it. */
+  remoteHost?: string;
+  /** The reporting agent's own verdict in its own vocabulary (agents.ts), taken as it is. */
+  verdict?: BounceReason | null;
 }
 
 /** Header fields of a block such as a delivery-status part, unfolded; every value of a repeated field kept. */
@@ -62,9 +67,14 @@ export function commandIn(text: string): string | null {
   const m =
     /in reply to (?:end of )?(DATA|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
     /after (?:end of )?(data|RCPT TO|MAIL FROM|RCPT|MAIL)\b/i.exec(text) ??
+    /did not like our (RCPT TO|MAIL FROM|DATA)\b/i.exec(text) ?? // DragonFly
     /(?:^|\n)\s*>>> (DATA|RCPT TO|MAIL FROM)\b[^\n]*\n(?:[^\n]*\n)*?\s*<<< [45]\d\d/i.exec(text);
-  if (!m) return null;
-  return (m[1] as string).toUpperCase().split(' ')[0] as string;
+  if (m) return (m[1] as string).toUpperCase().split(' ')[0] as string;
+  // qmail-remote's own words for the same steps.
+  if (/does not like recipient/i.test(text)) return 'RCPT';
+  if (/failed (on DATA command|after I sent the message)/i.test(text)) return 'DATA';
+  if (/but sender was rejected/i.test(text)) return 'MAIL';
+  return null;
 }
 
 /** Whitespace collapsed, at most `max` characters. */

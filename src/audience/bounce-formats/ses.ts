@@ -35,7 +35,7 @@ export function sesBounces(message: Record<string, unknown>, source: Source): Re
         const hard = bounce.bounceType === 'Permanent';
         return { email, messageId, kind: hard ? 'hard' : 'soft', reason: hard ? 'userunknown' : 'undefined', status: null, diagnostic: null, source };
       }
-      const c = classifyFailure(status, diagnostic ?? '');
+      const c = classifyFailure(status, diagnostic ?? '', null, { recipient: email });
       const kind = bounce.bounceType === 'Transient' && c.class === 'hard' ? 'soft' : c.class === 'transient' ? 'delayed' : c.class;
       return { email, messageId, kind, reason: c.reason, status: c.status, diagnostic, source };
     });
