@@ -173,7 +173,10 @@ export function workerComposer(ctx: SendContext, variants: VariantSource, count:
 function startWorker(ctx: SendContext): Worker {
   const self = import.meta.url;
   const entry = new URL(self.endsWith('.ts') ? './composer-worker.ts' : './composer-worker.js', self);
-  const options = { workerData: ctx };
+  // Small heaps: a thread holds a few templates (~130 KB each) and short-lived pieces of messages;
+  // V8's defaults let each thread's heap grow to tens of MB of garbage (bench, 30,000 readers:
+  // peak RSS 420 → 356 MB).
+  const options = { workerData: ctx, resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 128 } };
   if (!self.endsWith('.ts')) return new Worker(entry, options);
   const tsconfig = new URL('../../tsconfig.json', self).pathname;
   const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};
