@@ -24,7 +24,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30
   }
 }
 
-it('mails the requests a dead process left queued at start, and new ones after answering', { timeout: 90_000 }, async () => {
+it('mails the requests a dead process left queued at start, and new ones after answering', { timeout: 180_000 }, async () => {
   const env = { RECAP_SECRET: TEST_SECRET, BASE_URL: 'https://recap.test' };
   expect((await runCli(['db', 'migrate'], { cwd, env })).code).toBe(0);
   // The previous `recap serve` answered this request and died before mailing it.

@@ -86,7 +86,7 @@ describe('outcomes written in groups', () => {
 describe('during a send', () => {
   let sink: SmtpSink;
 
-  it('commits each hand-over mark after the server took the recipient and before the message is complete', { timeout: 60_000 }, async () => {
+  it('commits each hand-over mark after the server took the recipient and before the message is complete', async () => {
     // Another connection, as a later process would see the file: the recipient's row at its RCPT,
     // and once its message has come in full.
     type Row = { email: string; status: string; claimed_at: string | null } | undefined;
