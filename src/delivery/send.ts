@@ -80,6 +80,9 @@ export interface SendOutcome {
   interrupted: boolean;
 }
 
+/** What a send keeps of a variant: its row and what the summary reports. */
+type VariantFacts = { id: number; htmlBytes: number; compacted: number[] };
+
 interface Claimed {
   id: number;
   subscriber_id: number;
@@ -164,7 +167,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const { db, config, clock } = deps;
   const topics = editionTopics(edition);
   // Per variant only what the accounting needs; the bodies stay in the database until a template is built.
-  const variants = new Map<string, Promise<{ id: number; htmlBytes: number; compacted: number[] }>>();
+  const variants = new Map<string, Promise<VariantFacts>>();
   const uses = new Map<string, VariantUse>();
   const settings = {
     baseUrl: config.baseUrl,
@@ -228,7 +231,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
 
     // Messages are composed a little ahead of the connections (in the workers, while earlier ones
     // are on the wire), so a connection never waits for one and only a few are held at a time.
-    const prepared = new Map<number, Promise<{ key: string; variant: { id: number; htmlBytes: number; compacted: number[] }; message: Composed }>>();
+    const prepared = new Map<number, Promise<{ key: string; variant: VariantFacts; message: Composed }>>();
     let preparedUpTo = 0;
     const prepareAhead = (taken: number) => {
       for (; preparedUpTo < Math.min(batch.length, taken + COMPOSE_AHEAD); preparedUpTo++) {
@@ -236,7 +239,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         if (whySkipped(d)) continue;
         const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
         if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
-        const variant = variants.get(key) as Promise<{ id: number; htmlBytes: number; compacted: number[] }>;
+        const variant = variants.get(key) as Promise<VariantFacts>;
         const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, date: clock.now().getTime() }));
         const ready = Promise.all([variant, message]).then(([v, m]) => ({ key, variant: v, message: m }));
         ready.catch(() => {}); // awaited in handle(), or dropped when the batch stops early
