@@ -61,6 +61,7 @@ const program = new Command('bench')
   .addOption(new Option('--sink <kind>', 'where mail goes').choices(['auto', 'postfix', 'inprocess']).default('auto'))
   .option('--out <dir>', 'folder for the JSON results', join(ROOT, 'bench/results'))
   .option('--keep', 'keep the temporary database and print where it is')
+  .option('--profile <dir>', "write V8 CPU profiles of the sends (one file per thread) to this folder, for Chrome DevTools' Performance panel")
   .addOption(new Option('--only <step>', 'stop after the per-recipient figures (10,000 subscribers unless --subscribers says otherwise)').choices(['splice']))
   .parse();
 
@@ -75,6 +76,7 @@ interface Options {
   sink: 'auto' | 'postfix' | 'inprocess';
   out: string;
   keep?: boolean;
+  profile?: string;
   only?: 'splice';
 }
 const opts = program.opts<Options>();
@@ -136,7 +138,7 @@ function sendInChild(week: string, extraEnv: Record<string, string>): Promise<Se
     ...env,
     ...extraEnv,
   };
-  const child = fork(join(ROOT, 'bench/send.ts'), [week], { cwd: ROOT, env: childEnv, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(ROOT, 'bench/send.ts'), [week], { cwd: ROOT, env: childEnv, execArgv: ['--import', 'tsx', ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   return new Promise((resolvePromise, reject) => {
     let figures: SendFigures | undefined;

@@ -1,16 +1,21 @@
 // A composing worker thread (see composers.ts): recipients in, finished messages out, each
 // message's bytes handed over to the main thread without a copy.
 import { parentPort, workerData } from 'node:worker_threads';
-import { composeFor, type FromWorker, type SendContext, templateCache, type ToWorker } from './composers.ts';
+import { composeFor, type Done, type FromWorker, type Job, type SendContext, templateCache, type ToWorker, type VariantBody } from './composers.ts';
 import type { MessageTemplate } from './mime-template.ts';
 
 const ctx = workerData as SendContext;
 const templates = templateCache(ctx);
 const port = parentPort as NonNullable<typeof parentPort>;
 /** Jobs waiting for a variant this thread has asked for: it is asked once, however many wait. */
-const waiting = new Map<string, ToWorker[]>();
+const waiting = new Map<string, Job[]>();
 
 port.on('message', (m: ToWorker) => {
+  if ('jobs' in m) for (const job of m.jobs) take(job);
+  else take(m);
+});
+
+function take(m: Job & { variant?: VariantBody; variantError?: string }): void {
   const { key } = m.job;
   const kept = templates.find(key);
   if (kept) return compose(kept, [m]);
@@ -27,13 +32,27 @@ port.on('message', (m: ToWorker) => {
   waiting.delete(key);
   const { variant, variantError } = m;
   compose(variant ? templates.get(key, async () => variant) : Promise.reject(new Error(variantError)), jobs);
-});
-
-function compose(template: Promise<MessageTemplate>, jobs: ToWorker[]): void {
-  for (const { id, job } of jobs) template.then((t) => reply(id, composeFor(ctx, t, job))).catch((e: unknown) => fail(id, e));
 }
 
-function reply(id: number, { raw, messageId }: ReturnType<typeof composeFor>): void {
+function compose(template: Promise<MessageTemplate>, jobs: Job[]): void {
+  for (const { id, job } of jobs) template.then((t) => finished(id, composeFor(ctx, t, job))).catch((e: unknown) => fail(id, e));
+}
+
+// What is finished in one turn goes back in one message, after it (see composers.ts).
+let done: Done[] = [];
+let moving: ArrayBuffer[] = [];
+function send(d: Done, buffer?: ArrayBuffer): void {
+  if (done.length === 0) setImmediate(flush);
+  done.push(d);
+  if (buffer) moving.push(buffer);
+}
+function flush(): void {
+  port.postMessage({ done } satisfies FromWorker, moving);
+  done = [];
+  moving = [];
+}
+
+function finished(id: number, { raw, messageId }: ReturnType<typeof composeFor>): void {
   // A message with an ArrayBuffer of its own moves to the main thread; one inside Node's shared
   // pool of small buffers is copied out first.
   let own = raw;
@@ -42,9 +61,9 @@ function reply(id: number, { raw, messageId }: ReturnType<typeof composeFor>): v
     raw.copy(own);
   }
   const buffer = own.buffer as ArrayBuffer;
-  port.postMessage({ id, raw: buffer, messageId } satisfies FromWorker, [buffer]);
+  send({ id, raw: buffer, messageId }, buffer);
 }
 
 function fail(id: number, e: unknown): void {
-  port.postMessage({ id, error: (e as Error).message } satisfies FromWorker);
+  send({ id, error: (e as Error).message });
 }

@@ -201,6 +201,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   };
   const stopping = () => result.pausedBecause !== null || halted || deps.signal?.aborted === true;
   const outcomes = outcomeWriter(db);
+  const handOver = handOvers(db, clock);
   let done = 0;
   deps.onProgress?.(0, total);
 
@@ -234,6 +235,8 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     const prepared = new Map<number, Promise<{ key: string; variant: VariantFacts; message: Composed }>>();
     let preparedUpTo = 0;
     const prepareAhead = (taken: number) => {
+      // Topped up half a window at a time, so the jobs go to the workers in groups (composers.ts).
+      if (preparedUpTo - taken >= COMPOSE_AHEAD / 2) return;
       for (; preparedUpTo < Math.min(batch.length, taken + COMPOSE_AHEAD); preparedUpTo++) {
         const d = batch[preparedUpTo] as Claimed;
         if (whySkipped(d)) continue;
@@ -281,7 +284,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       let reply: string;
       // The hand-over's own failure (the database) stops the send, as it always has.
       let handOverFailure: unknown;
-      const markHandedOver = () => handOver(db, d.id, clock.now()).catch((e: unknown) => {
+      const markHandedOver = () => handOver(d.id).catch((e: unknown) => {
         handOverFailure = e;
         throw e;
       });
@@ -442,11 +445,23 @@ function unclaimed(at: string) {
 /**
  * Marks the moment a claimed row's message is about to be completed (the transport calls it after
  * the server took the recipient, before the final dot). A crash before it leaves the row safe to
- * queue again; after it, the row is uncertain. Committed on its own, never grouped: that is what
- * lets outcomes wait to be written in groups.
+ * queue again; after it, the row is uncertain. Committed before the message is completed, never
+ * held back: that is what lets outcomes wait to be written in groups. The marks asked for in one
+ * turn of the event loop (several connections' 354s read together) share one commit.
  */
-async function handOver(db: Db, id: number, now: Date): Promise<void> {
-  await db.updateTable('deliveries').set({ claimed_at: now.toISOString() }).where('id', '=', id).where('status', '=', 'claimed').execute();
+function handOvers(db: Db, clock: Clock): (id: number) => Promise<void> {
+  let group: number[] = [];
+  let committed: Promise<void> | undefined;
+  return (id) => {
+    group.push(id);
+    committed ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const ids = group;
+      group = [];
+      committed = undefined;
+      await db.updateTable('deliveries').set({ claimed_at: clock.now().toISOString() }).where('id', 'in', ids).where('status', '=', 'claimed').execute();
+    });
+    return committed;
+  };
 }
 
 /** The next attempt of a deferred delivery: exponential backoff with jitter, or null once it is too late. */
