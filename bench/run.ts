@@ -33,12 +33,15 @@ import { weekOf } from '../src/editions/week.ts';
 import { renderSettings } from '../src/recap.ts';
 import { variantKey } from '../src/render/arrange.ts';
 import { type RenderedVariant, renderVariant } from '../src/render/variant.ts';
+import { freshBuild } from '../bin/build.js';
 import { table } from '../src/cli/output.ts';
 import { articlesForWeek, generateSubscribers, insertSubscribers, type SampleArticle, topicsByPopularity } from './population.ts';
 import type { SendFigures } from './send.ts';
 import { findPostfixTool, POSTFIX_INSTALL, runSmtpSource, type Sink, type SourceResult, startInProcessSink, startPostfixSink } from './sinks.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** `npm run bench` builds first; run on its own from changed sources, the sends go through tsx. */
+const build = freshBuild();
 const SAMPLE = join(ROOT, 'data/sample/articles.json');
 /** The per-recipient work is timed over this many recipients at most (DKIM-signed: a tenth): enough for a stable mean. */
 const RECIPIENT_SAMPLE = 20_000;
@@ -138,7 +141,10 @@ function sendInChild(week: string, extraEnv: Record<string, string>): Promise<Se
     ...env,
     ...extraEnv,
   };
-  const child = fork(join(ROOT, 'bench/send.ts'), [week], { cwd: ROOT, env: childEnv, execArgv: ['--import', 'tsx', ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // From the build when it is up to date (as bin/recap.js runs the CLI), else through tsx.
+  const [script, loader] = build ? [join(build, 'bench/send.js'), []] : [join(ROOT, 'bench/send.ts'), ['--import', 'tsx']];
+  const profile = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [];
+  const child = fork(script, [week], { cwd: ROOT, env: childEnv, execArgv: [...loader, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   return new Promise((resolvePromise, reject) => {
     let figures: SendFigures | undefined;
@@ -395,6 +401,8 @@ async function main(): Promise<void> {
       loadAverageAfter: os.loadavg(),
     },
     options: { subscribers: opts.subscribers, articles: opts.articles, connections: opts.connections, rate: opts.rate, dkim: opts.dkim, sink: opts.sink },
+    /** The sends ran from the build (dist/) or from the sources through tsx. */
+    sendsFrom: build ? 'build' : 'tsx',
     sink: sending.sink,
     ...measured,
     sends: sending.sends,
@@ -413,7 +421,7 @@ type PerRecipient = Awaited<ReturnType<typeof measurePerRecipient>>;
 function printSummary(r: { variants: { count: number; meanMs: number; medianMs: number; firstMs: number }; perRecipient: PerRecipient; enqueue?: { rows: number; rowsPerSecond: number }; sends: Record<string, SendResult>; machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] }; sink: { kind: string } | null }, source: SourceResult | { available: false; why: string }): void {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const p = r.perRecipient;
-  console.log(`\nRecap bench · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink ? `${r.sink.kind} sink` : `only ${opts.only}`}`);
+  console.log(`\nRecap bench · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink ? `${r.sink.kind} sink` : `only ${opts.only}`} · sends from ${build ? 'the build' : 'the sources through tsx (npm run build)'}`);
   console.log(`${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load ${load(r.machine.loadAverageBefore)} → ${load(r.machine.loadAverageAfter)}\n`);
   const rows = [
     ['variants', `${r.variants.count}`, `${fmt(r.variants.meanMs, 1)} ms each (median ${fmt(r.variants.medianMs, 1)}, first ${fmt(r.variants.firstMs)})`],

@@ -2,7 +2,7 @@
 // folder), on the sample week shipped in data/sample. Running it again duplicates nothing.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { openDb } from '../../db/connect.ts';
@@ -20,7 +20,15 @@ import { sendAndReport } from './digest.ts';
 import { EXIT, say } from './output.ts';
 import { printCsvImport } from './subscribers.ts';
 
-const SAMPLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../data/sample');
+const SAMPLE_DIR = join(projectRoot(), 'data/sample');
+
+/** The checkout's folder: the first above this file with a package.json (from the sources or from the build in dist/). */
+function projectRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error('the project folder (with package.json) was not found above src/cli/demo.ts');
+  }
+}
 export const DEMO_WEEK = '2026-W48';
 const DEMO_NOTE =
   'Infrastructure beat models again this week: export rules now reach rented GPUs, and the big platforms keep ' +
