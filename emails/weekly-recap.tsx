@@ -107,7 +107,7 @@ function Contents({ sections }: { sections: SectionView[] }) {
       {sections.map((section, i) => (
         <Fragment key={section.topic}>
           {i > 0 ? ' · ' : ''}
-          <a href={`#${sectionAnchor(i)}`} className="dark-link" style={s.link}>{section.label}</a> ({section.stories.length})
+          <a href={`#${sectionAnchor(i)}`} className="dark-link" style={s.link}>{section.label}</a>{`\u00a0(${section.stories.length})`}
         </Fragment>
       ))}
     </Text>
