@@ -6,6 +6,7 @@ import type { Element } from 'domhandler';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { msoCss } from '../../emails/_components/theme.ts';
+import { breakLongRuns } from '../../src/render/email-html.ts';
 import { articleSchema } from '../../src/articles/article.ts';
 import { rankArticles } from '../../src/editions/select.ts';
 import { renderVariant } from '../../src/render/variant.ts';
@@ -73,6 +74,25 @@ describe('every template', () => {
       const cell = DomUtils.findOne((el) => el.name === 'td', wrapper.children) as Element;
       expect(cell.attribs.class, name).toContain('dark-page');
     }
+  });
+});
+
+describe('long unbroken text', () => {
+  it('gets <wbr> break opportunities in the body’s text, leaving attributes, entities, the head and placeholders whole', () => {
+    const url = 'https://recap.example.com/confirm/k7Qx2mZp9k7Qx2mZp9k7Qx2mZp9?a=1&amp;b=2';
+    const placeholder = '%%recap-0123456789ab:unsubscribe_url%%';
+    const html = `<html><head><title>${url}</title></head><body><a href="${url}">${url}</a> <p>${placeholder}${'x'.repeat(45)} short words stay</p></body></html>`;
+    const out = breakLongRuns(html);
+    expect(out).toContain(`<title>${url}</title>`);
+    expect(out).toContain(`href="${url}"`);
+    expect(out).toContain(placeholder);
+    expect(out).toContain('&amp;<wbr>');
+    expect(out).toContain('short words stay');
+    const [, text] = /<a [^>]*>(.*?)<\/a>/.exec(out) as RegExpExecArray;
+    expect(text.replace(/<wbr>/g, '')).toBe(url);
+    // No stretch of more than 20 characters without a break opportunity.
+    for (const piece of text.split('<wbr>')) expect(piece.replace(/&amp;/g, '&').length).toBeLessThanOrEqual(20);
+    expect(/<p>(.*?)<\/p>/.exec(out)?.[1]).toMatch(/^%%recap-0123456789ab:unsubscribe_url%%x{20}<wbr>x{20}<wbr>x{5} short/);
   });
 });
 
