@@ -50,7 +50,7 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
           mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
         </Text>
-        {storyCount > CONTENTS_FROM && sections.length > 1 ? <Contents sections={sections} /> : null}
+        {storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
         <Hr className="dark-rule" style={{ ...s.rule, margin: '16px 0' }} />
       </Block>
 
@@ -83,8 +83,8 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
   );
 }
 
-/** Below this many stories the email is short enough to scroll; no contents. */
-const CONTENTS_FROM = 3;
+/** Up to this many stories the email is short enough to scroll: no contents. */
+const CONTENTS_ABOVE = 3;
 
 /** Gmail's web client and Outlook for Windows follow `#x` only to <a name="x">, the others to id="x"; the anchor has both. */
 function sectionAnchor(index: number): string {
