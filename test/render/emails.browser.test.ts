@@ -86,10 +86,10 @@ describe.skipIf(!chromiumAvailable)('every email in a browser', () => {
   });
 
   it.each([
-    ['as sent', (html: string) => html],
+    ['as sent', 'dark', (html: string) => html],
     // Outlook for Mac, Yahoo and Outlook.com drop <body> or put a <div> of their own in its place.
-    ['in a client that replaces <body>', (html: string) => html.replace(/<body[^>]*>/, '<div>').replace('</body>', '</div>')],
-  ])('turns the page around the card dark in dark mode, %s', async (label, transform) => {
+    ['in a client that replaces <body>', 'dark-no-body', (html: string) => html.replace(/<body[^>]*>/, '<div>').replace('</body>', '</div>')],
+  ])('turns the page around the card dark in dark mode, %s', async (label, shot, transform) => {
     for (const { name, html } of cases()) {
       const page = await open(transform(html), { width: 1280, height: 900 }, 'dark');
       const around = await page.evaluate(() => {
@@ -102,6 +102,7 @@ describe.skipIf(!chromiumAvailable)('every email in a browser', () => {
         });
       });
       for (const bg of around) expect(luminance(bg), `${name} ${label}: ${bg}`).toBeLessThan(0.05);
+      await page.screenshot({ path: join(SHOTS, `${name}-${shot}.png`) });
       await page.close();
     }
   });
