@@ -1,6 +1,8 @@
 // The weekly digest. Content arrives through props (see src/render/variant.ts); every prop has a
 // default so `email export` and the React Email preview render it as a realistic edition.
-import { Heading, Hr, Link, Section, Text } from '@react-email/components';
+import { Heading, Hr, Text } from '@react-email/components';
+import { type AnchorHTMLAttributes, createElement, Fragment } from 'react';
+import { Block } from './_components/block.tsx';
 import { Frame } from './_components/frame.tsx';
 import { Footer } from './_components/footer.tsx';
 import { previewDigest } from './_components/preview-data.ts';
@@ -38,7 +40,8 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
   const storyCount = 1 + sections.reduce((n, section) => n + section.stories.length, 0);
   return (
     <Frame title={`${listName} #${editionNumber}`} preview={preheader}>
-      <Section className="pad" style={{ ...s.pad, paddingTop: '28px' }}>
+      {/* Kept short so that the top story starts on a phone's first screen. */}
+      <Block className="pad" style={{ ...s.pad, paddingTop: '28px' }}>
         <Text className="dark-muted" style={{ ...s.small, fontWeight: 700, color: colors.accent }}>
           #{editionNumber} · {dateRange}
         </Text>
@@ -47,43 +50,67 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
           mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
         </Text>
-        {editorNote ? (
-          <Section className="dark-tint" style={{ backgroundColor: colors.tint, padding: '12px 16px', margin: '4px 0 8px' }}>
+        {storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
+        <Hr className="dark-rule" style={{ ...s.rule, margin: '16px 0' }} />
+      </Block>
+
+      <TopStory story={topStory} />
+
+      {editorNote ? (
+        <Block className="pad" style={s.pad}>
+          <Block className="dark-tint" spacing="8px 0" style={{ backgroundColor: colors.tint, padding: '12px 16px' }}>
             <Text className="dark-muted" style={{ ...s.small, fontWeight: 700 }}>From the editor</Text>
             {editorNote.split(/\n{2,}/).map((paragraph, i) => (
               <Text key={i} className="dark-text" style={{ ...s.text, margin: '0 0 8px' }}>{paragraph}</Text>
             ))}
-          </Section>
-        ) : null}
-        {storyCount > 3 ? (
-          <>
-            <Heading as="h2" className="dark-text" style={{ ...s.h4, marginTop: '16px' }}>In this issue</Heading>
-            <ol className="dark-text" style={{ ...s.list, fontSize: '15px' }}>
-              {[topStory, ...sections.flatMap((section) => section.stories)].map((story) => (
-                <li key={story.anchor} style={{ margin: '0 0 4px' }}>
-                  <Link href={`#${story.anchor}`} className="dark-link" style={s.link}>{story.title}</Link>
-                </li>
-              ))}
-            </ol>
-          </>
-        ) : null}
-        <Hr className="dark-rule" style={s.rule} />
-      </Section>
+          </Block>
+        </Block>
+      ) : null}
 
-      <TopStory story={topStory} />
-
-      {sections.map((section) => (
-        <Section key={section.topic} className="pad" style={s.pad}>
+      {sections.map((section, i) => (
+        <Block key={section.topic} className="pad" style={s.pad}>
           <Hr className="dark-rule" style={s.rule} />
+          <Anchor name={sectionAnchor(i)} />
           <Heading as="h2" className="dark-text" style={{ ...s.h3, marginTop: 0 }}>{section.label}</Heading>
           {section.stories.map((story) => (
             <StoryCard key={story.anchor} story={story} />
           ))}
-        </Section>
+        </Block>
       ))}
 
       <Footer listName={listName} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} webVersion={webVersion} />
     </Frame>
+  );
+}
+
+/** Up to this many stories the email is short enough to scroll: no contents. */
+const CONTENTS_ABOVE = 3;
+
+/** Gmail's web client and Outlook for Windows follow `#x` only to <a name="x">, the others to id="x"; the anchor has both. */
+function sectionAnchor(index: number): string {
+  return `section-${index + 1}`;
+}
+
+/** React's types lack <a name> (obsolete in HTML, still what those two clients read). */
+function Anchor({ name }: { name: string }) {
+  return createElement('a', { id: name, name } as AnchorHTMLAttributes<HTMLAnchorElement>);
+}
+
+/**
+ * One line of topic sections, each with its number of stories: it tells what is in the issue even in
+ * the clients where in-page links do nothing. Same-page links: no target, so nothing opens a tab.
+ */
+function Contents({ sections }: { sections: SectionView[] }) {
+  return (
+    <Text className="dark-text" style={{ ...s.muted, color: colors.text }}>
+      <strong>In this issue:</strong>{' '}
+      {sections.map((section, i) => (
+        <Fragment key={section.topic}>
+          {i > 0 ? ' · ' : ''}
+          <a href={`#${sectionAnchor(i)}`} className="dark-link" style={s.link}>{section.label}</a>{`\u00a0(${section.stories.length})`}
+        </Fragment>
+      ))}
+    </Text>
   );
 }
 

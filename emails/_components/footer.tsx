@@ -1,4 +1,5 @@
-import { Hr, Link, Section, Text } from '@react-email/components';
+import { Hr, Link, Text } from '@react-email/components';
+import { Block } from './block.tsx';
 import { s } from './theme.ts';
 import type { DigestLinks } from './types.ts';
 
@@ -15,7 +16,7 @@ export interface FooterProps {
 export function Footer({ listName, links, recipientEmail, postalAddress, webVersion = false }: FooterProps) {
   if (webVersion) {
     return (
-      <Section className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
+      <Block className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
         <Hr className="dark-rule" style={s.rule} />
         <Text className="dark-muted" style={s.small}>
           This is the web version of {listName}.{' '}
@@ -23,11 +24,11 @@ export function Footer({ listName, links, recipientEmail, postalAddress, webVers
           the <Link href={links.viewInBrowser} className="dark-link" style={s.link}>archive</Link>.
         </Text>
         <Text className="dark-muted" style={s.small}>{postalAddress}</Text>
-      </Section>
+      </Block>
     );
   }
   return (
-    <Section className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
+    <Block className="pad" style={{ ...s.pad, paddingBottom: '28px' }}>
       <Hr className="dark-rule" style={s.rule} />
       <Text className="dark-muted" style={s.small}>
         <Link href={links.viewInBrowser} className="dark-link" style={s.link}>View in browser</Link>
@@ -41,6 +42,6 @@ export function Footer({ listName, links, recipientEmail, postalAddress, webVers
         one click and stops every future edition.
       </Text>
       <Text className="dark-muted" style={s.small}>{postalAddress}</Text>
-    </Section>
+    </Block>
   );
 }

@@ -1,4 +1,5 @@
-import { Heading, Link, Section, Text } from '@react-email/components';
+import { Heading, Link, Text } from '@react-email/components';
+import { Block } from './block.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
@@ -13,8 +14,8 @@ export function StoryCard({ story }: { story: StoryView }) {
     );
   }
   return (
-    <Section style={{ margin: '0 0 18px' }}>
-      <Heading as="h4" id={story.anchor} className="dark-text" style={{ ...s.h4, marginTop: 0 }}>
+    <Block style={{ paddingBottom: '18px' }}>
+      <Heading as="h3" id={story.anchor} className="dark-text" style={{ ...s.h4, marginTop: 0 }}>
         <Link href={story.url} className="dark-text" style={{ color: colors.text, textDecoration: 'none' }}>{story.title}</Link>
       </Heading>
       {story.hook ? <Text className="dark-text" style={s.text}>{story.hook}</Text> : null}
@@ -28,6 +29,6 @@ export function StoryCard({ story }: { story: StoryView }) {
       <Text style={s.muted}>
         <Link href={story.url} className="dark-link" style={s.link}>Read original on {story.sourceName} →</Link>
       </Text>
-    </Section>
+    </Block>
   );
 }

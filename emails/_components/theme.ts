@@ -1,6 +1,5 @@
 // One accent colour, system fonts, and colours chosen to stay readable when a client inverts them
 // for dark mode; the `dark-*` classes give clients that honour prefers-color-scheme a proper palette.
-// (React Email's <Body> puts its style on a wrapper cell, hence the `.dark-page > table … td` rule.)
 import type { CSSProperties } from 'react';
 
 export const colors = {
@@ -16,10 +15,13 @@ export const colors = {
 export const fontStack =
   "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif, 'Apple Color Emoji', 'Segoe UI Emoji'";
 
+/** The one column; Outlook for Windows gets it as a fixed width (see frame.tsx). */
+export const COLUMN_WIDTH = 600;
+
 export const darkModeCss = `
 :root { color-scheme: light dark; supported-color-schemes: light dark; }
 @media (prefers-color-scheme: dark) {
-  .dark-page, .dark-page > table > tbody > tr > td { background-color: #111318 !important; }
+  .dark-page { background-color: #111318 !important; }
   .dark-card { background-color: #1b1e25 !important; }
   .dark-tint { background-color: #222838 !important; }
   .dark-text { color: #e6e8eb !important; }
@@ -29,11 +31,27 @@ export const darkModeCss = `
 }
 @media only screen and (max-width: 480px) {
   .pad { padding-left: 16px !important; padding-right: 16px !important; }
+}
+@media only screen and (min-width: 481px) {
+  .grid-head { display: table-header-group !important; }
+  .grid-row { display: table-row !important; }
+  .grid-cell { display: table-cell !important; padding: 6px 8px !important; border-bottom: 1px solid ${colors.rule}; overflow-wrap: break-word !important; word-break: normal !important; }
+  .grid-label { display: none !important; }
 }`;
 
+/**
+ * Outlook for Windows does not pass a font from a cell into the tables inside it, and falls back to
+ * Times when a stack starts with a font it lacks: every element gets its fonts there.
+ */
+export const msoCss = "table, td, th, p, li, a, span, h1, h2, h3, h4, strong { font-family: 'Segoe UI', Arial, sans-serif !important; }";
+
 export const s = {
-  body: { backgroundColor: colors.page, margin: 0, padding: '24px 0', fontFamily: fontStack },
-  container: { maxWidth: '600px', width: '100%', margin: '0 auto', backgroundColor: colors.card },
+  body: { backgroundColor: colors.page, margin: 0, padding: 0 },
+  page: { backgroundColor: colors.page },
+  pageCell: { backgroundColor: colors.page, padding: '24px 0' },
+  container: { maxWidth: `${COLUMN_WIDTH}px`, width: '100%', margin: '0 auto', backgroundColor: colors.card },
+  // A token longer than the line (a URL, an address) breaks rather than widening the column.
+  card: { backgroundColor: colors.card, fontFamily: fontStack, overflowWrap: 'anywhere', wordBreak: 'break-word' },
   pad: { padding: '0 28px' },
   text: { color: colors.text, fontSize: '16px', lineHeight: '1.6', margin: '0 0 12px' },
   muted: { color: colors.muted, fontSize: '14px', lineHeight: '1.5', margin: '0 0 8px' },

@@ -1,4 +1,6 @@
-import { Heading, Link, Section, Text } from '@react-email/components';
+import { Heading, Link, Text } from '@react-email/components';
+import type { CSSProperties, ReactNode } from 'react';
+import { Block } from './block.tsx';
 import { CompetitorTable } from './competitor-table.tsx';
 import { Bullets, LabelledPoint } from './labelled.tsx';
 import { colors, s } from './theme.ts';
@@ -7,7 +9,7 @@ import type { StoryView } from './types.ts';
 /** The week's top story in full, in the aggregator's own visual language. */
 export function TopStory({ story }: { story: StoryView }) {
   return (
-    <Section className="pad" style={s.pad}>
+    <Block className="pad" style={s.pad}>
       <Text className="dark-muted" style={{ ...s.small, textTransform: 'uppercase', letterSpacing: '0.06em', fontWeight: 700 }}>
         Top story
       </Text>
@@ -28,39 +30,39 @@ export function TopStory({ story }: { story: StoryView }) {
       ) : null}
 
       {story.tldr ? (
-        <Section className="dark-tint" style={{ backgroundColor: colors.tint, borderLeft: `4px solid ${colors.accent}`, padding: '12px 16px', margin: '8px 0 4px' }}>
-          <Heading as="h3" className="dark-text" style={{ ...s.h3, marginTop: 0 }}>⚡ 30-second TL;DR</Heading>
+        <Block className="dark-tint" spacing="8px 0 4px" style={{ backgroundColor: colors.tint, borderLeft: `4px solid ${colors.accent}`, padding: '12px 16px' }}>
+          <PartHeading emoji="⚡" style={{ ...s.h3, marginTop: 0 }}>30-second TL;DR</PartHeading>
           <Tldr label="What changed" value={story.tldr.whatChanged} />
           <Tldr label="Why it matters" value={story.tldr.whyItMatters} />
           <Tldr label="What to do next" value={story.tldr.whatToDoNext} />
           <Tldr label="Who should care" value={story.tldr.whoShouldCare} last />
-        </Section>
+        </Block>
       ) : null}
 
       {story.takeaways.length > 0 ? (
         <>
-          <Heading as="h3" className="dark-text" style={s.h3}>🔑 Key takeaways</Heading>
+          <PartHeading emoji="🔑">Key takeaways</PartHeading>
           <Bullets items={story.takeaways} />
         </>
       ) : null}
 
       {story.competitors ? (
         <>
-          <Heading as="h3" className="dark-text" style={s.h3}>📊 Competitor analysis</Heading>
+          <PartHeading emoji="📊">Competitor analysis</PartHeading>
           <CompetitorTable table={story.competitors} />
         </>
       ) : null}
 
       {story.deepDive.length > 0 ? (
         <>
-          <Heading as="h3" className="dark-text" style={s.h3}>🛠️ Technical deep dive</Heading>
+          <PartHeading emoji="🛠️">Technical deep dive</PartHeading>
           <Bullets items={story.deepDive} render={(p) => <LabelledPoint point={p} />} />
         </>
       ) : null}
 
       {story.predictions.length > 0 ? (
         <>
-          <Heading as="h3" className="dark-text" style={s.h3}>🔮 Future implications</Heading>
+          <PartHeading emoji="🔮">Future implications</PartHeading>
           {story.predictions.map((p, i) => (
             <Text key={i} className="dark-text" style={s.text}>
               <strong>{p.claim}</strong>
@@ -77,7 +79,7 @@ export function TopStory({ story }: { story: StoryView }) {
 
       {story.timeline.length > 0 ? (
         <>
-          <Heading as="h3" className="dark-text" style={s.h3}>🗓️ Timeline</Heading>
+          <PartHeading emoji="🗓️">Timeline</PartHeading>
           <table role="presentation" width="100%" cellPadding={0} cellSpacing={0} style={{ margin: '0 0 12px' }}>
             <tbody>
               {story.timeline.map((t, i) => (
@@ -96,7 +98,17 @@ export function TopStory({ story }: { story: StoryView }) {
           Read original on {story.sourceName} →
         </Link>
       </Text>
-    </Section>
+    </Block>
+  );
+}
+
+/** A part of the top story; its emoji is decoration, so screen readers hear only the words. */
+function PartHeading({ emoji, children, style = s.h3 }: { emoji: string; children: ReactNode; style?: CSSProperties }) {
+  return (
+    <Heading as="h3" className="dark-text" style={style}>
+      <span aria-hidden="true">{emoji} </span>
+      {children}
+    </Heading>
   );
 }
 

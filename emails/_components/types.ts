@@ -2,7 +2,7 @@
 import type { ArticleContent } from '../../src/articles/article.ts';
 
 export interface StoryView extends ArticleContent {
-  /** Anchor for the table of contents. */
+  /** id of the story's heading: where a story link that can lead nowhere else points. */
   anchor: string;
   title: string;
   url: string;

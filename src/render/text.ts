@@ -70,7 +70,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   }
   if (story.timeline.length) {
     heading('Timeline', '-');
-    for (const t of story.timeline) out.push(wrap(`${t.date.padEnd(10)} ${t.event}`, ' '.repeat(11)));
+    writeTimeline(story.timeline, out);
     out.push('');
   }
   para(`Read original on ${story.sourceName} ${ref(story.url)}`);
@@ -109,6 +109,23 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
     out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
   }
   out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, '');
+}
+
+/** Longest date kept in the date column; a longer one takes a line of its own above its event. */
+const DATE_COLUMN_MAX = 20;
+
+/** Dates in one column as wide as the longest, every event starting (and wrapping) at the same place. */
+function writeTimeline(timeline: StoryView['timeline'], out: string[]): void {
+  const column = Math.min(DATE_COLUMN_MAX, Math.max(...timeline.map((t) => displayWidth(t.date))));
+  const indent = ' '.repeat(column + 1);
+  for (const t of timeline) {
+    // wrap() joins words with single spaces, so the column's padding is added around it.
+    const [first = '', ...rest] = wrap(t.event, '', WIDTH - indent.length).split('\n');
+    const width = displayWidth(t.date);
+    if (width > column) out.push(wrap(t.date), indent + first);
+    else out.push(`${t.date}${' '.repeat(column - width)} ${first}`);
+    for (const line of rest) out.push(indent + line);
+  }
 }
 
 /** Wide (CJK, emoji) characters take two columns in a terminal or a monospace mail reader. */

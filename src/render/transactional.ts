@@ -1,10 +1,10 @@
 // The one-off emails: HTML from the React Email templates, the text part written alongside.
-import { render } from '@react-email/components';
 import { createElement } from 'react';
 import { ConfirmSubscription, type ConfirmSubscriptionProps } from '../../emails/confirm-subscription.tsx';
 import { Welcome, type WelcomeProps } from '../../emails/welcome.tsx';
 import { EditorReview, type EditorReviewProps } from '../../emails/editor-review.tsx';
 import { headerSafe } from '../plain-text.ts';
+import { renderEmail } from './email-html.ts';
 import { wrap } from './text.ts';
 
 export interface RenderedEmail {
@@ -26,7 +26,7 @@ export async function renderConfirmation(props: Required<ConfirmSubscriptionProp
     props.postalAddress,
     '',
   ].join('\n');
-  return { subject: `Confirm your subscription to ${props.listName}`, html: await render(createElement(ConfirmSubscription, props)), text };
+  return { subject: `Confirm your subscription to ${props.listName}`, html: await renderEmail(createElement(ConfirmSubscription, props)), text };
 }
 
 export async function renderWelcome(props: Required<WelcomeProps>): Promise<RenderedEmail> {
@@ -40,7 +40,7 @@ export async function renderWelcome(props: Required<WelcomeProps>): Promise<Rend
     props.postalAddress,
     '',
   ].join('\n');
-  return { subject: `Welcome to ${props.listName}`, html: await render(createElement(Welcome, props)), text };
+  return { subject: `Welcome to ${props.listName}`, html: await renderEmail(createElement(Welcome, props)), text };
 }
 
 export async function renderEditorReview(given: Required<EditorReviewProps>): Promise<RenderedEmail> {
@@ -58,7 +58,7 @@ export async function renderEditorReview(given: Required<EditorReviewProps>): Pr
       ];
   return {
     subject: props.skippedBecause ? `[Recap] No edition for ${props.week}` : `[Recap] ${props.week} is ready for review: ${props.subject}`,
-    html: await render(createElement(EditorReview, props)),
+    html: await renderEmail(createElement(EditorReview, props)),
     text: `${[...lines, '', '-- ', props.postalAddress].join('\n')}\n`,
   };
 }

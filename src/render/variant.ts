@@ -1,12 +1,12 @@
 // Renders one variant of an edition: HTML through React Email and the text part from the same
 // props, with placeholders for per-recipient values. Keeps the HTML under Gmail's clipping size by
 // shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections.
-import { render } from '@react-email/components';
 import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { headerSafe, plainText } from '../plain-text.ts';
+import { renderEmail } from './email-html.ts';
 import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
 import { escapeHtml, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
@@ -79,7 +79,7 @@ export async function renderVariant(
 
   for (;;) {
     const props = digestProps(edition, readerTopics, { arrangement, compacted, trimmed }, personal, settings);
-    const html = await render(createElement(WeeklyRecap, props));
+    const html = await renderEmail(createElement(WeeklyRecap, props));
     const htmlBytes = worstCaseBytes(html, nonce, settings.baseUrl);
     const next = shrinkOrder.find((s) => !compacted.has(s.id));
     const nextTrim = LEAD_TRIM_ORDER.find((t) => !trimmed.includes(t));
@@ -113,7 +113,7 @@ export async function renderWebVersion(edition: EditionForRender, settings: Rend
     webVersion: true,
   };
   const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings);
-  return render(createElement(WeeklyRecap, props));
+  return renderEmail(createElement(WeeklyRecap, props));
 }
 
 function digestProps(
