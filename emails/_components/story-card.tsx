@@ -1,4 +1,5 @@
 import { Heading, Link, Section, Text } from '@react-email/components';
+import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
@@ -6,10 +7,13 @@ import type { StoryView } from './types.ts';
 export function StoryCard({ story }: { story: StoryView }) {
   if (story.compact) {
     return (
-      <Text id={story.anchor} className="dark-text" style={{ ...s.text, margin: '0 0 10px' }}>
-        <Link href={story.url} className="dark-link" style={s.link}>{story.title}</Link>
-        <span className="dark-muted" style={{ color: colors.muted, fontSize: '14px' }}> · {story.sourceName}</span>
-      </Text>
+      <>
+        <Text id={story.anchor} className="dark-text" style={{ ...s.text, margin: '0 0 2px' }}>
+          <Link href={story.url} className="dark-link" style={s.link}>{story.title}</Link>
+          <span className="dark-muted" style={{ color: colors.muted, fontSize: '14px' }}> · {story.sourceName}</span>
+        </Text>
+        <RightsLine story={story} />
+      </>
     );
   }
   return (
@@ -28,6 +32,7 @@ export function StoryCard({ story }: { story: StoryView }) {
       <Text style={s.muted}>
         <Link href={story.url} className="dark-link" style={s.link}>Read original on {story.sourceName} →</Link>
       </Text>
+      <RightsLine story={story} />
     </Section>
   );
 }

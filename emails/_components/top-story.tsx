@@ -1,6 +1,7 @@
 import { Heading, Link, Section, Text } from '@react-email/components';
 import { CompetitorTable } from './competitor-table.tsx';
 import { Bullets, LabelledPoint } from './labelled.tsx';
+import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
@@ -35,6 +36,13 @@ export function TopStory({ story }: { story: StoryView }) {
           <Tldr label="What to do next" value={story.tldr.whatToDoNext} />
           <Tldr label="Who should care" value={story.tldr.whoShouldCare} last />
         </Section>
+      ) : null}
+
+      {story.analysisLabel ? (
+        <Text className="dark-muted" style={{ ...s.small, marginTop: '16px' }}>
+          <span aria-hidden="true">🧠 </span>
+          {story.analysisLabel}
+        </Text>
       ) : null}
 
       {story.takeaways.length > 0 ? (
@@ -96,6 +104,7 @@ export function TopStory({ story }: { story: StoryView }) {
           Read original on {story.sourceName} →
         </Link>
       </Text>
+      <RightsLine story={story} />
     </Section>
   );
 }
