@@ -17,7 +17,7 @@ export interface WeeklyRecapProps {
   dateRange?: string;
   /** The line inbox lists show after the subject. */
   preheader?: string;
-  /** The reader's name, or a word such as "there". */
+  /** The reader's first name, or "there" (src/audience/first-name.ts). */
   greetingName?: string;
   editorNote?: string | null;
   /** Labels of the topics this variant leads with; empty for the full edition. */
