@@ -231,7 +231,7 @@ const heldBytes = () => {
 /** What the send does per recipient, on a sample of real recipients, each with the template of the variant it would get. */
 async function measurePerRecipient(db: ReturnType<typeof openDb>, edition: Edition, rendered: Map<string, RenderedVariant>) {
   const topics = editionTopics(edition);
-  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'name']).orderBy('id').limit(RECIPIENT_SAMPLE).execute();
+  const rows = await db.selectFrom('subscribers').select(['id', 'email', 'name', 'first_name']).orderBy('id').limit(RECIPIENT_SAMPLE).execute();
   const followed = new Map<number, string[]>();
   for (let i = 0; i < rows.length; i += 1000) {
     for (const [id, t] of await topicsOfSubscribers(db, rows.slice(i, i + 1000).map((r) => r.id), topics)) followed.set(id, t);
@@ -253,7 +253,7 @@ async function measurePerRecipient(db: ReturnType<typeof openDb>, edition: Editi
   const signed = await templates(dkimConfig);
   const recipients = rows.map((r, i) => ({ ...r, delivery: i + 1, key: variantKey(followed.get(r.id) ?? [], topics) }));
   const context = (c: Config): SendContext => ({ config: c, secret, editionId: edition.row.id, listId: edition.list.id, ...shared });
-  const job = (r: (typeof recipients)[number]): ComposeJob => ({ key: r.key, deliveryId: r.delivery, subscriberId: r.id, email: r.email, name: r.name, date: Date.now() });
+  const job = (r: (typeof recipients)[number]): ComposeJob => ({ key: r.key, deliveryId: r.delivery, subscriberId: r.id, email: r.email, name: r.name, firstName: r.first_name, date: Date.now() });
   /** Links, Message-ID and the splice: what a composing thread does per message (composeFor). */
   const run = (c: Config, built: Map<string, MessageTemplate>, sample: typeof recipients, splice: boolean) => {
     const ctx = context(c);

@@ -59,6 +59,8 @@ export interface SubscribersTable {
   /** sha256 of `email`; suppressions match on it so an erased address stays suppressed. */
   email_hash: string;
   name: string | null;
+  /** What the greeting calls them; null: derived from `name` (src/audience/first-name.ts). */
+  first_name: string | null;
   status: SubscriberStatus;
   created_at: string;
   updated_at: string;

@@ -7,6 +7,7 @@ import { Frame } from './_components/frame.tsx';
 import { Footer } from './_components/footer.tsx';
 import { previewDigest } from './_components/preview-data.ts';
 import { StoryCard } from './_components/story-card.tsx';
+import { SubscribeCall } from './_components/subscribe-call.tsx';
 import { colors, s } from './_components/theme.ts';
 import { TopStory } from './_components/top-story.tsx';
 import type { DigestLinks, SectionView, StoryView } from './_components/types.ts';
@@ -18,7 +19,7 @@ export interface WeeklyRecapProps {
   dateRange?: string;
   /** The line inbox lists show after the subject. */
   preheader?: string;
-  /** The reader's name, or a word such as "there". */
+  /** The reader's first name, or "there" (src/audience/first-name.ts). */
   greetingName?: string;
   editorNote?: string | null;
   /** Labels of the topics this variant leads with; empty for the full edition. */
@@ -46,6 +47,7 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           #{editionNumber} · {dateRange}
         </Text>
         <Heading as="h1" className="dark-text" style={s.h1}>{listName}</Heading>
+        {webVersion ? <SubscribeCall listName={listName} href={links.preferences} /> : null}
         <Text className="dark-text" style={{ ...s.text, marginTop: '12px' }}>
           {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
           mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.

@@ -1,5 +1,6 @@
 import { Heading, Link, Text } from '@react-email/components';
 import { Block } from './block.tsx';
+import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
@@ -7,10 +8,13 @@ import type { StoryView } from './types.ts';
 export function StoryCard({ story }: { story: StoryView }) {
   if (story.compact) {
     return (
-      <Text id={story.anchor} className="dark-text" style={{ ...s.text, margin: '0 0 10px' }}>
-        <Link href={story.url} className="dark-link" style={s.link}>{story.title}</Link>
-        <span className="dark-muted" style={{ color: colors.muted, fontSize: '14px' }}> · {story.sourceName}</span>
-      </Text>
+      <>
+        <Text id={story.anchor} className="dark-text" style={{ ...s.text, margin: '0 0 2px' }}>
+          <Link href={story.url} className="dark-link" style={s.link}>{story.title}</Link>
+          <span className="dark-muted" style={{ color: colors.muted, fontSize: '14px' }}> · {story.sourceName}</span>
+        </Text>
+        <RightsLine story={story} />
+      </>
     );
   }
   return (
@@ -29,6 +33,7 @@ export function StoryCard({ story }: { story: StoryView }) {
       <Text style={s.muted}>
         <Link href={story.url} className="dark-link" style={s.link}>Read original on {story.sourceName} →</Link>
       </Text>
+      <RightsLine story={story} />
     </Block>
   );
 }

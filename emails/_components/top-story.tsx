@@ -3,6 +3,7 @@ import type { CSSProperties, ReactNode } from 'react';
 import { Block } from './block.tsx';
 import { CompetitorTable } from './competitor-table.tsx';
 import { Bullets, LabelledPoint } from './labelled.tsx';
+import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
@@ -37,6 +38,13 @@ export function TopStory({ story }: { story: StoryView }) {
           <Tldr label="What to do next" value={story.tldr.whatToDoNext} />
           <Tldr label="Who should care" value={story.tldr.whoShouldCare} last />
         </Block>
+      ) : null}
+
+      {story.analysisLabel ? (
+        <Text className="dark-muted" style={{ ...s.small, marginTop: '16px' }}>
+          <span aria-hidden="true">🧠 </span>
+          {story.analysisLabel}
+        </Text>
       ) : null}
 
       {story.takeaways.length > 0 ? (
@@ -98,6 +106,7 @@ export function TopStory({ story }: { story: StoryView }) {
           Read original on {story.sourceName} →
         </Link>
       </Text>
+      <RightsLine story={story} />
     </Block>
   );
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 /** The limits on what an article carries; importers shorten feed text to them where that is harmless. */
-export const ARTICLE_LIMITS = { title: 300, sourceName: 120, hook: 600, topics: 8, topicLength: 40 } as const;
+export const ARTICLE_LIMITS = { title: 300, sourceName: 120, hook: 600, topics: 8, topicLength: 40, analysisLabel: 120 } as const;
 
 const text = (max: number) => z.string().trim().max(max, `longer than ${max} characters`);
 const required = (max: number) => text(max).min(1, 'is empty');
@@ -38,6 +38,11 @@ export const competitorTableSchema = z
   });
 
 export const articleContentSchema = z.object({
+  /** How the aggregator labels its analysis ("AI-generated analysis for this event."); shown with it. */
+  analysisLabel: text(ARTICLE_LIMITS.analysisLabel)
+    .nullable()
+    .default(null)
+    .transform((label) => label || null),
   tldr: tldrSchema.nullable().default(null),
   takeaways: z.array(required(600)).max(10).default([]),
   competitors: competitorTableSchema.nullable().default(null),

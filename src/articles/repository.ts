@@ -10,6 +10,7 @@ export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 export async function upsertArticle(db: Db, article: Article, now: Date): Promise<UpsertOutcome> {
   const key = canonicalUrl(article.url);
   const content: ArticleContent = {
+    analysisLabel: article.analysisLabel,
     tldr: article.tldr,
     takeaways: article.takeaways,
     competitors: article.competitors,
@@ -97,16 +98,21 @@ async function withTopics(db: Db, rows: ArticleRow[]): Promise<StoredArticle[]> 
     .execute();
   const byArticle = new Map<number, string[]>();
   for (const t of topics) byArticle.set(t.article_id, [...(byArticle.get(t.article_id) ?? []), t.topic]);
-  return rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    url: r.url,
-    source: { name: r.source_name, url: r.source_url },
-    publishedAt: r.published_at,
-    collectedAt: r.collected_at,
-    topics: byArticle.get(r.id) ?? [],
-    hook: r.hook,
-    score: r.score,
-    ...(JSON.parse(r.content) as ArticleContent),
-  }));
+  return rows.map((r) => {
+    const content = JSON.parse(r.content) as ArticleContent;
+    return {
+      id: r.id,
+      title: r.title,
+      url: r.url,
+      source: { name: r.source_name, url: r.source_url },
+      publishedAt: r.published_at,
+      collectedAt: r.collected_at,
+      topics: byArticle.get(r.id) ?? [],
+      hook: r.hook,
+      score: r.score,
+      ...content,
+      // Content stored before the label existed has none.
+      analysisLabel: content.analysisLabel ?? null,
+    };
+  });
 }

@@ -14,11 +14,16 @@ const ALIASES: Record<string, string> = {
   'email address': 'email',
   email_address: 'email',
   'full name': 'name',
+  // "first name" and "First_Name" need none: spaces become underscores and case is ignored.
+  firstname: 'first_name',
+  'given name': 'first_name',
+  given_name: 'first_name',
+  forename: 'first_name',
   consented_at: 'consent_at',
   opt_in_at: 'consent_at',
   confirmed: 'confirmed_at',
 };
-const KNOWN = new Set(['email', 'name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at']);
+const KNOWN = new Set(['email', 'name', 'first_name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at']);
 const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': '","', ';': '";"', '\t': 'tab' };
 
 export interface CsvRowError {
@@ -147,6 +152,7 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
   return {
     email: row.email ?? '',
     name: row.name || null,
+    firstName: row.first_name || null,
     topics: 'topics' in row ? splitList(row.topics ?? '') : undefined,
     attributes: Object.fromEntries(header.filter((h) => !KNOWN.has(h) && row[h]).map((h) => [h, row[h] as string])),
     status: SUBSCRIBER_STATUSES.includes(effective) ? effective : status,

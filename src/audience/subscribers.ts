@@ -5,6 +5,7 @@ import type { Db } from '../../db/connect.ts';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { topicSchema } from '../articles/article.ts';
 import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
+import { MAX_FIRST_NAME_LENGTH } from './first-name.ts';
 
 /** Longest name we store; the size budget of an email assumes it. */
 export const MAX_NAME_LENGTH = 100;
@@ -22,6 +23,16 @@ const instant = z.iso
   .or(z.iso.date({ error: 'is not a date' }))
   .transform((s) => new Date(s).toISOString());
 
+/** A name as stored: one plain line of at most `max` characters; empty is none. */
+function storedName(max: number) {
+  return z
+    .string()
+    .transform((n) => headerSafe(n))
+    .pipe(z.string().max(max, `longer than ${max} characters`))
+    .nullish()
+    .transform((n) => n || null);
+}
+
 export const subscriberInputSchema = z.object({
   email: z.string().transform((raw, ctx) => {
     const email = normalizeEmail(raw);
@@ -31,12 +42,9 @@ export const subscriberInputSchema = z.object({
     }
     return email;
   }),
-  name: z
-    .string()
-    .transform((n) => headerSafe(n))
-    .pipe(z.string().max(MAX_NAME_LENGTH, `longer than ${MAX_NAME_LENGTH} characters`))
-    .nullish()
-    .transform((n) => n || null),
+  name: storedName(MAX_NAME_LENGTH),
+  /** The name to greet by, when it is not what the name would give (src/audience/first-name.ts). */
+  firstName: storedName(MAX_FIRST_NAME_LENGTH),
   topics: z.array(topicSchema).max(30).optional().transform((ts) => (ts ? [...new Set(ts)] : undefined)),
   attributes: z.record(z.string().min(1).max(60), z.string().max(500)).optional(),
   status: z.enum(SUBSCRIBER_STATUSES),
@@ -61,7 +69,7 @@ export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 export async function upsertSubscriber(db: Db, listId: number, input: ValidSubscriber, now: Date): Promise<UpsertResult> {
   const at = now.toISOString();
   const consent = input.consent ?? {};
-  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name']).where('email', '=', input.email).executeTakeFirst();
+  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name', 'first_name']).where('email', '=', input.email).executeTakeFirst();
   if (!existing) {
     const { id } = await db
       .insertInto('subscribers')
@@ -69,6 +77,7 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
         email: input.email,
         email_hash: hashEmail(input.email),
         name: input.name ?? null,
+        first_name: input.firstName ?? null,
         status: input.status,
         created_at: consent.at ?? at,
         updated_at: at,
@@ -98,8 +107,12 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
   // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
   const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
   const confirmation = existing.status === 'pending' && status !== 'pending' && consent.confirmedAt ? confirmationFields(consent) : {};
-  const name = input.name && input.name !== existing.name ? { name: input.name } : {};
-  let changed = status !== existing.status || Object.keys(confirmation).length > 0 || 'name' in name;
+  // A name or first name left out (or empty) keeps the stored one.
+  const names = {
+    ...(input.name && input.name !== existing.name ? { name: input.name } : {}),
+    ...(input.firstName && input.firstName !== existing.first_name ? { first_name: input.firstName } : {}),
+  };
+  let changed = status !== existing.status || Object.keys(confirmation).length > 0 || Object.keys(names).length > 0;
   if (input.topics) {
     const current = await db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', id).orderBy('topic').execute();
     if (current.map((t) => t.topic).join(',') !== [...input.topics].sort().join(',')) {
@@ -110,7 +123,7 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
   if (await setAttributes(db, id, input.attributes ?? {})) changed = true;
   if (await joinList(db, listId, id, 'active', at)) changed = true;
   if (!changed) return 'unchanged';
-  await db.updateTable('subscribers').set({ ...name, status, updated_at: at, ...confirmation }).where('id', '=', id).execute();
+  await db.updateTable('subscribers').set({ ...names, status, updated_at: at, ...confirmation }).where('id', '=', id).execute();
   return 'updated';
 }
 

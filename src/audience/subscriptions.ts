@@ -6,16 +6,22 @@ import { z } from 'zod';
 import type { Db } from '../../db/connect.ts';
 import { topicSchema } from '../articles/article.ts';
 import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
+import { MAX_FIRST_NAME_LENGTH } from './first-name.ts';
 import { MAX_NAME_LENGTH, setTopics } from './subscribers.ts';
 
-/** What a person may type as their name: no markup, no links (names end up in emails we send). */
-export const personNameSchema = z
-  .string()
-  .max(MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`)
-  .refine((n) => !/[<>]/.test(n), 'must not contain < or >')
-  .refine((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n), 'must not contain control characters')
-  .refine((n) => !/(https?:|www\.|:\/\/)/i.test(n), 'must not contain a link')
-  .transform((n) => headerSafe(n) || null);
+/** What a person may type as a name: no markup, no links (names end up in emails we send). */
+function typedName(max: number) {
+  return z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((n) => !/[<>]/.test(n), 'must not contain < or >')
+    .refine((n) => !/[\u0000-\u001f\u007f-\u009f]/.test(n), 'must not contain control characters')
+    .refine((n) => !/(https?:|www\.|:\/\/)/i.test(n), 'must not contain a link')
+    .transform((n) => headerSafe(n) || null);
+}
+export const personNameSchema = typedName(MAX_NAME_LENGTH);
+/** The name to greet by; empty: taken from the name. */
+export const firstNameSchema = typedName(MAX_FIRST_NAME_LENGTH);
 
 export const emailFieldSchema = z
   .string()
@@ -196,10 +202,10 @@ export async function unsubscribe(db: Db, listId: number, subscriberId: number, 
   });
 }
 
-export async function updatePreferences(db: Db, subscriberId: number, changes: { name: string | null; topics: string[] }, now: Date): Promise<void> {
+export async function updatePreferences(db: Db, subscriberId: number, changes: { name: string | null; firstName: string | null; topics: string[] }, now: Date): Promise<void> {
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('subscribers').set({ name: changes.name, updated_at: at }).where('id', '=', subscriberId).execute();
+    await trx.updateTable('subscribers').set({ name: changes.name, first_name: changes.firstName, updated_at: at }).where('id', '=', subscriberId).execute();
     await setTopics(trx, subscriberId, changes.topics);
     await recordEvent(trx, subscriberId, 'preferences_changed', { topics: changes.topics }, at);
   });
@@ -217,6 +223,7 @@ export interface SubscriberView {
   id: number;
   email: string;
   name: string | null;
+  firstName: string | null;
   status: string;
   memberStatus: string;
   paused: boolean;
@@ -228,12 +235,12 @@ export async function subscriberView(db: Db, listId: number, subscriberId: numbe
   const s = await db
     .selectFrom('subscribers as s')
     .innerJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
-    .select(['s.id', 's.email', 's.name', 's.status', 's.paused_at', 'm.status as member_status'])
+    .select(['s.id', 's.email', 's.name', 's.first_name', 's.status', 's.paused_at', 'm.status as member_status'])
     .where('s.id', '=', subscriberId)
     .executeTakeFirst();
   if (!s || s.email.endsWith('@erased.invalid')) return undefined;
   const topics = await db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', s.id).orderBy('topic').execute();
-  return { id: s.id, email: s.email, name: s.name, status: s.status, memberStatus: s.member_status, paused: s.paused_at !== null, topics: topics.map((t) => t.topic) };
+  return { id: s.id, email: s.email, name: s.name, firstName: s.first_name, status: s.status, memberStatus: s.member_status, paused: s.paused_at !== null, topics: topics.map((t) => t.topic) };
 }
 
 /** Everything we hold about a subscriber (GDPR Art. 15 and 20), as one JSON document. */
@@ -253,7 +260,7 @@ export async function exportSubscriber(db: Db, subscriberId: number) {
       .execute(),
   ]);
   return {
-    profile: { email: s.email, name: s.name, status: s.status, paused: s.paused_at !== null, signedUpAt: s.created_at, topics: topics.map((t) => t.topic), attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value])) },
+    profile: { email: s.email, name: s.name, firstName: s.first_name, status: s.status, paused: s.paused_at !== null, signedUpAt: s.created_at, topics: topics.map((t) => t.topic), attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value])) },
     consent: { at: s.consent_at, source: s.consent_source, ip: s.consent_ip, userAgent: s.consent_user_agent, confirmedAt: s.confirmed_at },
     lists: lists.map((l) => ({ list: l.name, status: l.status, since: l.created_at })),
     events: events.map((e) => ({ type: e.type, at: e.created_at, ...(e.data ? { details: JSON.parse(e.data) as unknown } : {}) })),
@@ -282,6 +289,7 @@ export async function eraseSubscriber(db: Db, subscriberId: number, now: Date): 
         email: placeholder,
         email_hash: hashEmail(placeholder),
         name: null,
+        first_name: null,
         status: 'unsubscribed',
         consent_at: null,
         consent_source: null,

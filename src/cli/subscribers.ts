@@ -17,17 +17,19 @@ export function subscribersCommand(program: Command): void {
     .command('add')
     .description('add a subscriber (active and confirmed: you assert their consent) or update one')
     .argument('<email>', 'their address')
-    .option('--name <name>', 'their name, used in the greeting')
+    .option('--name <name>', 'their name ("Ada Lindqvist", "Okafor, Chidi")')
+    .option('--first-name <name>', 'what the greeting calls them (default: taken from --name)')
     .option('--topics <topics>', 'comma-separated topics they follow (none: the full edition)')
     .option('--pending', 'add unconfirmed; they receive nothing until they confirm')
     .option(...listOption)
-    .action(async (email: string, opts: { name?: string; topics?: string; pending?: boolean; list: string }) => {
+    .action(async (email: string, opts: { name?: string; firstName?: string; topics?: string; pending?: boolean; list: string }) => {
       await withContext(async (ctx) => {
         const list = await findList(ctx.db, opts.list);
         const now = ctx.clock.now().toISOString();
         const parsed = subscriberInputSchema.safeParse({
           email,
           name: opts.name ?? null,
+          firstName: opts.firstName ?? null,
           topics: opts.topics === undefined ? undefined : opts.topics.split(',').map((t) => t.trim()).filter(Boolean),
           status: opts.pending ? 'pending' : 'active',
           consent: opts.pending ? { source: 'cli' } : { at: now, source: 'cli', confirmedAt: now },

@@ -6,6 +6,7 @@
 // a send needs (deliveries are queued grouped by variant, see enqueue.ts).
 import { Worker } from 'node:worker_threads';
 import type { VariantRow } from '../../db/schema.ts';
+import { greetingName } from '../audience/first-name.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
 import { keyedHmac } from '../hmac.ts';
@@ -28,7 +29,10 @@ export interface ComposeJob {
   deliveryId: number;
   subscriberId: number;
   email: string;
+  /** For the To header. */
   name: string | null;
+  /** The stored first name; the greeting falls back on `name` (src/audience/first-name.ts). */
+  firstName: string | null;
   /** The Date header, in ms. */
   date: number;
 }
@@ -61,7 +65,7 @@ export function composeFor(ctx: SendContext, template: MessageTemplate, job: Com
   const messageId = deliveryMessageId(ctx.config, ctx.secret, ctx.editionId, job.deliveryId);
   const raw = spliceMessage(template, {
     recipient: { email: job.email, name: job.name },
-    values: { name: job.name ?? 'there', email: job.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
+    values: { name: greetingName(job), email: job.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
     unsubscribeUrl: links.unsubscribeUrl,
     unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
     messageId,

@@ -90,6 +90,7 @@ interface Claimed {
   attempts: number;
   email: string;
   name: string | null;
+  first_name: string | null;
   status: string;
   confirmed_at: string | null;
   paused_at: string | null;
@@ -243,7 +244,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
         if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
         const variant = variants.get(key) as Promise<VariantFacts>;
-        const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, date: clock.now().getTime() }));
+        const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, firstName: d.first_name, date: clock.now().getTime() }));
         const ready = Promise.all([variant, message]).then(([v, m]) => ({ key, variant: v, message: m }));
         ready.catch(() => {}); // awaited in handle(), or dropped when the batch stops early
         prepared.set(d.id, ready);
@@ -419,7 +420,7 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
     .innerJoin('editions as e', 'e.id', 'd.edition_id')
     .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').onRef('m.list_id', '=', 'e.list_id'))
     .select((eb) => [
-      'd.id', 'd.subscriber_id', 'd.queued_at', 'd.attempts', 's.email', 's.name', 's.status', 's.confirmed_at', 's.paused_at', 'm.status as member_status',
+      'd.id', 'd.subscriber_id', 'd.queued_at', 'd.attempts', 's.email', 's.name', 's.first_name', 's.status', 's.confirmed_at', 's.paused_at', 'm.status as member_status',
       eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash')).as('suppressed'),
     ])
     .where('d.claim_token', '=', token)

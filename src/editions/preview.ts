@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../db/connect.ts';
 import { normalizeEmail } from '../audience/email.ts';
+import { greetingName } from '../audience/first-name.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import type { SegmentRules } from '../audience/segments.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
@@ -39,7 +40,7 @@ export async function writePreview(db: Db, edition: Edition, request: PreviewReq
   if (request.subscriberEmail) {
     const email = normalizeEmail(request.subscriberEmail);
     const subscriber = email
-      ? await db.selectFrom('subscribers').select(['id', 'email', 'name']).where('email', '=', email).executeTakeFirst()
+      ? await db.selectFrom('subscribers').select(['id', 'email', 'name', 'first_name']).where('email', '=', email).executeTakeFirst()
       : undefined;
     if (!subscriber) throw new NotFoundError(`no subscriber ${request.subscriberEmail}`);
     const followed = await topicsOfSubscribers(db, [subscriber.id], topics);
@@ -47,7 +48,7 @@ export async function writePreview(db: Db, edition: Edition, request: PreviewReq
     const links = request.secret
       ? subscriberLinks(request.settings.baseUrl, request.secret, subscriber.id, edition.list.id)
       : sampleLinks(request.settings.baseUrl);
-    const values = { name: subscriber.name ?? 'there', email: subscriber.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl };
+    const values = { name: greetingName({ firstName: subscriber.first_name, name: subscriber.name }), email: subscriber.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl };
     return [await writeVariant(edition, key, values, request, join(dir, `${edition.row.week}-${fileSafe(subscriber.email)}`))];
   }
 

@@ -57,7 +57,14 @@ function formatWeek(weekYear: number, weekNumber: number): string {
 }
 
 // Spelled out here rather than taken from ICU, whose abbreviations vary by version ("Sep"/"Sept").
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = MONTH_NAMES.map((name) => name.slice(0, 3));
+
+/** "Week of 23 November 2026": the day a week starting at `start` (an instant) begins, in the list's time zone. */
+export function weekOfLabel(start: string, zone: string): string {
+  const day = DateTime.fromISO(start, { zone });
+  return `Week of ${day.day} ${MONTH_NAMES[day.month - 1]} ${day.year}`;
+}
 
 function dateRangeLabel(first: DateTime, last: DateTime): string {
   const dm = (d: DateTime) => `${d.day} ${MONTHS[d.month - 1]}`;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { headerSafe } from '../audience/email.ts';
 
+/** `name` is the one the greeting uses: the first name (src/audience/first-name.ts). */
 export const TOKEN_KEYS = ['name', 'email', 'unsubscribe_url', 'preferences_url'] as const;
 export type TokenKey = (typeof TOKEN_KEYS)[number];
 export type TokenValues = Record<TokenKey, string>;

@@ -16,6 +16,7 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
     hook: line(article.hook),
     topics: article.topics.map(line),
     compact,
+    analysisLabel: article.analysisLabel && line(article.analysisLabel),
     tldr: article.tldr && {
       whatChanged: line(article.tldr.whatChanged),
       whyItMatters: line(article.tldr.whyItMatters),

@@ -1,6 +1,7 @@
 // The plain-text part, written from the same props as the HTML (not HTML stripped to text):
 // headings underlined, links as numbered references, lines wrapped at 76 columns.
 import type { WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
+import { RIGHTS_NOTICE } from '../../emails/_components/rights-line.tsx';
 import type { StoryView } from '../../emails/_components/types.ts';
 
 const WIDTH = 76;
@@ -41,6 +42,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
     para(`What to do next: ${story.tldr.whatToDoNext}`);
     para(`Who should care: ${story.tldr.whoShouldCare}`);
   }
+  if (story.analysisLabel) para(story.analysisLabel);
   if (story.takeaways.length) {
     heading('Key takeaways', '-');
     for (const t of story.takeaways) out.push(wrap(`* ${t}`, '  '));
@@ -74,6 +76,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
     out.push('');
   }
   para(`Read original on ${story.sourceName} ${ref(story.url)}`);
+  para(rightsLine(story, ref));
 
   for (const section of props.sections) {
     heading(section.label.toUpperCase(), '=');
@@ -98,7 +101,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
 
 function writeCard(story: StoryView, out: string[], ref: (url: string) => string): void {
   if (story.compact) {
-    out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), '');
+    out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), wrap(`  ${rightsLine(story, ref)}`, '  '), '');
     return;
   }
   const title = wrap(story.title);
@@ -108,7 +111,12 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
     out.push(wrap(`What changed: ${story.tldr.whatChanged}`));
     out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
   }
-  out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, '');
+  out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, wrap(rightsLine(story, ref)), '');
+}
+
+/** As the HTML's RightsLine: the publisher holds the rights, and the story links to it. */
+function rightsLine(story: StoryView, ref: (url: string) => string): string {
+  return `${RIGHTS_NOTICE} Original source: ${story.sourceName} ${ref(story.url)}`;
 }
 
 /** Longest date kept in the date column; a longer one takes a line of its own above its event. */

@@ -129,6 +129,8 @@ function digestProps(
     if (section === 'competitors') lead.competitors = null;
     else lead[section] = [];
   }
+  // The label goes with the analysis it labels: none when the article has none, or all of it was trimmed.
+  if (!(lead.takeaways.length || lead.competitors || lead.deepDive.length || lead.predictions.length)) lead.analysisLabel = null;
   return {
     listName: headerSafe(edition.listName),
     editionNumber: edition.number,

@@ -4,7 +4,7 @@ import { generateRssFeed } from 'feedsmith';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { findEdition, editionForRender } from '../editions/editions.ts';
-import { parseWeek } from '../editions/week.ts';
+import { parseWeek, weekOfLabel } from '../editions/week.ts';
 import { headerSafe } from '../plain-text.ts';
 import { escapeHtml } from '../render/personalize.ts';
 import { archiveUrl, renderWebVersion } from '../render/variant.ts';
@@ -34,7 +34,7 @@ export function archiveRoutes(app: Hono, deps: WebDeps): void {
       title: 'Archive',
       body: html`<h1>Archive</h1>
 ${editions.length === 0 ? html`<p>No edition has been sent yet.</p>` : ''}
-<ol class="archive">${editions.map((e) => html`<li><a href="/archive/${e.week}"><strong>#${e.number}</strong> · ${headerSafe(e.subject)}</a><br><span class="muted">${e.week} · ${headerSafe(e.preheader)}</span></li>`)}</ol>
+<ol class="archive">${editions.map((e) => html`<li><a href="/archive/${e.week}"><strong>#${e.number}</strong> · ${headerSafe(e.subject)}</a><br><span class="muted">${weekOfLabel(e.starts_at, deps.config.timeZone)} · ${headerSafe(e.preheader)}</span></li>`)}</ol>
 <p><a href="/feed.xml">RSS feed</a> · <a href="/subscribe">Subscribe</a></p>`,
     });
   });

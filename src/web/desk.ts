@@ -6,6 +6,7 @@ import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { DateTime } from 'luxon';
 import { normalizeEmail } from '../audience/email.ts';
+import { greetingName } from '../audience/first-name.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../delivery/variants.ts';
 import { mostRead } from '../delivery/clicks.ts';
@@ -128,11 +129,11 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
     const who = c.req.query('subscriber');
     if (who) {
       const email = normalizeEmail(who);
-      const s = email ? await deps.db.selectFrom('subscribers').select(['id', 'email', 'name']).where('email', '=', email).executeTakeFirst() : undefined;
+      const s = email ? await deps.db.selectFrom('subscribers').select(['id', 'email', 'name', 'first_name']).where('email', '=', email).executeTakeFirst() : undefined;
       if (!s) return c.text(`No subscriber ${who}.`, 404);
       key = variantKey((await topicsOfSubscribers(deps.db, [s.id], topics)).get(s.id) ?? [], topics);
       const links = subscriberLinks(deps.config.baseUrl, deps.secret, s.id, deps.list.id);
-      values = { name: s.name ?? 'there', email: s.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl };
+      values = { name: greetingName({ firstName: s.first_name, name: s.name }), email: s.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl };
     }
     const v = await renderVariant(editionForRender(edition), key, { baseUrl: deps.config.baseUrl, postalAddress: deps.config.postalAddress });
     c.header('Content-Security-Policy', PREVIEW_CSP);

@@ -1,4 +1,4 @@
-// The preferences page, reached from a signed link in every email: topics and name, pause,
+// The preferences page, reached from a signed link in every email: topics, name and first name, pause,
 // unsubscribe or come back, download everything we hold, or be erased.
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
@@ -7,6 +7,7 @@ import { describeIssues, topicSchema } from '../articles/article.ts';
 import {
   eraseSubscriber,
   exportSubscriber,
+  firstNameSchema,
   knownTopics,
   personNameSchema,
   setPaused,
@@ -15,6 +16,8 @@ import {
   unsubscribe,
   updatePreferences,
 } from '../audience/subscriptions.ts';
+import { greetingName, MAX_FIRST_NAME_LENGTH } from '../audience/first-name.ts';
+import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { type TokenClaims, verifyToken } from '../audience/tokens.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from './context.ts';
@@ -53,10 +56,14 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
       case 'save': {
         const known = new Set(await knownTopics(deps.db));
         const parsed = z
-          .object({ name: personNameSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')) })
-          .safeParse({ name: asText(fields.name), topics: asList(fields.topics) });
-        if (!parsed.success) return preferencesPage(c, deps, { ...s, name: asText(fields.name), topics: asList(fields.topics) }, null, describeIssues(parsed.error), 400);
-        await updatePreferences(deps.db, s.id, { name: parsed.data.name, topics: [...new Set(parsed.data.topics)] }, now);
+          .object({ name: personNameSchema, firstName: firstNameSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')) })
+          .safeParse({ name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics) });
+        if (!parsed.success) {
+          const typed = { ...s, name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics) };
+          return preferencesPage(c, deps, typed, null, describeIssues(parsed.error), 400);
+        }
+        const { name, firstName, topics } = parsed.data;
+        await updatePreferences(deps.db, s.id, { name, firstName, topics: [...new Set(topics)] }, now);
         return reload(c, deps, claims, 'Saved. The next edition leads with your topics.');
       }
       case 'pause':
@@ -111,7 +118,9 @@ ${notice(message)}${errorList(errors)}
 <form method="post">
 <input type="hidden" name="action" value="save">
 <label for="name">Name</label>
-<input type="text" id="name" name="name" maxlength="100" value="${s.name ?? ''}">
+<input type="text" id="name" name="name" maxlength="${MAX_NAME_LENGTH}" value="${s.name ?? ''}">
+<label for="first_name">First name <span class="muted">(left empty, the emails say “Hi ${greetingName({ firstName: null, name: s.name })}”)</span></label>
+<input type="text" id="first_name" name="first_name" maxlength="${MAX_FIRST_NAME_LENGTH}" autocomplete="given-name" value="${s.firstName ?? ''}">
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>
 <div class="topics">${boxes}</div></fieldset>
 <button type="submit">Save preferences</button>

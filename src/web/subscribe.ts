@@ -6,6 +6,7 @@ import type { Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { html } from 'hono/html';
 import { describeIssues } from '../articles/article.ts';
+import { greetingName } from '../audience/first-name.ts';
 import { subscriberLinks, type TokenClaims, verifyToken } from '../audience/tokens.ts';
 import { confirmationState, confirmSubscription, knownTopics, subscribeSchema, subscriberView, type RequestMeta } from '../audience/subscriptions.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
@@ -109,7 +110,7 @@ function meta(c: Context, deps: WebDeps, source: RequestMeta['source']): Request
 async function sendWelcome(deps: WebDeps, claims: TokenClaims, preferencesUrl: string): Promise<void> {
   const s = await subscriberView(deps.db, claims.listId, claims.subscriberId);
   if (!s) return;
-  const email = await renderWelcome({ listName: deps.list.name, name: s.name, archiveUrl: `${deps.config.baseUrl}/archive`, preferencesUrl, postalAddress: deps.config.postalAddress });
+  const email = await renderWelcome({ listName: deps.list.name, name: greetingName(s), archiveUrl: `${deps.config.baseUrl}/archive`, preferencesUrl, postalAddress: deps.config.postalAddress });
   await sendTransactional(deps.transport, deps.config, { email: s.email, name: s.name }, email, deps.clock.now());
 }
 

@@ -10,6 +10,7 @@
 import type { Db } from '../../db/connect.ts';
 import type { SubscriptionRequestsTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
+import { greetingName } from '../audience/first-name.ts';
 import { confirmationExpiry, requestSubscription, type RequestMeta } from '../audience/subscriptions.ts';
 import { signToken } from '../audience/tokens.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
@@ -147,7 +148,8 @@ async function mailConfirmation(deps: DrainDeps, row: Row, target: { subscriberI
   const token = signToken(deps.secret, { purpose: 'confirm', subscriberId: target.subscriberId, listId: row.list_id, expiresAt, nonce: target.nonce });
   const email = await renderConfirmation({
     listName: list.name,
-    name: row.name,
+    // The request carries a name only; a first name is set later, on the preferences page.
+    name: greetingName({ firstName: null, name: row.name }),
     confirmUrl: `${deps.config.baseUrl}/confirm/${token}`,
     topics: (JSON.parse(row.topics) as string[]).map(topicLabel),
     validFor: `${deps.config.confirmTtlHours} hours`,

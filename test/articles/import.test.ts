@@ -646,3 +646,37 @@ describe('hostile content', () => {
     expect(errorsAt(report, 'index 0')).toContainEqual(expect.stringMatching(/^topics: /));
   });
 });
+
+describe('the analysis label', () => {
+  const all = () => articlesCollectedBetween(ctx.db, '2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z');
+
+  it('is stored from the aggregator’s analysisLabel, as the seed article carries it', async () => {
+    const seed = sampleArticles().find((a) => a.url.includes('tmtpost.com')) as ArticleInput;
+    expect(seed.analysisLabel).toBe('AI-generated analysis for this event.');
+    await importJson([seed, article({ title: 'Unlabelled' })]);
+    const [labelled, unlabelled] = await all();
+    expect(labelled?.analysisLabel).toBe('AI-generated analysis for this event.');
+    expect(unlabelled?.analysisLabel).toBeNull();
+  });
+
+  it('is none when empty, and reported by index and field when too long; the other records are kept', async () => {
+    const report = await importJson([article({ analysisLabel: '   ' }), article({ analysisLabel: 'x'.repeat(121) }), article({ analysisLabel: 'AI analysis grounded in cited sources' })]);
+    expect(errorsAt(report, 'index 1')).toEqual(['analysisLabel: longer than 120 characters']);
+    expect((await all()).map((a) => a.analysisLabel)).toEqual([null, 'AI analysis grounded in cited sources']);
+  });
+
+  it('changes on a re-import that brings another one', async () => {
+    const first = article({ analysisLabel: 'AI-generated analysis for this event.' });
+    await importJson([first]);
+    expect((await importJson([{ ...first, analysisLabel: 'AI-generated analysis.' }])).updated).toBe(1);
+    expect((await all())[0]?.analysisLabel).toBe('AI-generated analysis.');
+  });
+
+  it('is none for an article stored before the label existed', async () => {
+    await importJson([article()]);
+    const row = await ctx.db.selectFrom('articles').select(['id', 'content']).executeTakeFirstOrThrow();
+    const { analysisLabel: _, ...before } = JSON.parse(row.content) as Record<string, unknown>;
+    await ctx.db.updateTable('articles').set({ content: JSON.stringify(before) }).where('id', '=', row.id).execute();
+    expect((await all())[0]?.analysisLabel).toBeNull();
+  });
+});

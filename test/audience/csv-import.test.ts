@@ -513,3 +513,48 @@ describe('importSubscribersCsv: the shipped sample and large files', () => {
     expect(await topicsOf('user19999@example.com')).toEqual(['compute', 'policy']);
   }, 120_000);
 });
+
+describe('importSubscribersCsv: first names', () => {
+  it.each(['first_name', 'First Name', 'FirstName', 'given name', 'Forename'])('reads the first name from a "%s" column, not as an attribute', async (column) => {
+    const report = await importCsv([`email,name,${column}`, 'chidi@example.org,"Okafor, Chidi",Chidi-Emeka']);
+    expect(report).toMatchObject({ inserted: 1, errors: [] });
+    expect(await stored('chidi@example.org')).toMatchObject({ name: 'Okafor, Chidi', first_name: 'Chidi-Emeka' });
+    expect(await attributesOf('chidi@example.org')).toEqual({});
+  });
+
+  it('leaves it empty when the cell or the column is (the greeting then takes it from the name)', async () => {
+    await importCsv(['email,name,first_name', 'chidi@example.org,"Okafor, Chidi",', 'ada@example.com,Ada Lindqvist,"  "']);
+    await importCsv(['email,name', 'zoe@example.net,Zoë Müller']);
+    for (const email of ['chidi@example.org', 'ada@example.com', 'zoe@example.net']) expect((await stored(email)).first_name).toBeNull();
+  });
+
+  it('stores hostile first names as one plain line: quotes, commas, bidi overrides, line breaks, emoji', async () => {
+    const report = await importCsv([
+      'email,first_name',
+      'a@example.com,"Chidi, ""CJ"""',
+      'b@example.com,\u202eimdA\u202c',
+      'c@example.com,"Ada\nBcc: victim@example.com"',
+      'd@example.com,👩‍💻 Åsa',
+    ]);
+    expect(report).toMatchObject({ inserted: 4, errors: [] });
+    expect((await stored('a@example.com')).first_name).toBe('Chidi, "CJ"');
+    expect((await stored('b@example.com')).first_name).toBe('imdA');
+    expect((await stored('c@example.com')).first_name).toBe('Ada Bcc: victim@example.com');
+    expect((await stored('d@example.com')).first_name).toBe('👩‍💻 Åsa');
+  });
+
+  it('reports an overlong first name by line and field, and keeps the rows around it', async () => {
+    const report = await importCsv(['email,first_name', 'a@example.com,Ada', `b@example.com,${'x'.repeat(51)}`, 'c@example.com,Chidi']);
+    expect(report.inserted).toBe(2);
+    expect(report.errors).toEqual([{ line: 3, message: 'firstName: longer than 50 characters' }]);
+    expect(await subscriber('b@example.com')).toBeUndefined();
+  });
+
+  it('updates the first name on a re-import that has one, and keeps it on one that has none', async () => {
+    await importCsv(['email,name,first_name', 'chidi@example.org,"Okafor, Chidi",Chidi']);
+    expect((await importCsv(['email,name,first_name', 'chidi@example.org,"Okafor, Chidi",Emeka'])).updated).toBe(1);
+    expect((await stored('chidi@example.org')).first_name).toBe('Emeka');
+    expect((await importCsv(['email,name', 'chidi@example.org,"Okafor, Chidi"'])).unchanged).toBe(1);
+    expect((await stored('chidi@example.org')).first_name).toBe('Emeka');
+  });
+});

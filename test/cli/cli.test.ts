@@ -1,6 +1,6 @@
 // The CLI as a user meets it: help on every command, exit codes that mean something, clear errors.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { article, SAMPLE_DIR } from '../helpers/articles.ts';
@@ -117,6 +117,11 @@ describe('recap commands', () => {
     const one = await runCli(['digest', 'preview', '--week', '2026-W48', '--subscriber', 'ada@example.com', '--out', out], { cwd, env: env() });
     expect(one.code).toBe(0);
     expect(readdirSync(out)).toContain('2026-W48-ada@example.com.html');
+    // Imported as "Okafor, Chidi": greeted by the first name.
+    await runCli(['digest', 'preview', '--week', '2026-W48', '--subscriber', 'chidi.okafor@example.org', '--out', out], { cwd, env: env() });
+    const chidi = readFileSync(join(out, '2026-W48-chidi.okafor@example.org.html'), 'utf8').replace(/<!-- -->/g, '');
+    expect(chidi).toContain('Hi Chidi, here');
+    expect(readFileSync(join(out, '2026-W48-chidi.okafor@example.org.txt'), 'utf8')).toContain('Hi Chidi, here');
   });
 
   it('sends to the outbox, one .eml per delivery, and a second send adds nothing', async () => {

@@ -38,6 +38,7 @@ describe('the demo', () => {
     const files = readdirSync(outbox()).filter((f) => f.endsWith('.eml'));
     expect(files).toHaveLength(14);
     const recipients = new Set<string>();
+    const texts = new Map<string, string>();
     for (const file of files) {
       const mail = await simpleParser(readFileSync(join(outbox(), file)));
       const to = mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined;
@@ -45,7 +46,12 @@ describe('the demo', () => {
       expect(mail.subject).toMatch(/^Weekly AI Recap #1: /);
       expect(mail.text).toContain('TOP STORY:');
       expect(mail.html).toContain('Read original on');
+      expect(mail.text).toContain('All content rights belong to original publishers. Original source:');
+      texts.set(to as string, mail.text ?? '');
     }
+    // The sample writes "Okafor, Chidi" and "Ada Lindqvist": each is greeted by the first name.
+    expect(texts.get('chidi.okafor@example.org')).toContain('Hi Chidi, here are');
+    expect(texts.get('ada.lindqvist@example.com')).toContain('Hi Ada, here are');
     expect(recipients.size).toBe(14);
     expect(recipients.has('jamie.park@example.org')).toBe(false); // pending
     expect(recipients.has('lena.hoffmann@example.net')).toBe(false); // unsubscribed

@@ -6,6 +6,7 @@ import { simpleParser } from 'mailparser';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateSubscribers, insertSubscribers, topicsByPopularity } from '../../bench/population.ts';
 import { importArticles } from '../../src/articles/import.ts';
+import { greetingName } from '../../src/audience/first-name.ts';
 import { verifyToken } from '../../src/audience/tokens.ts';
 import { type ComposeJob, type Composer, inlineComposer, type SendContext, type VariantSource, workerComposer } from '../../src/delivery/composers.ts';
 import { dkimTxtValue, generateDkimKey } from '../../src/delivery/dkim.ts';
@@ -55,7 +56,7 @@ const comparable = (raw: Buffer | undefined) =>
 
 const NAMES = ['Ada', null, 'Zoë  "the"\tMüller 😀', '   ', 'Mallory <m@evil.test>', 'x'.repeat(100)];
 const jobs = (n: number): ComposeJob[] =>
-  Array.from({ length: n }, (_, i) => ({ key: `k${Math.floor(i / 2) % 12}`, deliveryId: i + 1, subscriberId: 100 + i, email: `reader${i}@example.com`, name: NAMES[i % NAMES.length] ?? null, date: Date.parse('2026-11-30T08:00:00Z') + i * 1000 }));
+  Array.from({ length: n }, (_, i) => ({ key: `k${Math.floor(i / 2) % 12}`, deliveryId: i + 1, subscriberId: 100 + i, email: `reader${i}@example.com`, name: NAMES[i % NAMES.length] ?? null, firstName: i % 4 === 1 ? 'Chidi' : null, date: Date.parse('2026-11-30T08:00:00Z') + i * 1000 }));
 
 describe('composing in worker threads', () => {
   let composers: Composer[] = [];
@@ -146,7 +147,7 @@ describe('a send large enough for the workers', () => {
     // Each message is the reader's own: their name, and links that open their own membership.
     for (const person of people.filter((_, i) => i % 97 === 0)) {
       const mail = await simpleParser((received.get(person.email) as Array<{ raw: string }>)[0]?.raw ?? '');
-      expect(mail.text).toContain(`Hi ${person.name ?? 'there'},`);
+      expect(mail.text).toContain(`Hi ${greetingName({ firstName: null, name: person.name ?? null })},`);
       const token = /\/unsubscribe\/([\w.-]+)/.exec(mail.text ?? '')?.[1] ?? '';
       expect(verifyToken(TEST_SECRET, token, 'unsubscribe', ctx.clock.now())).toMatchObject({ subscriberId: person.id, listId: ctx.listId });
     }

@@ -3,6 +3,7 @@
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importArticles } from '../../src/articles/import.ts';
+import { greetingName } from '../../src/audience/first-name.ts';
 import { findList } from '../../src/audience/lists.ts';
 import { createSegment } from '../../src/audience/segments.ts';
 import { verifyToken } from '../../src/audience/tokens.ts';
@@ -119,7 +120,7 @@ describe('digest send over SMTP', () => {
       const parsed = await simpleParser(message?.raw ?? '');
       const text = (parsed.text ?? '').replace(/\s+/g, ' ');
       expect(text).toContain(`TOP STORY: ${leadFor([...who.topics])}`);
-      expect(text).toContain(`Hi ${who.name ?? 'there'},`);
+      expect(text).toContain(`Hi ${greetingName({ firstName: null, name: who.name ?? null })},`);
       expect(text).toContain(`because ${email} subscribed`);
       // Every link is signed for this subscriber and this purpose only.
       const token = /\/unsubscribe\/([\w.-]+)/.exec(parsed.html || '')?.[1] as string;

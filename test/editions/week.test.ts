@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { previousWeek, WeekError, weekOf, weekWindow } from '../../src/editions/week.ts';
+import { previousWeek, WeekError, weekOf, weekOfLabel, weekWindow } from '../../src/editions/week.ts';
 
 const HOUR = 3_600_000;
 const hours = (w: { start: string; end: string }) => (Date.parse(w.end) - Date.parse(w.start)) / HOUR;
@@ -114,5 +114,22 @@ describe('previousWeek', () => {
 
   it('gives 2026-W53 for a run in the first week of 2027', () => {
     expect(previousWeek(new Date('2027-01-04T08:00:00Z'), 'UTC')).toBe('2026-W53');
+  });
+});
+
+describe('weekOfLabel', () => {
+  it.each([
+    ['2026-W48', 'UTC', 'Week of 23 November 2026'],
+    ['2026-W48', 'Pacific/Auckland', 'Week of 23 November 2026'],
+    ['2026-W48', 'America/Los_Angeles', 'Week of 23 November 2026'],
+    ['2026-W01', 'Europe/Berlin', 'Week of 29 December 2025'],
+    ['2027-W13', 'Europe/Berlin', 'Week of 29 March 2027'],
+  ])('names %s in %s by the Monday it starts on: %s', (week, zone, label) => {
+    expect(weekOfLabel(weekWindow(week, zone).start, zone)).toBe(label);
+  });
+
+  it('reads the instant in the zone given, not in UTC', () => {
+    expect(weekOfLabel('2026-11-22T11:00:00.000Z', 'Pacific/Auckland')).toBe('Week of 23 November 2026');
+    expect(weekOfLabel('2026-11-22T11:00:00.000Z', 'UTC')).toBe('Week of 22 November 2026');
   });
 });

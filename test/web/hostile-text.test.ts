@@ -52,6 +52,7 @@ function hostileArticle(name: string, score: number): Article {
     topics: [h(`${name} topic`)],
     hook: h(`${name} hook`),
     score,
+    analysisLabel: h(`${name} analysis label`),
     tldr: { whatChanged: h(`${name} changed`), whyItMatters: h(`${name} matters`), whatToDoNext: h(`${name} next`), whoShouldCare: h(`${name} who`) },
     takeaways: [h(`${name} takeaway`)],
     competitors: { columns: [h(`${name} column a`), h(`${name} column b`)], rows: [[h(`${name} cell a`), h(`${name} cell b`)]] },
@@ -62,7 +63,7 @@ function hostileArticle(name: string, score: number): Article {
 }
 
 /** Fields of the top story, shown in full; and of a card below it. */
-const TOP_FIELDS = ['title', 'source', 'hook', 'changed', 'matters', 'next', 'who', 'takeaway', 'column a', 'column b', 'cell a', 'cell b', 'deep dive', 'claim', 'rationale', 'date', 'event'].map((f) => `top ${f}`);
+const TOP_FIELDS = ['title', 'source', 'hook', 'changed', 'matters', 'next', 'who', 'analysis label', 'takeaway', 'column a', 'column b', 'cell a', 'cell b', 'deep dive', 'claim', 'rationale', 'date', 'event'].map((f) => `top ${f}`);
 const CARD_FIELDS = ['title', 'source', 'hook', 'changed', 'matters'].map((f) => `card ${f}`);
 
 const collapse = (text: string) => text.replace(/\s+/g, ' ');

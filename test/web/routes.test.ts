@@ -252,6 +252,28 @@ describe('confirm', () => {
     expect(mails.map((m) => m.subject).sort()).toEqual(['Confirm your subscription to Weekly AI Recap', 'Welcome to Weekly AI Recap']);
     expect(mails.find((m) => m.subject.startsWith('Welcome'))?.text).toContain('https://recap.test/preferences/');
   });
+
+  it('greets by first name in the confirmation and the welcome email', async () => {
+    await t.close();
+    t = await createWebTest({ RECAP_WELCOME_EMAIL: 'true' });
+    await subscribe({ email: 'chidi@example.org', name: 'Okafor, Chidi' });
+    const [confirmation] = await t.transactional();
+    expect(confirmation?.text).toContain('Hi Chidi, someone');
+    expect(confirmation?.html.replace(/<!-- -->/g, '')).toContain('Hi Chidi, someone');
+    // A first name set before confirming (the CLI, an import) is what the welcome uses.
+    await t.ctx.db.updateTable('subscribers').set({ first_name: 'Emeka' }).where('email', '=', 'chidi@example.org').execute();
+    await t.app.request(linkPath(confirmation?.text ?? '', '/confirm/'), { method: 'POST', headers: SAME_ORIGIN });
+    const welcome = (await t.transactional()).find((m) => m.subject.startsWith('Welcome'));
+    expect(welcome?.text).toContain('Hi Emeka, you are subscribed');
+    expect(welcome?.html.replace(/<!-- -->/g, '')).toContain('Hi Emeka, you are subscribed');
+    for (const mail of await t.transactional()) expect(mail.text + mail.html).not.toContain('Hi Okafor');
+  });
+
+  it('greets neutrally when no first name can be told from the name', async () => {
+    await subscribe({ email: 'nameless@example.org', name: '' });
+    await subscribe({ email: 'emoji@example.org', name: '😀 🚀' });
+    for (const mail of await t.transactional()) expect(mail.text).toContain('Hi there, someone');
+  });
 });
 
 describe('one-click unsubscribe (RFC 8058)', () => {
@@ -422,6 +444,39 @@ describe('preferences', () => {
     expect(topics.map((x) => x.topic)).toEqual(['models', 'policy']);
   });
 
+  it('sets the first name the emails greet by; left empty, the greeting takes it from the name', async () => {
+    const page = await (await t.app.request(path)).text();
+    expect(page).toContain('name="first_name"');
+    expect(page).toContain('left empty, the emails say “Hi Pat”');
+    const saved = await act({ action: 'save', name: 'Okafor, Chidi', first_name: '  Chidi-Emeka ', topics: ['compute'] });
+    expect(saved.status).toBe(200);
+    expect(await subscriber('p@example.com')).toMatchObject({ name: 'Okafor, Chidi', first_name: 'Chidi-Emeka' });
+    const shown = await saved.text();
+    expect(shown).toContain('value="Chidi-Emeka"');
+    expect(shown).toContain('left empty, the emails say “Hi Chidi”');
+    const data = (await (await t.app.request(`${path}/data.json`)).json()) as { profile: { firstName: string | null } };
+    expect(data.profile.firstName).toBe('Chidi-Emeka');
+    await act({ action: 'save', name: 'Okafor, Chidi', first_name: '', topics: ['compute'] });
+    expect((await subscriber('p@example.com'))?.first_name).toBeNull();
+  });
+
+  it('rejects markup, links, control characters and overlong first names, naming the field and changing nothing', async () => {
+    await act({ action: 'save', name: 'Pat', first_name: 'Patty', topics: ['compute'] });
+    for (const [firstName, reason] of [
+      ['<img src=x onerror=alert(1)>', 'firstName: must not contain &lt; or &gt;'],
+      ['https://evil.test', 'firstName: must not contain a link'],
+      ['Pat\u001b[2J', 'firstName: must not contain control characters'],
+      ['x'.repeat(51), 'firstName: must be at most 50 characters'],
+    ]) {
+      const res = await act({ action: 'save', name: 'Pat', first_name: firstName as string, topics: ['compute'] });
+      expect(res.status, firstName).toBe(400);
+      const body = await res.text();
+      expect(body, firstName).toContain(reason);
+      expect(body, firstName).not.toContain('<img src=x');
+      expect((await subscriber('p@example.com'))?.first_name, firstName).toBe('Patty');
+    }
+  });
+
   it('rejects unknown topics and markup in names, changing nothing', async () => {
     const res = await act({ action: 'save', name: '<img src=x onerror=alert(1)>', topics: ['nope'] });
     expect(res.status).toBe(400);
@@ -464,12 +519,13 @@ describe('preferences', () => {
   });
 
   it('erases personal data, keeps only a hash, and the address stays suppressed', async () => {
+    await act({ action: 'save', name: 'Pat', first_name: 'Patty', topics: ['compute'] });
     expect((await act({ action: 'erase' })).status).toBe(400); // the box must be ticked
     const res = await act({ action: 'erase', confirm: 'yes' });
     expect(await res.text()).toContain('Your data is erased');
     expect(await subscriber('p@example.com')).toBeUndefined();
     const row = await t.ctx.db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ name: null, consent_ip: null, consent_user_agent: null, status: 'unsubscribed' });
+    expect(row).toMatchObject({ name: null, first_name: null, consent_ip: null, consent_user_agent: null, status: 'unsubscribed' });
     expect(row.email).toBe(`erased-${id}@erased.invalid`);
     const kept = await t.ctx.db.selectFrom('suppressions').selectAll().execute();
     expect(kept).toEqual([expect.objectContaining({ email_hash: hashEmail('p@example.com'), reason: 'erased' })]);
@@ -503,6 +559,33 @@ describe('archive and feed', () => {
     expect(body).not.toContain('%%recap-');
     expect((await t.app.request('/archive/2026-W47')).status).toBe(404);
     expect((await t.app.request('/archive/not-a-week')).status).toBe(404);
+  });
+
+  it('dates each edition by the week it covers, not by its ISO week key', async () => {
+    const list = await (await t.app.request('/archive')).text();
+    const visible = list.replace(/<[^>]*>/g, ' ');
+    expect(visible).toContain('Week of 23 November 2026');
+    expect(visible).not.toContain('2026-W48');
+  });
+
+  it('dates an edition in the list’s time zone: Auckland’s week 48 starts on 23 November, 22 November in UTC', async () => {
+    await t.close();
+    t = await createWebTest({ RECAP_TZ: 'Pacific/Auckland' });
+    await addSubscriber(t.ctx, 'reader@example.com', { name: 'Reader' });
+    await runWeeklyRecap(t.ctx, testIo(t.ctx, () => outboxTransport(t.ctx.config.outboxDir)), { week: '2026-W48' });
+    const edition = await t.ctx.db.selectFrom('editions').select(['starts_at', 'status']).executeTakeFirstOrThrow();
+    expect(edition).toEqual({ starts_at: '2026-11-22T11:00:00.000Z', status: 'sent' });
+    const list = await (await t.app.request('/archive')).text();
+    expect(list).toContain('Week of 23 November 2026');
+    expect(list).not.toContain('22 November');
+  });
+
+  it('puts a call to subscribe at the top of the web version, before the first story', async () => {
+    const body = (await (await t.app.request('/archive/2026-W48')).text()).replace(/<!-- -->/g, '');
+    const call = body.search(/<a href="https:\/\/recap\.test\/subscribe"[^>]*>Subscribe<\/a> to get Weekly AI Recap in your\s+inbox every Monday/);
+    expect(call).toBeGreaterThan(0);
+    expect(call).toBeLessThan(body.indexOf('Top story'));
+    expect(call).toBeLessThan(body.indexOf('In this issue'));
   });
 
   it('points every email’s "view in browser" link at the archive page', async () => {
