@@ -10,6 +10,7 @@ import * as clicks from './migrations/0005_clicks.ts';
 import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
 import * as claimIndexes from './migrations/0009_claim_indexes.ts';
+import * as editorDesk from './migrations/0010_editor_desk.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006_subscription_queue': subscriptionQueue,
   '0007_schedule_deadlines': scheduleDeadlines,
   '0009_claim_indexes': claimIndexes,
+  '0010_editor_desk': editorDesk,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

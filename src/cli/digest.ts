@@ -7,7 +7,7 @@ import { audienceBreakdown, findSegment } from '../audience/segments.ts';
 import { type Context, systemSleep } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { type Edition, ensureEdition, findEdition, updateDraft } from '../editions/editions.ts';
-import { writePreview } from '../editions/preview.ts';
+import { writePreview } from '../desk/preview-files.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
