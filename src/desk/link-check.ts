@@ -40,11 +40,13 @@ export function editionUrls(edition: Pick<Edition, 'stories' | 'items'>): string
   return [...new Set(urls.filter((u): u is string => u !== null))];
 }
 
-export async function checkLinks(db: Db, edition: Pick<Edition, 'row' | 'stories' | 'items'>, clock: Clock, timeoutMs: number): Promise<void> {
+export type Prober = (url: string, timeoutMs: number) => Promise<Probe>;
+
+export async function checkLinks(db: Db, edition: Pick<Edition, 'row' | 'stories' | 'items'>, clock: Clock, timeoutMs: number, ask: Prober = probe): Promise<void> {
   const queue = editionUrls(edition);
   const work = async () => {
     for (let url = queue.shift(); url !== undefined; url = queue.shift()) {
-      const { status, error } = await probe(url, timeoutMs);
+      const { status, error } = await ask(url, timeoutMs);
       const row = { edition_id: edition.row.id, url, status, error, checked_at: clock.now().toISOString() };
       await db.insertInto('link_checks').values(row).onConflict((oc) => oc.columns(['edition_id', 'url']).doUpdateSet({ status, error, checked_at: row.checked_at })).execute();
     }
@@ -69,12 +71,13 @@ export interface LinkChecker {
   idle(): Promise<void>;
 }
 
-export function linkChecker(deps: { db: Db; clock: Clock; log: (line: string) => void; timeoutMs: number }): LinkChecker {
+/** `probe` asks one URL; tests pass one that keeps to loopback. */
+export function linkChecker(deps: { db: Db; clock: Clock; log: (line: string) => void; timeoutMs: number; probe?: Prober }): LinkChecker {
   const running = new Map<number, Promise<void>>();
   return {
     start(edition) {
       if (running.has(edition.row.id)) return;
-      const check = checkLinks(deps.db, edition, deps.clock, deps.timeoutMs)
+      const check = checkLinks(deps.db, edition, deps.clock, deps.timeoutMs, deps.probe)
         .catch((e: unknown) => deps.log(`error: link check of ${edition.row.week}: ${(e as Error).message}`))
         .finally(() => running.delete(edition.row.id));
       running.set(edition.row.id, check);

@@ -137,7 +137,7 @@ ${variantTable(audience)}
           const kind = asText(f.item) ? 'item' : 'story';
           const id = Number(asText(f.item) || asText(f.article));
           await moveEntry(deps.db, edition, { kind, id }, asText(f.move) as StoryMove, now);
-          message = asText(f.move) === 'pin' ? 'Pinned: it leads every variant.' : asText(f.move) === 'unpin' ? 'Unpinned: each variant leads with its readers’ topics again.' : 'Order changed.';
+          message = asText(f.move) === 'pin' ? 'Pinned: it leads every variant.' : asText(f.move) === 'unpin' ? 'Unpinned: each variant leads with its readers’ topics again.' : 'Stories reordered.';
           // Back where the editor was, not at the top of the page.
           anchor = asText(f.move) === 'exclude' ? '#order' : `#${kind}-${id}`;
           break;
@@ -354,7 +354,7 @@ ${['draft', 'approved', 'sending', 'paused'].includes(r.status) ? html`<form met
 <select id="variant" name="variant">${variants.map(([k, n]) => html`<option value="${k}"${k === previewed.key && !previewed.subscriber ? html` selected` : ''}>${k === '' ? 'full edition' : k.split(',').map(topicLabel).join(' + ')}${audience ? ` (${plural(n, 'reader')})` : ''}</option>`)}</select>
 <label for="subscriber">…or what this subscriber gets</label><input type="text" inputmode="email" autocomplete="off" id="subscriber" name="subscriber" value="${previewed.subscriber?.email ?? ''}" placeholder="reader@example.com">
 <button type="submit" class="secondary">Show</button></form>
-<p class="showing">Showing ${previewed.label}${!previewed.subscriber && previewed.key === '' && audience ? ` (${plural(fullReaders, 'reader')} get it)` : ''}.</p>
+<p class="showing">Showing ${previewed.label}${!previewed.subscriber && previewed.key === '' && audience ? ` (${plural(fullReaders, 'reader')} ${fullReaders === 1 ? 'gets' : 'get'} it)` : ''}.</p>
 <div class="previews">
 <figure><figcaption>Desktop (600 px)</figcaption><iframe title="Desktop preview" class="desktop" src="/desk/editions/${r.week}/preview?${previewQuery}"></iframe></figure>
 <figure><figcaption>Phone (375 px)</figcaption><iframe title="Phone preview" class="phone" src="/desk/editions/${r.week}/preview?${previewQuery}"></iframe></figure>
