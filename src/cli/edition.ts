@@ -15,7 +15,7 @@ import { withContext } from './context.ts';
 import { describeCounts, existingEdition, printEdition } from './digest.ts';
 import { ConfigError } from '../config.ts';
 import { describeRun } from '../schedule/runs.ts';
-import { say } from './output.ts';
+import { plural, say } from './output.ts';
 
 export function editionCommand(program: Command): void {
   const edition = program.command('edition').description("the editor's desk from the command line: review, adjust, test, approve");
@@ -166,7 +166,7 @@ export function editionCommand(program: Command): void {
         const audience = await editionAudience(ctx.db, e);
         await approveEdition(ctx.db, e, process.env.USER ?? 'the command line', at, ctx.clock.now());
         printAudience(audience);
-        say(`Approved for ${audience.total} readers. ${describeSend({ ...(await sendPlan(ctx.db, ctx.config, e, ctx.clock.now())), sendAt: at }, ctx.config.timeZone, ctx.clock.now())}`);
+        say(`Approved for ${plural(audience.total, 'reader')}. ${describeSend({ ...(await sendPlan(ctx.db, ctx.config, e, ctx.clock.now())), sendAt: at }, ctx.config.timeZone, ctx.clock.now())}`);
         say(`Until the send starts, \`recap edition draft --week ${e.row.week}\` takes it back.`);
       });
     });
@@ -196,9 +196,9 @@ export function editionCommand(program: Command): void {
 
 /** Who gets which variant, with the subject and preheader each goes out with. */
 function printAudience(audience: Audience): void {
-  say(`  Audience: ${audience.total} readers in ${audience.variants.filter((v) => v.readers > 0).length} variants`);
+  say(`  Audience: ${plural(audience.total, 'reader')} in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}`);
   for (const v of audience.variants) {
-    say(`    ${v.key === '' ? 'full edition' : v.key.split(',').join(' + ')}: ${v.readers} readers · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
+    say(`    ${v.key === '' ? 'full edition' : v.key.split(',').join(' + ')}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
     say(`      ${v.preheader}`);
   }
 }

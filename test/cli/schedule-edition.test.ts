@@ -39,9 +39,15 @@ describe('recap edition', () => {
     const pinned = await runCli(['edition', 'pin', '--week', '2026-W48', '--article', ids[2] as string], { cwd, env });
     expect(pinned.stdout).toContain(`Order now: ${ids[2]}, ${ids[0]}, ${ids[1]}`);
     expect((await runCli(['edition', 'edit', '--week', '2026-W48', '--subject', 'Hand-picked'], { cwd, env })).code).toBe(0);
-    const test = await runCli(['edition', 'test', '--week', '2026-W48'], { cwd, env });
-    expect(test.stdout).toContain('Test sent to ed@example.com');
+    const test = await runCli(['edition', 'test', '--week', '2026-W48', '--subscriber', 'reader@example.com'], { cwd, env });
+    expect(test.stdout).toContain('Test of what reader@example.com gets (the full edition) sent to ed@example.com: [TEST] Hand-picked');
     expect(readdirSync(join(cwd, 'var/outbox/tests'))).toHaveLength(1);
+    const approved = await runCli(['edition', 'approve', '--week', '2026-W48'], { cwd, env });
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain('Approved for 1 reader. It goes out within a minute of approval');
+    expect(approved.stdout).toContain('no scheduler is running');
+    // Back to draft and approved again, as on the desk.
+    expect((await runCli(['edition', 'draft', '--week', '2026-W48'], { cwd, env })).stdout).toContain('Back to draft');
     expect((await runCli(['edition', 'approve', '--week', '2026-W48'], { cwd, env })).code).toBe(0);
     const list = await runCli(['edition', 'list'], { cwd, env });
     expect(list.stdout).toMatch(/#1\s+2026-W48\s+approved\s+.*Hand-picked/);
