@@ -18,6 +18,7 @@ import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../editions/control.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
+import type { LinkCheckRow } from '../../db/schema.ts';
 import { headerSafe as line, plainText } from '../plain-text.ts';
 import { leadPreheader, leadSubject } from '../render/headline.ts';
 import { topicLabel } from '../render/story-view.ts';
@@ -311,10 +312,7 @@ ${waiting
   ? html`<h2 id="links">Links</h2>
 ${checked.length < urls.length ? html`<p class="muted">Checking ${plural(urls.length - checked.length, 'link')} in the background; reload to see the results.</p>` : ''}
 ${checked.length ? html`<p>${broken.length ? html`<strong class="bad">${plural(broken.length, 'link')} of ${urls.length} did not answer well.</strong>` : `All ${plural(checked.length, 'link')} answered.`} <span class="muted">Sending never waits for this check.</span></p>
-<ul class="links">${checked.map((u) => {
-      const res = results.get(u) as NonNullable<ReturnType<typeof results.get>>;
-      return html`<li${linkWorks(res) ? '' : html` class="bad"`}>${linkWorks(res) ? 'OK' : 'Broken'} · ${res.status ?? res.error} · <span class="url">${u}</span> <span class="muted">(${localTime(new Date(res.checked_at), config.timeZone)})</span></li>`;
-    })}</ul>`
+${linkList(broken, results, config.timeZone)}${checked.length > broken.length ? html`<details><summary>${plural(checked.length - broken.length, 'link')} answered</summary>${linkList(checked.filter((u) => !broken.includes(u)), results, config.timeZone)}</details>` : ''}`
       : ''}
 <form method="post"><input type="hidden" name="action" value="links">${keep}<button type="submit" class="secondary small">Check the links again</button></form>`
   : ''}
@@ -370,6 +368,15 @@ ${['draft', 'approved', 'sending', 'paused'].includes(r.status) ? html`<form met
 ${notice(message)}${errorList(errors)}
 <div class="desk"><div class="controls">${controls}</div><div class="preview-pane">${preview}</div></div>`,
   });
+}
+
+/** Each checked URL with what it answered (its status, or why there was no answer) and when. */
+function linkList(urls: string[], results: Map<string, LinkCheckRow>, timeZone: string): Markup {
+  if (urls.length === 0) return html``;
+  return html`<ul class="links">${urls.map((u) => {
+    const res = results.get(u) as LinkCheckRow;
+    return html`<li${linkWorks(res) ? '' : html` class="bad"`}>${linkWorks(res) ? 'OK' : 'Broken'} · ${res.status ?? res.error} · <span class="url">${u}</span> <span class="muted">(${localTime(new Date(res.checked_at), timeZone)})</span></li>`;
+  })}</ul>`;
 }
 
 const TLDR_LABELS = { whatChanged: 'what changed', whyItMatters: 'why it matters', whatToDoNext: 'what to do next', whoShouldCare: 'who should care' } as const;
