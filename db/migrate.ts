@@ -40,6 +40,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** Runs the migrations up to and including `name` (tests of an upgrade start from an older schema). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const { error } = await migrator(db).migrateTo(name);
+  if (error) throw error;
+}
+
 /** Names of migrations not yet applied. */
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   const all = await migrator(db).getMigrations();

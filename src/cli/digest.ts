@@ -10,7 +10,7 @@ import { type Edition, ensureEdition, findEdition, updateDraft } from '../editio
 import { writePreview } from '../desk/preview-files.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
-import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
+import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { topicsOfKey } from '../render/arrange.ts';

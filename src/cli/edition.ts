@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { findList } from '../audience/lists.ts';
 import { createTransport } from '../delivery/transport.ts';
-import { controlEdition, editionStats } from '../editions/control.ts';
+import { controlEdition, editionStats } from '../delivery/control.ts';
 import { addItem, approveEdition, backToDraft, editBlurb, moveStory, type StoryMove, updateDetails } from '../desk/actions.ts';
 import { previewTarget } from '../desk/preview.ts';
 import { describeSend, sendPlan } from '../desk/schedule.ts';

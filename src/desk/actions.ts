@@ -3,7 +3,7 @@
 import type { Db } from '../../db/connect.ts';
 import { httpUrl, type StoredArticle, tldrSchema } from '../articles/article.ts';
 import { headerSafe, plainText } from '../plain-text.ts';
-import { TransitionError } from '../editions/control.ts';
+import { TransitionError } from '../delivery/control.ts';
 import { type Edition, editionEntries } from '../editions/editions.ts';
 import { leadPreheader, leadSubject, oneLine } from '../render/headline.ts';
 import { arrangeVariant } from '../render/arrange.ts';

@@ -15,7 +15,7 @@ import { inertLinks, type PreviewTarget, previewTarget, previewValues, renderPre
 import { describeDeadline, describeSend, localTime, nextWeeklyRun, sendPlan } from '../desk/schedule.ts';
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
-import { controlEdition, editionStats, type EditionStats, TransitionError } from '../editions/control.ts';
+import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
