@@ -137,6 +137,7 @@ export function digestCommand(program: Command): void {
         for (const f of files) {
           const who = f.recipients === undefined ? '' : ` · ${plural(f.recipients, 'recipient')}`;
           say(`  ${f.variant}${who} · ${kb(f.htmlBytes)} HTML${f.compacted ? ` · ${f.compacted} stories shortened` : ''}`);
+          say(`    Subject: ${f.subject}`);
           say(`    ${f.html}`);
           say(`    ${f.text}`);
         }

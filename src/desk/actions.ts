@@ -12,30 +12,38 @@ function requireDraft(edition: Edition): void {
   if (edition.row.status !== 'draft') throw new TransitionError(`edition ${edition.row.week} is ${edition.row.status}; only a draft can be changed`);
 }
 
-export type StoryMove = 'up' | 'down' | 'pin' | 'unpin' | 'exclude';
+export const STORY_MOVES = ['up', 'down', 'pin', 'unpin', 'exclude'] as const;
+export type StoryMove = (typeof STORY_MOVES)[number];
 
-/** One place in the order: a story (its article id) or an editor's item (its id). */
-type Place = { kind: 'story'; id: number } | { kind: 'item'; id: number };
+/** One place in the order: a story (its article id), an editor's item (its id), or an item being added. */
+type Entry = { kind: 'story'; id: number } | { kind: 'item'; id: number };
+type Place = Entry | { kind: 'new'; title: string; url: string; line: string };
 
 /**
- * Writes the whole order, stories and items in one sequence of positions. The top is a story's
- * place: items before the first story move after it. The subject and preheader, unless the editor
- * wrote them, follow the full edition's new lead.
+ * Writes the whole order, stories and items in one sequence of positions, in one transaction:
+ * items left out are deleted, new ones inserted. The top is a story's place: items before the
+ * first story move after it. The subject and preheader, unless the editor wrote them, follow the
+ * full edition's new lead.
  */
 async function writeOrder(db: Db, edition: Edition, order: Place[], pinned: number | null, now: Date): Promise<void> {
   const firstStory = order.findIndex((p) => p.kind === 'story');
   const places = firstStory > 0 ? [order[firstStory] as Place, ...order.slice(0, firstStory), ...order.slice(firstStory + 1)] : order;
-  const leadId = pinned ?? (places[0] as Place).id;
+  const leadId = pinned ?? (places[0] as { id: number }).id;
   const lead = edition.stories.find((s) => s.id === leadId) as StoredArticle;
-  const blurbs = new Map<number, { hook: string | null; tldr: string | null }>();
-  const stored = await db.selectFrom('edition_articles').select(['article_id', 'hook', 'tldr']).where('edition_id', '=', edition.row.id).execute();
-  for (const r of stored) blurbs.set(r.article_id, { hook: r.hook, tldr: r.tldr });
+  const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
+    // This edition's blurbs go with their stories to their new positions.
+    const blurbs = new Map<number, { hook: string | null; tldr: string | null }>();
+    const stored = await trx.selectFrom('edition_articles').select(['article_id', 'hook', 'tldr']).where('edition_id', '=', edition.row.id).execute();
+    for (const r of stored) blurbs.set(r.article_id, { hook: r.hook, tldr: r.tldr });
     await trx.deleteFrom('edition_articles').where('edition_id', '=', edition.row.id).execute();
     const stories = places.flatMap((p, position) => (p.kind === 'story' ? [{ edition_id: edition.row.id, article_id: p.id, position, ...(blurbs.get(p.id) ?? {}) }] : []));
     await trx.insertInto('edition_articles').values(stories).execute();
+    const kept = places.flatMap((p) => (p.kind === 'item' ? [p.id] : []));
+    await trx.deleteFrom('edition_items').where('edition_id', '=', edition.row.id).$if(kept.length > 0, (q) => q.where('id', 'not in', kept)).execute();
     for (const [position, p] of places.entries()) {
       if (p.kind === 'item') await trx.updateTable('edition_items').set({ position }).where('id', '=', p.id).where('edition_id', '=', edition.row.id).execute();
+      if (p.kind === 'new') await trx.insertInto('edition_items').values({ edition_id: edition.row.id, position, title: p.title, url: p.url, line: p.line, created_at: at }).execute();
     }
     await trx
       .updateTable('editions')
@@ -43,7 +51,7 @@ async function writeOrder(db: Db, edition: Edition, order: Place[], pinned: numb
         pinned_article_id: pinned,
         ...(edition.row.subject_by_hand ? {} : { subject: leadSubject(lead) }),
         ...(edition.row.preheader_by_hand ? {} : { preheader: leadPreheader(lead) }),
-        updated_at: now.toISOString(),
+        updated_at: at,
       })
       .where('id', '=', edition.row.id)
       .execute();
@@ -60,25 +68,23 @@ function places(edition: Edition): Place[] {
  * (it stays first; variants lead with their readers' topics again). A move that puts another
  * story above the pinned one ends the pin.
  */
-export async function moveEntry(db: Db, edition: Edition, what: Place, move: StoryMove, now: Date): Promise<void> {
+export async function moveEntry(db: Db, edition: Edition, what: Entry, move: StoryMove, now: Date): Promise<void> {
   requireDraft(edition);
+  if (!STORY_MOVES.includes(move)) throw new TransitionError(`move: "${move}" is not one of ${STORY_MOVES.join(', ')}`);
   const order = places(edition);
-  const at = order.findIndex((p) => p.kind === what.kind && p.id === what.id);
+  const at = order.findIndex((p) => p.kind === what.kind && 'id' in p && p.id === what.id);
   if (at < 0) throw new TransitionError(`${what.kind === 'story' ? 'article' : 'item'} ${what.id} is not in edition ${edition.row.week}`);
   if (what.kind === 'item' && (move === 'pin' || move === 'unpin')) throw new TransitionError("an editor's item cannot be pinned");
   if (move === 'exclude' && what.kind === 'story' && edition.stories.length === 1) throw new TransitionError('an edition needs at least one story');
   let pinned = edition.row.pinned_article_id;
   if (move === 'unpin') pinned = null;
-  else if (move === 'exclude' && what.kind === 'item') {
-    await db.deleteFrom('edition_items').where('id', '=', what.id).where('edition_id', '=', edition.row.id).execute();
-    order.splice(at, 1);
-  } else {
+  else {
     const [place] = order.splice(at, 1) as [Place];
     const to = move === 'up' ? Math.max(0, at - 1) : move === 'down' ? Math.min(order.length, at + 1) : move === 'pin' ? 0 : -1;
     if (to >= 0) order.splice(to, 0, place);
     if (move === 'pin') pinned = what.id;
   }
-  const first = order.find((p) => p.kind === 'story');
+  const first = order.find((p) => p.kind === 'story') as { id: number } | undefined;
   if (pinned !== null && first?.id !== pinned) pinned = null;
   await writeOrder(db, edition, order, pinned, now);
 }
@@ -158,12 +164,7 @@ export async function addItem(db: Db, edition: Edition, item: { title: string; u
   if (!url.success) throw new TransitionError(`editor's item: url: ${url.error.issues[0]?.message ?? 'is not an http(s) URL'}`);
   const order = places(edition);
   if (!Number.isInteger(item.after) || item.after < 1 || item.after > order.length) throw new TransitionError(`editor's item: position: must be between 1 and ${order.length} (the top is a story's place)`);
-  const row = await db
-    .insertInto('edition_items')
-    .values({ edition_id: edition.row.id, position: -1, title, url: url.data, line, created_at: now.toISOString() })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  order.splice(item.after, 0, { kind: 'item', id: row.id });
+  order.splice(item.after, 0, { kind: 'new', title, url: url.data, line });
   await writeOrder(db, edition, order, edition.row.pinned_article_id, now);
 }
 

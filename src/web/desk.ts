@@ -181,9 +181,13 @@ ${variantTable(audience)}
         case 'approve': {
           const when = parseSendAt(asText(f.send_at), deps.config.timeZone);
           if (typeof when === 'string') throw new TransitionError(when);
+          const audience = await editionAudience(deps.db, edition);
           await approveEdition(deps.db, edition, 'the desk', when, now);
           const plan = { ...(await sendPlan(deps.db, deps.config, edition, now)), sendAt: when };
-          message = `Approved for ${plural(Number(asText(f.readers)) || 0, 'reader')}. ${describeSend(plan, deps.config.timeZone, now)}`;
+          // The audience as it stands now; the question showed it as it was then.
+          const shown = Number(asText(f.readers));
+          const since = Number.isInteger(shown) && asText(f.readers) !== '' && shown !== audience.total ? ` (${shown} when you were asked)` : '';
+          message = `Approved for ${plural(audience.total, 'reader')}${since}. ${describeSend(plan, deps.config.timeZone, now)}`;
           break;
         }
         case 'draft':

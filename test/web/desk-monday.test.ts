@@ -163,8 +163,10 @@ describe('approving', () => {
     // A scheduler's live lease: the desk says one will send it, and until when its lease runs.
     await w.ctx.db.insertInto('leases').values({ name: 'scheduler', owner: 'host:1:abc:def', expires_at: '2026-11-30T08:03:00.000Z' }).execute();
     expect(text((await get(w, `/desk/editions/${WEEK}/approve?send_at=2026-11-30T12:30`)).body)).toContain('It goes out at Mon 2026-11-30 12:30 (UTC); a scheduler is running (its lease runs to Mon 2026-11-30 08:03 (UTC)).');
+    // Someone joined after the question: the answer counts them, and says what the question showed.
+    await addSubscriber(w.ctx, 'late@example.com', { topics: [] });
     const done = await post(w, { action: 'approve', send_at: '', readers: '3' });
-    expect(text(done.body)).toContain('Approved for 3 readers. It goes out within a minute of approval');
+    expect(text(done.body)).toContain('Approved for 4 readers (3 when you were asked). It goes out within a minute of approval');
     expect((await reload(w)).row.status).toBe('approved');
   });
 
@@ -275,6 +277,15 @@ describe('what editors expect to do', () => {
     }
     await post(w, { action: 'move', item: String(id), move: 'exclude' });
     expect((await reload(w)).items).toEqual([]);
+  });
+
+  it('refuses a move it does not know, changing nothing', async () => {
+    const w = await start();
+    const edition = await draft(w);
+    const res = await post(w, { action: 'move', article: String(edition.stories[3]?.id), move: 'sideways' });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('move: &quot;sideways&quot; is not one of up, down, pin, unpin, exclude');
+    expect((await reload(w)).stories.map((s) => s.id)).toEqual(edition.stories.map((s) => s.id));
   });
 
   it('reorders without the page jumping: the redirect points at the moved story, which carries that anchor', async () => {
