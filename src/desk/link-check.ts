@@ -10,7 +10,7 @@ import { httpUrl } from '../render/story-view.ts';
 /** Checked at most this many at once: a story list is short, and we are a guest on those hosts. */
 const AT_ONCE = 4;
 /** A result older than this is checked again when the desk shows the edition. */
-export const RECHECK_AFTER_MS = 60 * 60_000;
+const RECHECK_AFTER_MS = 60 * 60_000;
 
 export interface Probe {
   status: number | null;

@@ -19,7 +19,7 @@ export interface PreviewTarget {
   label: string;
 }
 
-export function variantLabel(key: string): string {
+function variantLabel(key: string): string {
   return key === '' ? 'the full edition' : `the ${topicsOfKey(key).map(topicLabel).join(' + ')} variant`;
 }
 

@@ -14,7 +14,7 @@ export interface Scheduler {
   leaseUntil: Date | null;
 }
 
-export async function schedulerState(db: Db, now: Date): Promise<Scheduler> {
+async function schedulerState(db: Db, now: Date): Promise<Scheduler> {
   const lease = await db.selectFrom('leases').select('expires_at').where('name', '=', SCHEDULER_LEASE).executeTakeFirst();
   const until = lease ? new Date(lease.expires_at) : null;
   return { alive: until !== null && until > now, leaseUntil: until };

@@ -155,11 +155,6 @@ export function editionEntries(edition: Pick<Edition, 'stories' | 'items'>): Ent
   return entries;
 }
 
-/** Editor's items render as stories with a negative id: no TL;DR, not counted as clicks. */
-export function itemStoryId(item: Pick<EditorItem, 'id'>): number {
-  return -item.id;
-}
-
 /**
  * An editor's item as the template shows a story. It takes the topic of the story above it, so
  * it sits right after that story in whatever section the variant puts it.
@@ -167,7 +162,8 @@ export function itemStoryId(item: Pick<EditorItem, 'id'>): number {
 function itemAsStory(item: EditorItem, above: StoredArticle | undefined, list: ListRow): StoredArticle {
   const topic = above ? primaryTopic(above) : '';
   return {
-    id: itemStoryId(item),
+    // A negative id: no article has it, so its link is not counted as a story's click.
+    id: -item.id,
     title: item.title,
     url: item.url,
     source: { name: `${list.name}'s editors`, url: null },
