@@ -63,7 +63,7 @@ describe('recap edition', () => {
     const late = await runCli(['edition', 'exclude', '--week', '2026-W48', '--article', ids[0] as string], { cwd, env });
     expect(late.code).toBe(2);
     expect(late.stderr).toContain('only a draft can be changed');
-  }, 120_000);
+  }, 300_000); // fifteen CLI starts, each over 15 s on a busy machine
 });
 
 describe('recap schedule', () => {
