@@ -82,6 +82,8 @@ describe('composing in worker threads', () => {
         expect(b[i]?.messageId).toBe(m.messageId);
         expect(comparable(b[i]?.raw), `message ${i}`).toBe(comparable(m.raw));
       }
+      // Each message has its own variant's subject, in the threads too.
+      for (const [i, m] of b.entries()) expect((await simpleParser(m.raw)).subject, `message ${i}`).toBe(`Zoë’s pick for ${all[i]?.key}`);
       if (signed) {
         for (const m of [...a, ...b].filter((_, i) => i % 10 === 0)) {
           const verdict = await dkimVerify(m.raw, { resolver: async (name: string) => (name === 'recap2026._domainkey.recap.test' ? [[...dkimTxtValue(key.publicKeyBase64).matchAll(/"([^"]*)"/g)].map((q) => q[1] as string)] : []) });
