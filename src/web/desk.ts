@@ -110,6 +110,10 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
     const now = deps.clock.now();
     const audience = await editionAudience(deps.db, edition);
     const plan = { ...(await sendPlan(deps.db, deps.config, edition, now)), sendAt };
+    const results = await linkResults(deps.db, edition.row.id);
+    const urls = editionUrls(edition);
+    const broken = urls.filter((u) => results.has(u) && !linkWorks(results.get(u) as LinkCheckRow));
+    const unchecked = urls.filter((u) => !results.has(u)).length;
     return page(c, {
       listName: deps.list.name,
       title: `Approve ${edition.row.week}`,
@@ -118,6 +122,7 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
 <p>It goes to <strong>${plural(audience.total, 'reader')}</strong> in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}:</p>
 ${variantTable(audience)}
 <p>${describeSend(plan, deps.config.timeZone, now)}</p>
+${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${urls.length} did not answer well: ${broken.join(', ')}. <a href="/desk/editions/${edition.row.week}#links">See the link check</a>.</p>` : ''}${unchecked ? html`<p class="muted">${plural(unchecked, 'link')} not checked yet.</p>` : ''}
 <p class="muted">Until the send starts you can take it back to draft from the edition's page.</p>
 <form method="post" action="/desk/editions/${edition.row.week}"><input type="hidden" name="action" value="approve"><input type="hidden" name="send_at" value="${asText(c.req.query('send_at'))}"><input type="hidden" name="readers" value="${audience.total}">
 <button type="submit">Approve: send to ${plural(audience.total, 'reader')}</button></form>`,
