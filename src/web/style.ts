@@ -60,7 +60,7 @@ table.variants th, table.variants td { text-align: left; vertical-align: top; pa
 .inbox-row.phone { max-width: 375px; }
 .bad { color: var(--bad); }
 ul.links { padding-left: 18px; font-size: 14px; }
-.url { overflow-wrap: anywhere; }
+.url, p.errors { overflow-wrap: anywhere; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 `;
