@@ -73,6 +73,7 @@ const envSchema = z.object({
   RECAP_FEED_CRON: z.string().default('0 * * * *').refine((e) => cron.validate(e), 'is not a cron expression such as "0 * * * *"'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
+  RECAP_LINK_CHECK_TIMEOUT_MS: intFrom(5000, 100, 60_000),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
@@ -140,6 +141,8 @@ export interface Config {
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
   trackClicks: boolean;
+  /** How long the desk's link check waits for each story URL to answer. */
+  linkCheckTimeoutMs: number;
   port: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
@@ -209,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     feedCron: e.RECAP_FEED_CRON,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
+    linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,

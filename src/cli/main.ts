@@ -7,7 +7,7 @@ import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
 import { WeekError } from '../editions/week.ts';
-import { TransitionError } from '../editions/control.ts';
+import { TransitionError } from '../delivery/control.ts';
 import { LeaseHeldError } from '../delivery/lease.ts';
 import { EditionStateError } from '../recap.ts';
 import { articlesCommand } from './articles.ts';

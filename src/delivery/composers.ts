@@ -18,7 +18,6 @@ export interface SendContext {
   secret: string;
   editionId: number;
   listId: number;
-  subject: string;
   listSlug: string;
   listName: string;
 }
@@ -42,7 +41,8 @@ export interface Composed {
   messageId: string;
 }
 
-export type VariantBody = Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>;
+/** A variant's body and its own subject (rendered with it, once per variant). */
+export type VariantBody = Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce' | 'subject'>;
 export type VariantSource = (key: string) => Promise<VariantBody>;
 
 export interface Composer {
@@ -91,7 +91,7 @@ export function templateCache(ctx: SendContext, capacity = TEMPLATES_KEPT) {
     },
     /** The template, built from the variant's body unless it is kept. */
     get(key: string, variant: () => Promise<VariantBody>): Promise<MessageTemplate> {
-      return this.find(key) ?? keep(key, variant().then((v) => messageTemplate(ctx.config, v, { subject: ctx.subject, listSlug: ctx.listSlug, listName: ctx.listName })));
+      return this.find(key) ?? keep(key, variant().then((v) => messageTemplate(ctx.config, v, { subject: v.subject, listSlug: ctx.listSlug, listName: ctx.listName })));
     },
   };
 }

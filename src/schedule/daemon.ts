@@ -11,6 +11,8 @@ import { cronSlots } from './slots.ts';
 import { tick } from './weekly.ts';
 
 const LEASE_MS = 3 * 60_000;
+/** The lease a running daemon holds and renews every minute: the desk reads it to say whether one runs. */
+export const SCHEDULER_LEASE = 'scheduler';
 
 export interface Daemon {
   stop(): Promise<void>;
@@ -41,7 +43,7 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
   const holdLease = async (): Promise<boolean> => {
     if (lease && (await lease.renew())) return true;
     try {
-      lease = await acquireLease(ctx.db, 'scheduler', ctx.clock, LEASE_MS);
+      lease = await acquireLease(ctx.db, SCHEDULER_LEASE, ctx.clock, LEASE_MS);
       io.log(`scheduler lease taken (${lease.owner}); this daemon now runs the schedule`);
       return true;
     } catch (e) {

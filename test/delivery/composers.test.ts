@@ -39,6 +39,7 @@ function variants(): { source: VariantSource; asked: string[] } {
       asked.push(k);
       return {
         placeholder_nonce: nonce,
+        subject: `Zoë’s pick for ${k}`,
         text: `Hi ${p.name}, variant ${k}.\n${'The week in AI. '.repeat(200)}\nUnsubscribe: ${p.unsubscribe_url}\n`,
         html: `<p>Hi ${p.name},</p><p>variant ${k}</p>${'<p>Story — Zoë’s pick.</p>'.repeat(300)}<a href="${p.unsubscribe_url}">Unsubscribe</a> <a href="${p.preferences_url}">Preferences</a>`,
       };
@@ -47,7 +48,7 @@ function variants(): { source: VariantSource; asked: string[] } {
 }
 
 function context(env: Record<string, string> = {}): SendContext {
-  return { config: testConfig(tempDir('recap-compose-'), env), secret: TEST_SECRET, editionId: 7, listId: 1, subject: 'Weekly AI Recap #7: Zoë’s pick', listSlug: 'weekly-ai-recap', listName: 'Weekly AI Recap' };
+  return { config: testConfig(tempDir('recap-compose-'), env), secret: TEST_SECRET, editionId: 7, listId: 1, listSlug: 'weekly-ai-recap', listName: 'Weekly AI Recap' };
 }
 
 /** Boundaries are picked at random per template, and the signature covers them: the rest must be the same. */
@@ -82,6 +83,8 @@ describe('composing in worker threads', () => {
         expect(b[i]?.messageId).toBe(m.messageId);
         expect(comparable(b[i]?.raw), `message ${i}`).toBe(comparable(m.raw));
       }
+      // Each message has its own variant's subject, in the threads too.
+      for (const [i, m] of b.entries()) expect((await simpleParser(m.raw)).subject, `message ${i}`).toBe(`Zoë’s pick for ${all[i]?.key}`);
       if (signed) {
         for (const m of [...a, ...b].filter((_, i) => i % 10 === 0)) {
           const verdict = await dkimVerify(m.raw, { resolver: async (name: string) => (name === 'recap2026._domainkey.recap.test' ? [[...dkimTxtValue(key.publicKeyBase64).matchAll(/"([^"]*)"/g)].map((q) => q[1] as string)] : []) });
