@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { pollFeeds } from '../../src/articles/feeds.ts';
+import { loadConfig } from '../../src/config.ts';
 import { acquireLease, SCHEDULER_LEASE } from '../../src/delivery/lease.ts';
 import { createTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
@@ -97,6 +98,12 @@ describe('/metrics', () => {
     t = await createWebTest();
     expect((await t.app.request('/metrics')).status).toBe(404);
     expect((await t.app.request('/metrics', { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(404);
+  });
+
+  it('takes only a token long enough to resist guessing', () => {
+    expect(() => loadConfig({ RECAP_METRICS_TOKEN: 'short' })).toThrow(/RECAP_METRICS_TOKEN: must be at least 24 characters/);
+    expect(loadConfig({ RECAP_METRICS_TOKEN: METRICS_TOKEN }).metricsToken).toBe(METRICS_TOKEN);
+    expect(loadConfig({}).metricsToken).toBeUndefined();
   });
 
   it('answers 401 without the token or with a wrong one', async () => {
