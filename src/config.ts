@@ -80,6 +80,7 @@ const envSchema = z.object({
   RECAP_WELCOME_EMAIL: z.enum(['true', 'false']).default('false'),
   RECAP_INGEST_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
   RECAP_WEBHOOK_SECRET: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
+  RECAP_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
   RECAP_CLOCK_START: z.iso
     .datetime({ offset: true, error: 'is not an ISO 8601 instant such as 2026-11-30T09:00:00Z' })
     .transform((v) => new Date(v))
@@ -152,6 +153,8 @@ export interface Config {
   ingestToken: string | undefined;
   /** Shared secret of the bounce webhooks; closed without it. */
   webhookSecret: string | undefined;
+  /** Bearer token of GET /metrics; without it there is no /metrics. */
+  metricsToken: string | undefined;
   /** For tests only: the process's clock starts at this instant and runs on in real time. */
   clockStart: Date | undefined;
 }
@@ -219,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     welcomeEmail: e.RECAP_WELCOME_EMAIL === 'true',
     ingestToken: e.RECAP_INGEST_TOKEN,
     webhookSecret: e.RECAP_WEBHOOK_SECRET,
+    metricsToken: e.RECAP_METRICS_TOKEN,
     clockStart: e.RECAP_CLOCK_START,
   };
 }

@@ -5,14 +5,10 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { pollFeeds } from '../articles/feeds.ts';
 import type { Context } from '../context.ts';
-import { acquireLease, type Lease, LeaseHeldError } from '../delivery/lease.ts';
+import { acquireLease, type Lease, LeaseHeldError, SCHEDULER_LEASE } from '../delivery/lease.ts';
 import type { SendIo } from '../recap.ts';
 import { cronSlots } from './slots.ts';
 import { tick } from './weekly.ts';
-
-const LEASE_MS = 3 * 60_000;
-/** The lease a running daemon holds and renews every minute: the desk reads it to say whether one runs. */
-export const SCHEDULER_LEASE = 'scheduler';
 
 export interface Daemon {
   stop(): Promise<void>;
@@ -43,7 +39,7 @@ export async function startDaemon(ctx: Context, io: SendIo): Promise<Daemon> {
   const holdLease = async (): Promise<boolean> => {
     if (lease && (await lease.renew())) return true;
     try {
-      lease = await acquireLease(ctx.db, SCHEDULER_LEASE, ctx.clock, LEASE_MS);
+      lease = await acquireLease(ctx.db, SCHEDULER_LEASE.name, ctx.clock, SCHEDULER_LEASE.ttlMs);
       io.log(`scheduler lease taken (${lease.owner}); this daemon now runs the schedule`);
       return true;
     } catch (e) {
