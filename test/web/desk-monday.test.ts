@@ -122,7 +122,7 @@ describe('what goes out is what the editor saw', () => {
     const [mail] = await tests(w);
     expect(mail?.subject).toBe(`[TEST] ${policy.title}`);
     expect(mail?.headers.get('x-recap-test')).toBe('what ada@example.com gets (the Policy variant)');
-    expect(mail?.text).toContain('Hi Ada Reader');
+    expect(mail?.text).toContain('Hi Ada,');
     expect(mail?.text?.replace(/\s+/g, ' ')).toContain(`TOP STORY: ${policy.title}`);
     // The preview's links are Ada's own; the test's are inert, so an editor's click unsubscribes nobody.
     expect(mail?.text).toContain('https://recap.test/unsubscribe/test');
