@@ -11,6 +11,7 @@ import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
 import * as claimIndexes from './migrations/0009_claim_indexes.ts';
 import * as firstName from './migrations/0011_first_name.ts';
+import * as leaseSince from './migrations/0012_lease_since.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007_schedule_deadlines': scheduleDeadlines,
   '0009_claim_indexes': claimIndexes,
   '0011_first_name': firstName,
+  '0012_lease_since': leaseSince,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.
