@@ -37,5 +37,6 @@ export function createLog(config: Pick<Config, 'logFormat' | 'logLevel'>, clock:
 export function textLine(json: string): string {
   const { time, level, msg, err } = JSON.parse(json) as { time: string; level: string; msg?: string; err?: { message?: string } };
   const error = err?.message && !msg?.includes(err.message) ? `: ${err.message}` : '';
-  return `${terminalSafe(`${time} ${level.toUpperCase().padEnd(5)} ${msg ?? ''}${error}`)}\n`;
+  // One event, one line: a line break in stored text (a title, a reply) would start a false one.
+  return `${terminalSafe(`${time} ${level.toUpperCase().padEnd(5)} ${msg ?? ''}${error}`.replace(/\s*[\r\n]+\s*/g, ' '))}\n`;
 }

@@ -86,7 +86,7 @@ export function scheduleCommand(program: Command): void {
   schedule
     .command('next')
     .description("the next times the weekly run is due (RECAP_CRON, after each week's end), in the list's zone (RECAP_TZ)")
-    .option('--count <n>', 'how many (default 1)', positive, 1)
+    .option('--count <n>', 'how many', positive, 1)
     .option('--json', 'print JSON')
     .action((options: { count: number; json?: boolean }) => {
       loadDotEnv();
