@@ -139,7 +139,7 @@ it('logs JSON lines, progress and feed failures while sending, says on SIGTERM w
   expect(after.stdout).toMatch(/ {4}2026-W48 {2}#1 {2}sent \(resumed the interrupted send\); 100 submitted, 0 failed\n/);
 }, 240_000);
 
-it('`schedule next` gives the next due times in the list zone, across a change of summer time', async () => {
+it('`schedule next` gives the next due times in the list zone, across a change of summer time; --help names the commands', async () => {
   // Monday 22 March 2027, 07:00 in Berlin: the week that just ended is still due at 08:00; the
   // clocks go forward on the 28th, so the next run is at 08:00 summer time (06:00 UTC).
   const env = { RECAP_TZ: 'Europe/Berlin', RECAP_CLOCK_START: '2027-03-22T06:00:00Z' };
@@ -151,6 +151,8 @@ it('`schedule next` gives the next due times in the list zone, across a change o
     ['2027-W12', '2027-03-29T06:00:00.000Z', 'Mon 2027-03-29 08:00'],
     ['2027-W13', '2027-04-05T06:00:00.000Z', 'Mon 2027-04-05 08:00'],
   ]);
+  const help = await runCli(['schedule', '--help'], { cwd: ctx.dir, env });
+  for (const word of ['--once', 'status', 'next', 'RECAP_LOG_FORMAT']) expect(help.stdout).toContain(word);
   const bad = await runCli(['schedule', 'next', '--count', 'many'], { cwd: ctx.dir, env });
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain("option '--count <n>' argument 'many' is invalid");
