@@ -10,6 +10,7 @@ import * as clicks from './migrations/0005_clicks.ts';
 import * as subscriptionQueue from './migrations/0006_subscription_queue.ts';
 import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
 import * as claimIndexes from './migrations/0009_claim_indexes.ts';
+import * as editorDesk from './migrations/0010_editor_desk.ts';
 import * as firstName from './migrations/0011_first_name.ts';
 import * as leaseSince from './migrations/0012_lease_since.ts';
 
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006_subscription_queue': subscriptionQueue,
   '0007_schedule_deadlines': scheduleDeadlines,
   '0009_claim_indexes': claimIndexes,
+  '0010_editor_desk': editorDesk,
   '0011_first_name': firstName,
   '0012_lease_since': leaseSince,
 };
@@ -40,6 +42,12 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
     throw new Error(`database migration failed${where}: ${error instanceof Error ? error.message : String(error)}`);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Runs the migrations up to and including `name` (tests of an upgrade start from an older schema). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const { error } = await migrator(db).migrateTo(name);
+  if (error) throw error;
 }
 
 /** Names of migrations not yet applied. */

@@ -152,13 +152,44 @@ export interface EditionsTable {
   approved_by: string | null;
   /** An approved edition waits until then (null: as soon as it is approved). */
   send_at: string | null;
+  /** 1 when an editor wrote the subject: every variant gets it. 0: each variant's follows its own top story. */
+  subject_by_hand: Generated<number>;
+  /** The same for the preheader. */
+  preheader_by_hand: Generated<number>;
+  /** The story that leads every variant, whatever its readers follow (null: each leads with its readers' topics). */
+  pinned_article_id: Generated<number | null>;
 }
 
 export interface EditionArticlesTable {
   edition_id: number;
   article_id: number;
-  /** Frozen rank: 0 is the top story. */
+  /** Frozen rank: 0 is the top story. Shares one sequence with edition_items' positions. */
   position: number;
+  /** The hook as this edition shows it (null: the stored article's). */
+  hook: Generated<string | null>;
+  /** JSON of the TL;DR as this edition shows it (null: the stored article's). */
+  tldr: Generated<string | null>;
+}
+
+/** An editor's item: a link with a title and a line, placed in the edition's order. */
+export interface EditionItemsTable {
+  id: Generated<number>;
+  edition_id: number;
+  position: number;
+  title: string;
+  url: string;
+  line: string;
+  created_at: string;
+}
+
+/** The link check of a story's URL, shown on the desk (never in the way of sending). */
+export interface LinkChecksTable {
+  edition_id: number;
+  url: string;
+  /** The HTTP status, or null when no answer came (timeout, refused, DNS). */
+  status: number | null;
+  error: string | null;
+  checked_at: string;
 }
 
 export interface VariantsTable {
@@ -173,6 +204,9 @@ export interface VariantsTable {
   html_bytes: number;
   /** JSON array of article ids shown as title and link only, to stay under the size budget. */
   compacted: string;
+  /** This variant's subject and preheader: its own top story's, unless the editor wrote them. */
+  subject: Generated<string>;
+  preheader: Generated<string>;
   created_at: string;
 }
 
@@ -290,6 +324,8 @@ export interface Database {
   segments: SegmentsTable;
   editions: EditionsTable;
   edition_articles: EditionArticlesTable;
+  edition_items: EditionItemsTable;
+  link_checks: LinkChecksTable;
   variants: VariantsTable;
   deliveries: DeliveriesTable;
   events: EventsTable;
@@ -308,6 +344,8 @@ export type SubscriberRow = Selectable<SubscribersTable>;
 export type NewSubscriberRow = Insertable<SubscribersTable>;
 export type SubscriberUpdate = Updateable<SubscribersTable>;
 export type EditionRow = Selectable<EditionsTable>;
+export type EditionItemRow = Selectable<EditionItemsTable>;
+export type LinkCheckRow = Selectable<LinkChecksTable>;
 export type VariantRow = Selectable<VariantsTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
 export type ScheduleRunRow = Selectable<ScheduleRunsTable>;

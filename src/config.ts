@@ -76,12 +76,14 @@ const envSchema = z.object({
   RECAP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
+  RECAP_LINK_CHECK_TIMEOUT_MS: intFrom(5000, 100, 60_000),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   RECAP_CONFIRM_TTL_HOURS: intFrom(72, 1, 24 * 30),
   RECAP_WELCOME_EMAIL: z.enum(['true', 'false']).default('false'),
   RECAP_INGEST_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
   RECAP_WEBHOOK_SECRET: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
+  RECAP_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (try: openssl rand -hex 24)').optional(),
   RECAP_CLOCK_START: z.iso
     .datetime({ offset: true, error: 'is not an ISO 8601 instant such as 2026-11-30T09:00:00Z' })
     .transform((v) => new Date(v))
@@ -148,6 +150,8 @@ export interface Config {
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
   trackClicks: boolean;
+  /** How long the desk's link check waits for each story URL to answer. */
+  linkCheckTimeoutMs: number;
   port: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: boolean;
@@ -157,6 +161,8 @@ export interface Config {
   ingestToken: string | undefined;
   /** Shared secret of the bounce webhooks; closed without it. */
   webhookSecret: string | undefined;
+  /** Bearer token of GET /metrics; without it there is no /metrics. */
+  metricsToken: string | undefined;
   /** For tests only: the process's clock starts at this instant and runs on in real time. */
   clockStart: Date | undefined;
 }
@@ -220,12 +226,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.RECAP_LOG_LEVEL,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
+    linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',
     confirmTtlHours: e.RECAP_CONFIRM_TTL_HOURS,
     welcomeEmail: e.RECAP_WELCOME_EMAIL === 'true',
     ingestToken: e.RECAP_INGEST_TOKEN,
     webhookSecret: e.RECAP_WEBHOOK_SECRET,
+    metricsToken: e.RECAP_METRICS_TOKEN,
     clockStart: e.RECAP_CLOCK_START,
   };
 }

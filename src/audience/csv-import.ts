@@ -23,7 +23,9 @@ const ALIASES: Record<string, string> = {
   opt_in_at: 'consent_at',
   confirmed: 'confirmed_at',
 };
-const KNOWN = new Set(['email', 'name', 'first_name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at']);
+/** The columns an import reads as such; any other column is an attribute. `subscribers export` writes these. */
+export const SUBSCRIBER_COLUMNS = ['email', 'name', 'first_name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at'] as const;
+const KNOWN = new Set<string>(SUBSCRIBER_COLUMNS);
 const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': '","', ';': '";"', '\t': 'tab' };
 
 export interface CsvRowError {

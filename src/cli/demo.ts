@@ -13,7 +13,7 @@ import { importSubscribersCsv } from '../audience/csv-import.ts';
 import { findList } from '../audience/lists.ts';
 import { demoSecretPath, loadConfig, loadDotEnv } from '../config.ts';
 import { type Context, processClock } from '../context.ts';
-import { writePreview } from '../editions/preview.ts';
+import { writePreview } from '../desk/preview-files.ts';
 import { renderSettings } from '../recap.ts';
 import { printImport } from './articles.ts';
 import { sendAndReport } from './digest.ts';

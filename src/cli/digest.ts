@@ -7,10 +7,10 @@ import { audienceBreakdown, findSegment } from '../audience/segments.ts';
 import { type Context, systemSleep } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { type Edition, ensureEdition, findEdition, updateDraft } from '../editions/editions.ts';
-import { writePreview } from '../editions/preview.ts';
+import { writePreview } from '../desk/preview-files.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
-import { controlEdition, editionStats, editionStatus } from '../editions/control.ts';
+import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { topicsOfKey } from '../render/arrange.ts';
@@ -137,6 +137,7 @@ export function digestCommand(program: Command): void {
         for (const f of files) {
           const who = f.recipients === undefined ? '' : ` · ${plural(f.recipients, 'recipient')}`;
           say(`  ${f.variant}${who} · ${kb(f.htmlBytes)} HTML${f.compacted ? ` · ${f.compacted} stories shortened` : ''}`);
+          say(`    Subject: ${f.subject}`);
           say(`    ${f.html}`);
           say(`    ${f.text}`);
         }

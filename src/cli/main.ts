@@ -3,11 +3,12 @@
 // (too few stories that week), 4 sending stopped before the end (stderr names the command that
 // goes on).
 import { Command, CommanderError } from 'commander';
+import { BackupError } from '../../db/backup.ts';
 import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
 import { WeekError } from '../editions/week.ts';
-import { TransitionError } from '../editions/control.ts';
+import { TransitionError } from '../delivery/control.ts';
 import { LeaseHeldError } from '../delivery/lease.ts';
 import { EditionStateError } from '../recap.ts';
 import { articlesCommand } from './articles.ts';
@@ -21,6 +22,7 @@ import { dkimCommand } from './dkim.ts';
 import { bouncesCommand } from './bounces.ts';
 import { scheduleCommand } from './schedule.ts';
 import { editionCommand } from './edition.ts';
+import { healthCommand } from './health.ts';
 import { subscribersCommand } from './subscribers.ts';
 
 const program = new Command('recap')
@@ -39,8 +41,9 @@ dkimCommand(program);
 bouncesCommand(program);
 scheduleCommand(program);
 editionCommand(program);
+healthCommand(program);
 
-const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError];
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError];
 
 try {
   await program.parseAsync(process.argv);

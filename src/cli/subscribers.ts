@@ -4,7 +4,10 @@ import { describeIssues } from '../articles/article.ts';
 import { type CsvImportReport, importSubscribersCsv } from '../audience/csv-import.ts';
 import { CSV_DELIMITERS, type CsvDelimiter } from '../audience/csv-records.ts';
 import { findList } from '../audience/lists.ts';
+import { findSegment } from '../audience/segments.ts';
+import { EXPORT_FORMATS, type ExportFormat, writeSubscribersExport } from '../audience/subscriber-export.ts';
 import { subscriberInputSchema, subscribersPage, upsertSubscriber } from '../audience/subscribers.ts';
+import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { withContext } from './context.ts';
 import { EXIT, say, warn } from './output.ts';
 
@@ -66,6 +69,22 @@ export function subscribersCommand(program: Command): void {
     });
 
   subscribers
+    .command('export')
+    .description('write the list\'s subscribers to stdout with every column an import takes (consent, topics, first_name, status, attributes)')
+    .option('--status <statuses>', `only these statuses, comma-separated (${SUBSCRIBER_STATUSES.join(', ')})`, parseStatuses)
+    .option('--segment <name>', "only the segment's members (of the segment's list)")
+    .option('--format <format>', 'csv (what `subscribers import` reads) or ndjson', parseFormat, 'csv' as ExportFormat)
+    .option(...listOption)
+    .action(async (opts: { status?: SubscriberStatus[]; segment?: string; format: ExportFormat; list: string }) => {
+      await withContext(async (ctx) => {
+        const segment = opts.segment === undefined ? undefined : await findSegment(ctx.db, opts.segment);
+        const listId = segment?.list_id ?? (await findList(ctx.db, opts.list)).id;
+        const count = await writeSubscribersExport(ctx.db, { listId, statuses: opts.status, rules: segment?.parsedRules }, opts.format, process.stdout);
+        warn(`exported ${count} subscribers (${opts.format})`);
+      });
+    });
+
+  subscribers
     .command('list')
     .description("the list's subscribers, oldest first")
     .option(...listOption)
@@ -91,6 +110,19 @@ function parseDelimiter(value: string): CsvDelimiter {
   const delimiter = CSV_DELIMITERS.find((d) => d === (value === 'tab' ? '\t' : value));
   if (!delimiter) throw new InvalidArgumentError('Use "," ";" or "tab".');
   return delimiter;
+}
+
+function parseStatuses(value: string): SubscriberStatus[] {
+  const given = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = given.filter((s) => !(SUBSCRIBER_STATUSES as readonly string[]).includes(s));
+  if (bad.length > 0 || given.length === 0) throw new InvalidArgumentError(`Not a status: ${bad.join(', ') || '(none)'}. Use ${SUBSCRIBER_STATUSES.join(', ')}.`);
+  return given as SubscriberStatus[];
+}
+
+function parseFormat(value: string): ExportFormat {
+  const format = EXPORT_FORMATS.find((f) => f === value);
+  if (!format) throw new InvalidArgumentError(`Use ${EXPORT_FORMATS.join(' or ')}.`);
+  return format;
 }
 
 export function printCsvImport(file: string, report: CsvImportReport): void {

@@ -18,7 +18,6 @@ export interface SendContext {
   secret: string;
   editionId: number;
   listId: number;
-  subject: string;
   listSlug: string;
   listName: string;
 }
@@ -42,7 +41,8 @@ export interface Composed {
   messageId: string;
 }
 
-export type VariantBody = Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>;
+/** A variant's body and its own subject (rendered with it, once per variant). */
+export type VariantBody = Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce' | 'subject'>;
 export type VariantSource = (key: string) => Promise<VariantBody>;
 
 export interface Composer {
@@ -91,7 +91,7 @@ export function templateCache(ctx: SendContext, capacity = TEMPLATES_KEPT) {
     },
     /** The template, built from the variant's body unless it is kept. */
     get(key: string, variant: () => Promise<VariantBody>): Promise<MessageTemplate> {
-      return this.find(key) ?? keep(key, variant().then((v) => messageTemplate(ctx.config, v, { subject: ctx.subject, listSlug: ctx.listSlug, listName: ctx.listName })));
+      return this.find(key) ?? keep(key, variant().then((v) => messageTemplate(ctx.config, v, { subject: v.subject, listSlug: ctx.listSlug, listName: ctx.listName })));
     },
   };
 }
@@ -118,7 +118,10 @@ export type ToWorker = { jobs: Job[] } | (Job & { variant?: VariantBody; variant
 export type Done = { id: number; raw: ArrayBuffer; messageId: string } | { id: number; error: string };
 export type FromWorker = { done: Done[] } | { id: number; needs: string };
 
-/** `count` worker threads, each group of jobs going to the one with the fewest in flight. */
+/** How many more jobs in flight than the least busy worker a variant's worker may have before another helps. */
+const SPILL = 8;
+
+/** `count` worker threads; the jobs go in groups, each variant's to one worker while it keeps up. */
 export function workerComposer(ctx: SendContext, variants: VariantSource, count: number): Composer {
   const pending = new Map<number, { job: ComposeJob; worker?: Worker; resolve: (c: Composed) => void; reject: (e: Error) => void }>();
   const load = new Map<Worker, number>();
@@ -158,8 +161,22 @@ export function workerComposer(ctx: SendContext, variants: VariantSource, count:
     failure ??= e;
     for (const id of [...pending.keys()]) settle(id, e);
   };
-  // The jobs asked for in one turn of the event loop go out after it, one post per worker, each job
-  // to the worker with the fewest in flight.
+  // A variant's jobs stay with the worker that has its template (building one costs as much as
+  // dozens of messages), unless that worker is further behind than the others by SPILL jobs: then
+  // the least busy one takes it (and builds the template too), so a long run of one variant still
+  // uses every core when composing is the slower part (DKIM).
+  const owner = new Map<string, Worker>();
+  const leastBusy = () => workers.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
+  const workerFor = (key: string): Worker => {
+    const idle = leastBusy();
+    const kept = owner.get(key);
+    if (kept && (load.get(kept) ?? 0) - (load.get(idle) ?? 0) <= SPILL) return kept;
+    owner.delete(key); // most recent last: the oldest are dropped first
+    owner.set(key, idle);
+    if (owner.size > TEMPLATES_KEPT * count) owner.delete(owner.keys().next().value as string);
+    return idle;
+  };
+  // The jobs asked for in one turn of the event loop go out after it, one post per worker.
   let group: Job[] = [];
   const post = () => {
     const jobs = group;
@@ -169,7 +186,7 @@ export function workerComposer(ctx: SendContext, variants: VariantSource, count:
     for (const j of jobs) {
       const p = pending.get(j.id);
       if (!p) continue;
-      const worker = workers.reduce((a, b) => ((load.get(b) ?? 0) < (load.get(a) ?? 0) ? b : a));
+      const worker = workerFor(j.job.key);
       load.set(worker, (load.get(worker) ?? 0) + 1);
       p.worker = worker;
       const share = shares.get(worker);

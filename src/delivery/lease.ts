@@ -14,6 +14,12 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/**
+ * The schedule daemon's lease: renewed every minute while it works (and during a send), taken over
+ * by a standby daemon once it expires. Its expiry minus the lifetime is the last heartbeat.
+ */
+export const SCHEDULER_LEASE = { name: 'scheduler', ttlMs: 3 * 60_000 } as const;
+
 export class LeaseHeldError extends Error {
   override name = 'LeaseHeldError';
 }

@@ -174,7 +174,8 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const settings = {
     baseUrl: config.baseUrl,
     postalAddress: config.postalAddress,
-    ...(config.trackClicks ? { link: (a: { id: number; url: string }) => clickUrl(config.baseUrl, deps.secret, edition.row.id, a) } : {}),
+    // An editor's item (a negative id) is no article: its link is not counted.
+    ...(config.trackClicks ? { link: (a: { id: number; url: string }) => (a.id > 0 ? clickUrl(config.baseUrl, deps.secret, edition.row.id, a) : a.url) } : {}),
   };
   const policyByDomain = new Map<string, number>();
   const pausedUntil = new Map<string, number>();
@@ -384,7 +385,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
 /** Composes in worker threads when the send is large enough to make up for starting them. */
 function startComposer(deps: SendDeps, edition: Edition, due: number): Composer {
   const { config } = deps;
-  const context = { config, secret: deps.secret, editionId: edition.row.id, listId: edition.list.id, subject: edition.row.subject, listSlug: edition.list.slug, listName: edition.list.name };
+  const context = { config, secret: deps.secret, editionId: edition.row.id, listId: edition.list.id, listSlug: edition.list.slug, listName: edition.list.name };
   const bodies = (key: string) => variantBody(deps.db, edition.row.id, key);
   return config.workers > 0 && due >= WORKERS_FROM ? workerComposer(context, bodies, config.workers) : inlineComposer(context, bodies);
 }

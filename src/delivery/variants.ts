@@ -62,8 +62,8 @@ export async function ensureVariant(db: Db, edition: Edition, key: string, setti
 }
 
 /** What a message template is built from, read again whenever a template has to be rebuilt. */
-export async function variantBody(db: Db, editionId: number, key: string): Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce'>> {
-  return db.selectFrom('variants').select(['html', 'text', 'placeholder_nonce']).where('edition_id', '=', editionId).where('topics_key', '=', key).executeTakeFirstOrThrow();
+export async function variantBody(db: Db, editionId: number, key: string): Promise<Pick<VariantRow, 'html' | 'text' | 'placeholder_nonce' | 'subject'>> {
+  return db.selectFrom('variants').select(['html', 'text', 'placeholder_nonce', 'subject']).where('edition_id', '=', editionId).where('topics_key', '=', key).executeTakeFirstOrThrow();
 }
 
 async function findVariant(db: Db, editionId: number, key: string): Promise<StoredVariant | undefined> {
@@ -75,6 +75,8 @@ function variantValues(editionId: number, v: RenderedVariant, now: Date) {
   return {
     edition_id: editionId,
     topics_key: v.topicsKey,
+    subject: v.subject,
+    preheader: v.preheader,
     placeholder_nonce: v.nonce,
     html: v.html,
     text: v.text,

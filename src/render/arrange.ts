@@ -21,12 +21,12 @@ export function topicsOfKey(key: string): string[] {
   return key === '' ? [] : key.split(',');
 }
 
-/** `ranked` is the edition's frozen order. */
-export function arrangeVariant<T extends Arrangeable>(ranked: readonly T[], readerTopics: readonly string[]): Arrangement<T> {
+/** `ranked` is the edition's frozen order; a `pinnedId` story in it leads whatever the readers follow. */
+export function arrangeVariant<T extends Arrangeable>(ranked: readonly T[], readerTopics: readonly string[], pinnedId: number | null = null): Arrangement<T> {
   if (ranked.length === 0) throw new Error('an edition has at least one story');
   const follows = new Set(readerTopics);
   const matches = (s: T) => s.topics.some((t) => follows.has(t));
-  const lead = ranked.find(matches) ?? (ranked[0] as T);
+  const lead = ranked.find((s) => s.id === pinnedId) ?? ranked.find(matches) ?? (ranked[0] as T);
   const sections = new Map<string, T[]>();
   for (const story of ranked) {
     if (story === lead) continue;

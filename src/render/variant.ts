@@ -8,6 +8,7 @@ import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { headerSafe, plainText } from '../plain-text.ts';
 import { renderEmail } from './email-html.ts';
 import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
+import { leadPreheader, leadSubject } from './headline.ts';
 import { escapeHtml, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
 import { renderText } from './text.ts';
@@ -24,7 +25,11 @@ export interface EditionForRender {
   number: number;
   week: string;
   dateRange: string;
-  preheader: string;
+  /** Written by the editor, for every variant; null or absent: each variant's own top story's. */
+  subject?: string | null | undefined;
+  preheader: string | null;
+  /** A story that leads every variant (null or absent: each leads with its readers' topics). */
+  pinnedId?: number | null | undefined;
   editorNote: string | null;
   /** The frozen order: index 0 is the top story. */
   stories: StoredArticle[];
@@ -39,6 +44,9 @@ export interface RenderSettings {
 
 export interface RenderedVariant {
   topicsKey: string;
+  /** Computed here, once per variant: the send uses them for every recipient of it. */
+  subject: string;
+  preheader: string;
   nonce: string;
   html: string;
   text: string;
@@ -64,7 +72,7 @@ export async function renderVariant(
   const nonce = newNonce();
   const tokens = placeholders(nonce);
   const readerTopics = topicsOfKey(topicsKey);
-  const arrangement = arrangeVariant(edition.stories, readerTopics);
+  const arrangement = arrangeVariant(edition.stories, readerTopics, edition.pinnedId ?? null);
   // Lowest-ranked first: the order in which stories give up their cards.
   const shrinkOrder = [...edition.stories].reverse().filter((s) => s !== arrangement.lead);
   const compacted = new Set<number>();
@@ -87,6 +95,7 @@ export async function renderVariant(
       if (htmlBytes > HTML_LIMIT) throw new Error(`variant "${topicsKey}" cannot fit in ${HTML_LIMIT} bytes`);
       return {
         topicsKey,
+        ...headlines(edition, arrangement.lead),
         nonce,
         html,
         text: renderText(props),
@@ -105,7 +114,7 @@ export async function renderVariant(
  * personal data, no tokens, nothing shortened.
  */
 export async function renderWebVersion(edition: EditionForRender, settings: RenderSettings): Promise<string> {
-  const arrangement = arrangeVariant(edition.stories, []);
+  const arrangement = arrangeVariant(edition.stories, [], edition.pinnedId ?? null);
   const personal = {
     greetingName: '',
     links: { viewInBrowser: `${settings.baseUrl}/archive`, preferences: `${settings.baseUrl}/subscribe`, unsubscribe: '' },
@@ -114,6 +123,11 @@ export async function renderWebVersion(edition: EditionForRender, settings: Rend
   };
   const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings);
   return renderEmail(createElement(WeeklyRecap, props));
+}
+
+/** The variant's subject and preheader: the editor's, or its own top story's. */
+export function headlines(edition: Pick<EditionForRender, 'subject' | 'preheader'>, lead: StoredArticle): { subject: string; preheader: string } {
+  return { subject: edition.subject ? headerSafe(edition.subject) : leadSubject(lead), preheader: edition.preheader ? headerSafe(edition.preheader) : leadPreheader(lead) };
 }
 
 function digestProps(
@@ -135,7 +149,7 @@ function digestProps(
     listName: headerSafe(edition.listName),
     editionNumber: edition.number,
     dateRange: edition.dateRange,
-    preheader: headerSafe(edition.preheader),
+    preheader: headlines(edition, layout.arrangement.lead).preheader,
     editorNote: edition.editorNote && plainText(edition.editorNote),
     leadTopics: readerTopics.map(topicLabel),
     topStory: lead,

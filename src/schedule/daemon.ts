@@ -8,14 +8,12 @@ import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { pollFeeds } from '../articles/feeds.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
-import { acquireLease, type Lease, LeaseHeldError } from '../delivery/lease.ts';
+import { acquireLease, type Lease, LeaseHeldError, SCHEDULER_LEASE } from '../delivery/lease.ts';
 import type { Log } from '../log.ts';
 import type { SendIo } from '../recap.ts';
 import { sendProgressLog } from './send-progress.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
 import { tick } from './weekly.ts';
-
-const LEASE_MS = 3 * 60_000;
 
 export interface Daemon {
   stop(): Promise<void>;
@@ -46,7 +44,7 @@ function scheduleJobs(ctx: Context, io: Omit<SendIo, 'log'>, log: Log): Jobs {
   const takeOrRenew = async (): Promise<boolean> => {
     if (lease && (await lease.renew())) return true;
     try {
-      lease = await acquireLease(ctx.db, 'scheduler', ctx.clock, LEASE_MS);
+      lease = await acquireLease(ctx.db, SCHEDULER_LEASE.name, ctx.clock, SCHEDULER_LEASE.ttlMs);
       log.info({ lease: lease.owner }, `scheduler lease taken (${lease.owner}); this daemon now runs the schedule`);
       standingBy = false;
       return true;

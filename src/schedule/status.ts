@@ -4,6 +4,7 @@ import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import type { ScheduleState } from '../../db/schema.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
+import { SCHEDULER_LEASE } from '../delivery/lease.ts';
 import { deliveryCounts } from '../delivery/send.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
@@ -42,7 +43,7 @@ export interface ScheduleStatus {
 export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promise<ScheduleStatus> {
   const { db, config } = ctx;
   const now = ctx.clock.now();
-  const held = await db.selectFrom('leases').selectAll().where('name', '=', 'scheduler').executeTakeFirst();
+  const held = await db.selectFrom('leases').selectAll().where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
   // The schedule runs the one list (src/schedule/weekly.ts); the shape leaves room for more.
   const list = await findList(db, WEEKLY_AI_RECAP.slug);
   const rows = await db

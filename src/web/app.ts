@@ -1,5 +1,5 @@
 // The HTTP app of `recap serve`: subscriber pages, the archive and its feed, the aggregator's
-// intake and a health check. Every response carries security headers; pages load nothing from
+// intake, health checks and metrics. Every response carries security headers; pages load nothing from
 // other hosts and run no script.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -7,12 +7,12 @@ import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
 import { html } from 'hono/html';
 import { secureHeaders } from 'hono/secure-headers';
-import { sql } from 'kysely';
 import { archiveRoutes } from './archive.ts';
 import type { WebDeps } from './context.ts';
 import { bounceRoutes } from './bounces.ts';
 import { clickRoutes } from './clicks.ts';
 import { deskRoutes } from './desk.ts';
+import { healthRoutes } from './health.ts';
 import { intakeRoutes } from './intake.ts';
 import { page } from './page.ts';
 import { preferencesRoutes } from './preferences.ts';
@@ -55,15 +55,7 @@ export function createApp(deps: WebDeps): Hono {
   app.get('/assets/icon.svg', (c) => c.body(ICON, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' }));
   app.get('/favicon.ico', (c) => c.redirect('/assets/icon.svg', 301));
   app.get('/', (c) => c.redirect('/subscribe'));
-  app.get('/healthz', async (c) => {
-    try {
-      await sql`select 1`.execute(deps.db);
-      return c.json({ status: 'ok' });
-    } catch (e) {
-      return c.json({ status: 'error', error: (e as Error).message }, 503);
-    }
-  });
-
+  healthRoutes(app, deps);
   subscribeRoutes(app, deps);
   unsubscribeRoutes(app, deps);
   preferencesRoutes(app, deps);

@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { ListRow } from '../../db/schema.ts';
 import type { Context as AppContext } from '../context.ts';
+import type { LinkChecker } from '../desk/link-check.ts';
 import type { Transport } from '../delivery/transport.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { SubscriptionWorker } from './subscription-requests.ts';
@@ -15,6 +16,8 @@ export interface WebDeps extends AppContext {
   log: (line: string) => void;
   /** Woken after a subscription request is queued: it does the rest once the answer has gone. */
   subscriptionWorker: Pick<SubscriptionWorker, 'wake'>;
+  /** The desk's background link check; the desk makes its own when none is given. */
+  linkChecker?: LinkChecker | undefined;
 }
 
 export function clientIp(c: Context, trustProxy: boolean): string | null {

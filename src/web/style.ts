@@ -47,5 +47,20 @@ ol.stories li { margin: 0 0 12px; }
 iframe.desktop { width: 600px; max-width: 100%; height: 720px; border: 1px solid var(--rule); }
 iframe.phone { width: 375px; max-width: 100%; height: 720px; border: 1px solid var(--rule); }
 .chart { display: block; max-width: 480px; margin: 6px 0; }
-body.wide main { max-width: 1060px; }
+body.wide main { max-width: 1320px; }
+/* The desk: the controls, and the preview beside them on a wide screen (below them on a narrow one). */
+.desk { display: grid; grid-template-columns: minmax(0, 1fr); gap: 24px; }
+@media (min-width: 1180px) {
+  .desk { grid-template-columns: minmax(0, 1fr) 620px; }
+  .preview-pane { position: sticky; top: 12px; align-self: start; max-height: calc(100vh - 24px); overflow-y: auto; }
+}
+table.variants { width: 100%; border-collapse: collapse; font-size: 14px; display: block; overflow-x: auto; }
+table.variants th, table.variants td { text-align: left; vertical-align: top; padding: 4px 8px 4px 0; border-top: 1px solid var(--rule); }
+.inbox-row { border: 1px solid var(--rule); border-radius: 6px; padding: 8px 12px; margin: 0 0 8px; overflow-wrap: anywhere; }
+.inbox-row.phone { max-width: 375px; }
+.bad { color: var(--bad); }
+ul.links { padding-left: 18px; font-size: 14px; }
+.url, p.errors { overflow-wrap: anywhere; }
+details { margin: 6px 0; }
+summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 `;

@@ -114,6 +114,8 @@ describe('recap commands', () => {
     const all = await runCli(['digest', 'preview', '--week', '2026-W48', '--out', out], { cwd, env: env() });
     expect(all.code).toBe(0);
     expect(all.stdout).toContain(join(out, '2026-W48-full.html'));
+    // Each variant with the subject it goes out with.
+    expect(all.stdout).toMatch(/^ {2}full edition · .*\n {4}Subject: \S/m);
     const one = await runCli(['digest', 'preview', '--week', '2026-W48', '--subscriber', 'ada@example.com', '--out', out], { cwd, env: env() });
     expect(one.code).toBe(0);
     expect(readdirSync(out)).toContain('2026-W48-ada@example.com.html');

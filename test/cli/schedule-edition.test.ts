@@ -39,9 +39,23 @@ describe('recap edition', () => {
     const pinned = await runCli(['edition', 'pin', '--week', '2026-W48', '--article', ids[2] as string], { cwd, env });
     expect(pinned.stdout).toContain(`Order now: ${ids[2]}, ${ids[0]}, ${ids[1]}`);
     expect((await runCli(['edition', 'edit', '--week', '2026-W48', '--subject', 'Hand-picked'], { cwd, env })).code).toBe(0);
-    const test = await runCli(['edition', 'test', '--week', '2026-W48'], { cwd, env });
-    expect(test.stdout).toContain('Test sent to ed@example.com');
+    // A blurb for this edition and an editor's item, with the same logic as the desk's.
+    expect((await runCli(['edition', 'blurb', '--week', '2026-W48', '--article', ids[1] as string, '--hook', 'Our own hook'], { cwd, env })).stdout).toContain('Blurb saved for this edition.');
+    expect((await runCli(['edition', 'item', '--week', '2026-W48', '--title', 'Our podcast', '--url', 'https://pod.example/1', '--after', '1'], { cwd, env })).code).toBe(0);
+    const edited = await runCli(['edition', 'show', '--week', '2026-W48'], { cwd, env });
+    expect(edited.stdout).toMatch(new RegExp(`id ${ids[2]} .*\\(pinned: leads every variant\\)`));
+    expect(edited.stdout).toMatch(new RegExp(`id ${ids[1]} .*\\(blurb edited\\)`));
+    expect(edited.stdout).toContain("Editor's item after 1: Our podcast <https://pod.example/1>");
+    expect(edited.stdout).toMatch(/Audience: 1 reader in 1 variant\n\s+full edition: 1 reader · Hand-picked/);
+    const test = await runCli(['edition', 'test', '--week', '2026-W48', '--subscriber', 'reader@example.com'], { cwd, env });
+    expect(test.stdout).toContain('Test of what reader@example.com gets (the full edition) sent to ed@example.com: [TEST] Hand-picked');
     expect(readdirSync(join(cwd, 'var/outbox/tests'))).toHaveLength(1);
+    const approved = await runCli(['edition', 'approve', '--week', '2026-W48'], { cwd, env });
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain('Approved for 1 reader. It goes out within a minute of approval');
+    expect(approved.stdout).toContain('no scheduler is running');
+    // Back to draft and approved again, as on the desk.
+    expect((await runCli(['edition', 'draft', '--week', '2026-W48'], { cwd, env })).stdout).toContain('Back to draft');
     expect((await runCli(['edition', 'approve', '--week', '2026-W48'], { cwd, env })).code).toBe(0);
     const list = await runCli(['edition', 'list'], { cwd, env });
     expect(list.stdout).toMatch(/#1\s+2026-W48\s+approved\s+.*Hand-picked/);
@@ -49,7 +63,7 @@ describe('recap edition', () => {
     const late = await runCli(['edition', 'exclude', '--week', '2026-W48', '--article', ids[0] as string], { cwd, env });
     expect(late.code).toBe(2);
     expect(late.stderr).toContain('only a draft can be changed');
-  }, 120_000);
+  }, 300_000); // fifteen CLI starts, each over 15 s on a busy machine
 });
 
 describe('recap schedule', () => {

@@ -28,7 +28,7 @@ beforeAll(() => {
   key = generateDkimKey(2048);
 });
 
-/** Twelve variants (more than a thread keeps templates of), each body naming its key. */
+/** Variants whose bodies name their keys; the jobs below use 24 (more than two threads keep templates of). */
 function variants(): { source: VariantSource; asked: string[] } {
   const asked: string[] = [];
   const nonce = newNonce();
@@ -39,6 +39,7 @@ function variants(): { source: VariantSource; asked: string[] } {
       asked.push(k);
       return {
         placeholder_nonce: nonce,
+        subject: `Zoë’s pick for ${k}`,
         text: `Hi ${p.name}, variant ${k}.\n${'The week in AI. '.repeat(200)}\nUnsubscribe: ${p.unsubscribe_url}\n`,
         html: `<p>Hi ${p.name},</p><p>variant ${k}</p>${'<p>Story — Zoë’s pick.</p>'.repeat(300)}<a href="${p.unsubscribe_url}">Unsubscribe</a> <a href="${p.preferences_url}">Preferences</a>`,
       };
@@ -47,7 +48,7 @@ function variants(): { source: VariantSource; asked: string[] } {
 }
 
 function context(env: Record<string, string> = {}): SendContext {
-  return { config: testConfig(tempDir('recap-compose-'), env), secret: TEST_SECRET, editionId: 7, listId: 1, subject: 'Weekly AI Recap #7: Zoë’s pick', listSlug: 'weekly-ai-recap', listName: 'Weekly AI Recap' };
+  return { config: testConfig(tempDir('recap-compose-'), env), secret: TEST_SECRET, editionId: 7, listId: 1, listSlug: 'weekly-ai-recap', listName: 'Weekly AI Recap' };
 }
 
 /** Boundaries are picked at random per template, and the signature covers them: the rest must be the same. */
@@ -56,7 +57,7 @@ const comparable = (raw: Buffer | undefined) =>
 
 const NAMES = ['Ada', null, 'Zoë  "the"\tMüller 😀', '   ', 'Mallory <m@evil.test>', 'x'.repeat(100)];
 const jobs = (n: number): ComposeJob[] =>
-  Array.from({ length: n }, (_, i) => ({ key: `k${Math.floor(i / 2) % 12}`, deliveryId: i + 1, subscriberId: 100 + i, email: `reader${i}@example.com`, name: NAMES[i % NAMES.length] ?? null, firstName: i % 4 === 1 ? 'Chidi' : null, date: Date.parse('2026-11-30T08:00:00Z') + i * 1000 }));
+  Array.from({ length: n }, (_, i) => ({ key: `k${Math.floor(i / 2) % 24}`, deliveryId: i + 1, subscriberId: 100 + i, email: `reader${i}@example.com`, name: NAMES[i % NAMES.length] ?? null, firstName: i % 4 === 1 ? 'Chidi' : null, date: Date.parse('2026-11-30T08:00:00Z') + i * 1000 }));
 
 describe('composing in worker threads', () => {
   let composers: Composer[] = [];
@@ -82,19 +83,31 @@ describe('composing in worker threads', () => {
         expect(b[i]?.messageId).toBe(m.messageId);
         expect(comparable(b[i]?.raw), `message ${i}`).toBe(comparable(m.raw));
       }
+      // Each message has its own variant's subject, in the threads too.
+      for (const [i, m] of b.entries()) expect((await simpleParser(m.raw)).subject, `message ${i}`).toBe(`Zoë’s pick for ${all[i]?.key}`);
       if (signed) {
         for (const m of [...a, ...b].filter((_, i) => i % 10 === 0)) {
           const verdict = await dkimVerify(m.raw, { resolver: async (name: string) => (name === 'recap2026._domainkey.recap.test' ? [[...dkimTxtValue(key.publicKeyBase64).matchAll(/"([^"]*)"/g)].map((q) => q[1] as string)] : []) });
           expect(verdict.results[0]?.status.result).toBe('pass');
         }
       }
-      // Each thread sees all twelve keys and keeps eight templates: each body is asked for once per
-      // thread however many jobs wait for it, and again once the thread has let it go.
-      expect(new Set(fromWorkers.asked).size).toBe(12);
+      // A variant's jobs go to one thread, which asks for its body once however many jobs wait for
+      // it; a thread keeps eight templates, so over 24 variants it asks again for those it let go.
+      expect(new Set(fromWorkers.asked).size).toBe(24);
       expect(firstRound).toBe(24);
       expect(fromWorkers.asked.length).toBeGreaterThan(firstRound);
     });
   }
+
+  it('lets another thread help with a long run of one variant, each building its template once', async () => {
+    const fromWorkers = variants();
+    const threads = workerComposer(context(), fromWorkers.source, 2);
+    composers.push(threads);
+    const run = jobs(120).map((j) => ({ ...j, key: 'k0' }));
+    const messages = await Promise.all(run.map((j) => threads.compose(j)));
+    expect(messages.map((m) => m.messageId)).toHaveLength(120);
+    expect(fromWorkers.asked).toEqual(['k0', 'k0']);
+  });
 
   it('fails the messages whose variant cannot be had, and goes on with the others', async () => {
     const good = variants().source;

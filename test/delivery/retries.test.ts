@@ -6,7 +6,7 @@ import { hashEmail } from '../../src/audience/email.ts';
 import { countQuery, eligibleMembers } from '../../src/audience/segments.ts';
 import { LeaseHeldError, acquireLease } from '../../src/delivery/lease.ts';
 import { createTransport } from '../../src/delivery/transport.ts';
-import { controlEdition } from '../../src/editions/control.ts';
+import { controlEdition } from '../../src/delivery/control.ts';
 import { runWeeklyRecap, type SendIo, type WeeklyReport } from '../../src/recap.ts';
 import { sampleArticles } from '../helpers/articles.ts';
 import { addSubscriber } from '../helpers/audience.ts';

@@ -81,7 +81,8 @@ describe('digest send over SMTP', () => {
     const ids = new Set<string>();
     for (const message of sink.messages) {
       const parsed: ParsedMail = await simpleParser(message.raw);
-      expect(parsed.subject).toBe(report.edition.row.subject);
+      // Its variant's subject: the headline of the story this copy leads with.
+      expect(parsed.subject).toBe(/TOP STORY: ([\s\S]+?)\n=+/.exec(parsed.text ?? '')?.[1]?.replace(/\s+/g, ' ').trim());
       expect(parsed.from?.value[0]).toMatchObject({ address: 'recap@recap.test', name: 'Weekly AI Recap' });
       expect(parsed.replyTo?.value[0]?.address).toBe('recap@recap.test');
       expect(parsed.messageId).toMatch(/^<recap\.\d+\.\d+\.[\w-]{16}@recap\.test>$/);

@@ -229,6 +229,8 @@ export async function startSilentServer(): Promise<{ url: string; close(): Promi
 export async function startRecordingProxy(port: number): Promise<{
   url: string;
   packets: string[];
+  /** Both directions in the order the relay saw them: what the client wrote, and the server's replies. */
+  wire: Array<{ from: 'client' | 'server'; text: string }>;
   connections: () => number;
   dropAll(): void;
   /** The next packet that matches is not passed on: its connection is closed instead, unanswered. */
@@ -236,6 +238,7 @@ export async function startRecordingProxy(port: number): Promise<{
   close(): Promise<void>;
 }> {
   const packets: string[] = [];
+  const wire: Array<{ from: 'client' | 'server'; text: string }> = [];
   let swallow: RegExp | undefined;
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -252,6 +255,7 @@ export async function startRecordingProxy(port: number): Promise<{
     }
     client.on('data', (d: Buffer) => {
       packets.push(d.toString('utf8'));
+      wire.push({ from: 'client', text: d.toString('utf8') });
       if (swallow?.test(d.toString('utf8'))) {
         swallow = undefined;
         client.destroy();
@@ -259,13 +263,17 @@ export async function startRecordingProxy(port: number): Promise<{
       }
       upstream.write(d);
     });
-    upstream.pipe(client);
+    upstream.on('data', (d: Buffer) => {
+      wire.push({ from: 'server', text: d.toString('utf8') });
+      client.write(d);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port: own } = server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${own}`,
     packets,
+    wire,
     connections: () => connections,
     swallowNext: (pattern) => {
       swallow = pattern;

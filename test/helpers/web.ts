@@ -11,6 +11,7 @@ import { createApp } from '../../src/web/app.ts';
 import { type DrainReport, subscriptionWorker } from '../../src/web/subscription-requests.ts';
 import { rateLimiter } from '../../src/web/rate-limit.ts';
 import { importArticles } from '../../src/articles/import.ts';
+import { type LinkChecker, linkChecker, probe } from '../../src/desk/link-check.ts';
 import { sampleArticles } from './articles.ts';
 import { createTestContext, TEST_SECRET, type TestContext } from './context.ts';
 
@@ -18,6 +19,8 @@ export interface WebTest {
   ctx: TestContext;
   app: Hono;
   logs: string[];
+  /** The desk's link check: only loopback URLs are asked (tests never depend on the internet). */
+  links: LinkChecker;
   /** Works through the queued subscription requests (what `recap serve` does after each answer). */
   drain(): Promise<DrainReport>;
   /** Confirmation and welcome emails written to the outbox, oldest first. */
@@ -45,11 +48,14 @@ export async function createWebTest(env: Record<string, string> = {}, limits = {
     },
   };
   const worker = subscriptionWorker(base);
-  const app = createApp({ ...base, db: options.appDb ? options.appDb(ctx.db) : ctx.db, subscriptionWorker: options.background ? worker : { wake: () => undefined } });
+  const loopback = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+  const links = linkChecker({ ...base, timeoutMs: ctx.config.linkCheckTimeoutMs, probe: async (url, timeoutMs) => (loopback(url) ? probe(url, timeoutMs) : { status: null, error: 'not asked in tests' }) });
+  const app = createApp({ ...base, db: options.appDb ? options.appDb(ctx.db) : ctx.db, subscriptionWorker: options.background ? worker : { wake: () => undefined }, linkChecker: links });
   return {
     ctx,
     app,
     logs,
+    links,
     drain: () => worker.drain(),
     async transactional() {
       const dir = join(ctx.config.outboxDir, 'transactional');
@@ -69,6 +75,7 @@ export async function createWebTest(env: Record<string, string> = {}, limits = {
     },
     close: async () => {
       await worker.idle();
+      await links.idle();
       await ctx.close();
     },
   };

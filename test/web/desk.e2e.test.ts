@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
 // The editor's desk in a real browser (Debian's chromium through playwright-core), against
 // `recap serve`'s app on a real local port, signed in with basic auth: open the week's draft, pin a
-// story to the top, preview a variant, one subscriber's copy and the full edition at desktop and
-// phone widths, approve, let the scheduler's tick send it, and see the delivery chart. Each step is
+// story (it leads every variant), preview a variant, one subscriber's copy and the full edition at
+// desktop and phone widths beside the controls, approve after the desk's question (who gets it,
+// when), let the scheduler's tick send it, and see the delivery chart. Each step is
 // checked in the database too; the sent emails are read back from the outbox. Every desk page must
 // fit 375 px without sideways scrolling (the preview frames may scroll inside), and nothing may load
 // from another host or trip a Content-Security-Policy. Screenshots land in var/screenshots/desk.
@@ -162,7 +163,10 @@ describe.skipIf(!available)('an editor at the desk in a browser', () => {
     const fourth = page.locator('ol.stories > li').nth(3);
     await expect(fourth.locator('strong').textContent()).resolves.toBe(pinned.title);
     await submit(fourth.getByRole('button', { name: 'Pin to top' }));
-    await expect(page.locator('.notice').textContent()).resolves.toContain('Stories reordered.');
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Pinned: it leads every variant.');
+    // Back at the story that moved (the redirect's anchor), not at the top of the page.
+    expect(new URL(page.url()).hash).toBe(`#story-${pinned.id}`);
+    await expect(page.locator('#order + p').textContent()).resolves.toMatch(/^The pinned story leads all 3 variants \(5 readers\); it takes the place of the readers' own top story in /);
     await expect(storyTitles()).resolves.toEqual(newOrder.map((s) => s.title));
     await expect(page.locator('ol.stories > li').first().textContent()).resolves.toContain('top story');
     // The top story has nothing above it to pin or move up.
@@ -170,16 +174,15 @@ describe.skipIf(!available)('an editor at the desk in a browser', () => {
     expect(await order()).toEqual(newOrder.map((s) => s.id));
     await shoot('desk-pinned');
 
-    // Preview the policy readers' variant: both frames show the email, leading with Policy.
+    // Preview the policy readers' variant: both frames show the email, led by the pinned story.
     const policyLabel = await page.locator('#variant option[value=policy]').textContent();
     expect(policyLabel).toBe('Policy (2 readers)');
     await page.selectOption('#variant', 'policy');
     await show('policy');
-    const policyLead = newOrder.find((s) => s.topics.includes('policy'))!;
     for (const which of ['desktop', 'phone'] as const) {
       const text = await frameText(which);
       expect(text, which).toContain('leading with what you follow: Policy');
-      expect(text, which).toMatch(new RegExp(`Top story\\s*${escapeRegExp(normalise(policyLead.title))}`));
+      expect(text, which).toMatch(new RegExp(`Top story\\s*${escapeRegExp(normalise(pinned.title))}`));
     }
     await shoot('desk-preview-policy');
 
@@ -204,14 +207,23 @@ describe.skipIf(!available)('an editor at the desk in a browser', () => {
     const phone = await page.locator('iframe.phone').boundingBox();
     expect(Math.round(desktop!.width)).toBe(600);
     expect(Math.round(phone!.width)).toBe(375);
+    // The preview sits beside the controls on a wide screen: its frames start right of them.
+    const controls = await page.locator('.controls').boundingBox();
+    expect(desktop!.x).toBeGreaterThanOrEqual(controls!.x + controls!.width);
+    await expect(page.locator('#variant option[value=""]').textContent()).resolves.toBe('full edition (2 readers)');
     await shoot('desk-preview-full');
 
-    // Approve for now (no send time).
-    await submit(page.getByRole('button', { name: 'Approve', exact: true }));
-    await expect(page.locator('.notice').textContent()).resolves.toContain('Approved; it goes out at the scheduler’s next minute.');
+    // Approve for now (no send time): the desk asks first, saying who gets it and when.
+    await Promise.all([page.waitForURL((u) => u.pathname.endsWith('/approve'), { waitUntil: 'load' }), page.getByRole('button', { name: 'Approve…' }).click()]);
+    await expect(page.locator('main').textContent()).resolves.toMatch(/It goes to 5 readers in 3 variants[\s\S]*no scheduler is running/);
+    expect((await edition()).status).toBe('draft');
+    await shoot('desk-approve-question');
+    await submit(page.getByRole('button', { name: 'Approve: send to 5 readers' }));
+    await expect(page.locator('.notice').textContent()).resolves.toContain('Approved for 5 readers. It goes out within a minute of approval');
+    await expect(page.getByRole('button', { name: 'Back to draft' }).count()).resolves.toBe(1);
     await expect(heading().textContent()).resolves.toBe(`#1 · ${WEEK} · approved`);
     await expect(page.getByRole('button', { name: 'Pin to top' }).count()).resolves.toBe(0);
-    await expect(page.getByRole('button', { name: 'Approve', exact: true }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Approve…' }).count()).resolves.toBe(0);
     expect(await edition()).toMatchObject({ status: 'approved', approved_by: 'the desk', send_at: null, approved_at: ctx.clock.now().toISOString() });
     await shoot('desk-approved');
 
@@ -241,8 +253,7 @@ describe.skipIf(!available)('an editor at the desk in a browser', () => {
     await expect(page.locator('svg.chart').first().getAttribute('aria-label')).resolves.toMatch(new RegExp(`^${READERS.length} submitted, `));
     await shoot('desk-list-sent');
 
-    // One email per reader in the outbox; the full edition leads with the pinned story, and the
-    // policy readers' copy with the first policy story.
+    // One email per reader in the outbox; every copy leads with the pinned story, and its subject is that story's.
     const dir = join(ctx.config.outboxDir, WEEK);
     const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
     expect(files).toHaveLength(READERS.length);
@@ -253,9 +264,11 @@ describe.skipIf(!available)('an editor at the desk in a browser', () => {
       const text = normalise(mail.text ?? '');
       const to = mail.to && !Array.isArray(mail.to) ? mail.to.value[0]?.address : undefined;
       expect(to).toBe(r.email);
-      expect(mail.subject).toBe((await edition()).subject);
+      expect(mail.subject).toBe(pinned.title);
+      expect((await edition()).subject).toBe(pinned.title);
       if (r.topics.length === 0) expect(text, r.email).toContain(`TOP STORY: ${normalise(pinned.title)}`);
-      if (r.topics.includes('policy')) expect(text, r.email).toContain(`TOP STORY: ${normalise(policyLead.title)}`);
+      // The pin leads every variant, the policy readers' too.
+      if (r.topics.includes('policy')) expect(text, r.email).toContain(`TOP STORY: ${normalise(pinned.title)}`);
     }
     const deliveries = await ctx.db.selectFrom('deliveries').select('status').execute();
     expect(deliveries.map((d) => d.status)).toEqual(READERS.map(() => 'submitted'));

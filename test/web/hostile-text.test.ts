@@ -110,7 +110,7 @@ beforeAll(async () => {
   const planned = await ensureEdition(db, list, { week: WEEK, timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now, persist: true });
   if (!planned.ok) throw new Error(planned.reason);
   // Written as stored, past the desk's own cleaning: the outputs must hold whatever a row holds.
-  await db.updateTable('editions').set({ subject: h('subject'), preheader: h('preheader'), editor_note: h('note') }).where('week', '=', WEEK).execute();
+  await db.updateTable('editions').set({ subject: h('subject'), subject_by_hand: 1, preheader: h('preheader'), preheader_by_hand: 1, editor_note: h('note') }).where('week', '=', WEEK).execute();
 }, 60_000);
 afterAll(async () => {
   await t.close();

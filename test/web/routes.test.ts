@@ -545,7 +545,7 @@ describe('archive and feed', () => {
   it('lists sent editions newest first and shows each one’s web version, with no personal data or tokens', async () => {
     const list = await (await t.app.request('/archive')).text();
     expect(list).toContain('href="/archive/2026-W48"');
-    expect(list).toContain('Weekly AI Recap #1:');
+    expect(list).toContain('<strong>#1</strong>');
     const res = await t.app.request('/archive/2026-W48');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");

@@ -1,8 +1,8 @@
 // The operator's hand on a sending edition: pause, resume, cancel, and where it stands.
 import type { Db } from '../../db/connect.ts';
 import type { BounceKind, DeliveryStatus, EditionStatus } from '../../db/schema.ts';
-import { deliveryCounts } from '../delivery/send.ts';
-import type { Edition } from './editions.ts';
+import { deliveryCounts } from './send.ts';
+import type { Edition } from '../editions/editions.ts';
 
 export class TransitionError extends Error {
   override name = 'TransitionError';
