@@ -136,7 +136,7 @@ async function logStart(ctx: Context, log: Log): Promise<void> {
     },
     `schedule of ${list.name} (${list.slug}) in ${config.timeZone}: ` +
       `next ${next ? `${next.week} at ${localTime(next.slot, config.timeZone)}` : 'run: never (RECAP_CRON does not fire within a week)'} (RECAP_CRON "${config.cron}"); ` +
-      `mode ${config.sendMode}, ${deadline}; ${config.feeds.length} feeds at "${config.feedCron}"`,
+      `mode ${config.sendMode}, ${deadline}; ${config.feeds.length} feed${config.feeds.length === 1 ? '' : 's'} at "${config.feedCron}"`,
   );
 }
 
