@@ -54,18 +54,20 @@ export function scheduleCommand(program: Command): void {
           else if (outcome === 'failed') process.exitCode = EXIT.partial;
           return;
         }
+        // Listening before the daemon starts: a signal that comes while it starts stops it too.
+        let stopRequested = false;
+        let stop = (): void => void (stopRequested = true);
+        onStopSignal(log, () => stop());
+        const daemon = await startDaemon(ctx, io, log);
         await new Promise<void>((resolve) => {
-          // Before the daemon starts: a signal during the start's own work (a resumed send) is handled too.
-          let stop = (): void => void (stopRequested = true);
-          let stopRequested = false;
-          onStopSignal(log, () => stop());
-          void startDaemon(ctx, io, log).then((daemon) => {
-            stop = () => void daemon.stop().then(() => {
-              log.info('stopped');
-              resolve();
-            });
-            if (stopRequested) stop();
-          });
+          stop = () => void daemon.stop().then(
+            () => log.info('stopped'),
+            (e: unknown) => {
+              log.error({ err: e }, `stopping failed: ${(e as Error).message}`);
+              process.exitCode = EXIT.partial;
+            },
+          ).finally(resolve);
+          if (stopRequested) stop();
         });
       });
     });

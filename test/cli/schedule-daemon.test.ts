@@ -122,10 +122,23 @@ it('logs JSON lines, progress and feed failures while sending, says on SIGTERM w
   expect(msgs).toContain(`2026-W48: stopped mid-send; ${sent} submitted, ${PEOPLE - sent} stay queued; the next start of \`recap schedule\` resumes them`);
   expect(msgs.at(-1)).toBe('stopped');
 
-  // 2. `--once`, in plain text: it resumes the send, polls the feeds (which fail: exit 1) and exits.
+  // 2. `--once`, in plain text: it resumes the send and polls the feeds; stopped by SIGTERM it
+  //    exits 4; run again it finishes the send, and exits 1 for the feed that fails.
+  const stopped = spawn(process.execPath, [RECAP_BIN, 'schedule', '--once'], {
+    cwd: ctx.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, RECAP_FEEDS: '' },
+  });
+  daemon = stopped;
+  let onceOut = '';
+  stopped.stdout?.on('data', (d: Buffer) => (onceOut += d.toString()));
+  const stoppedExit = new Promise<number | null>((r) => stopped.on('exit', (code) => r(code)));
+  await until(() => sink?.messages.length !== undefined && sink.messages.length >= sent + 3, 'the resumed send');
+  stopped.kill('SIGTERM');
+  expect(await stoppedExit, onceOut).toBe(4);
+  expect(onceOut).toMatch(/ INFO {2}2026-W48: stopped mid-send; \d+ submitted, \d+ stay queued; the next start of `recap schedule` resumes them\n/);
+
   const once = await runCli(['schedule', '--once'], { cwd: ctx.dir, env: { ...env, RECAP_RATE: '0', RECAP_FEEDS: `${base}/broken.xml` } });
   expect(once.code, once.stderr).toBe(1);
-  const text = once.stdout.split('\n').filter(Boolean);
+  const text = [...onceOut.split('\n'), ...once.stdout.split('\n')].filter(Boolean);
   for (const l of text) expect(l).toMatch(/^2026-11-30T09:0\d:\d\d\.\d{3}Z (INFO |WARN ) \S/);
   expect(text.some((l) => l.endsWith(`WARN  feed ${base}/broken.xml: failed (HTTP 500 Internal Server Error)`))).toBe(true);
   expect(text.some((l) => / INFO {2}2026-W48: resumed the interrupted send; 100 submitted, 0 failed, edition sent$/.test(l))).toBe(true);
