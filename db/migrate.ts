@@ -12,6 +12,7 @@ import * as scheduleDeadlines from './migrations/0007_schedule_deadlines.ts';
 import * as claimIndexes from './migrations/0009_claim_indexes.ts';
 import * as editorDesk from './migrations/0010_editor_desk.ts';
 import * as firstName from './migrations/0011_first_name.ts';
+import * as leaseSince from './migrations/0012_lease_since.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0009_claim_indexes': claimIndexes,
   '0010_editor_desk': editorDesk,
   '0011_first_name': firstName,
+  '0012_lease_since': leaseSince,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

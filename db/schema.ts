@@ -255,6 +255,8 @@ export interface LeasesTable {
   /** host:pid:instance:acquisition of the holder (src/delivery/lease.ts) */
   owner: string;
   expires_at: string;
+  /** When this holder took it (null on rows from before 0012). */
+  acquired_at: string | null;
 }
 
 export const BOUNCE_KINDS = ['hard', 'soft', 'policy', 'complaint'] as const;

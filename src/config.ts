@@ -71,6 +71,9 @@ const envSchema = z.object({
     return list;
   }),
   RECAP_FEED_CRON: z.string().default('0 * * * *').refine((e) => cron.validate(e), 'is not a cron expression such as "0 * * * *"'),
+  RECAP_FEED_TIMEOUT_SECONDS: intFrom(30, 1, 600),
+  RECAP_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  RECAP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
   RECAP_LINK_CHECK_TIMEOUT_MS: intFrom(5000, 100, 60_000),
@@ -138,6 +141,11 @@ export interface Config {
   catchUpHours: number;
   feeds: string[];
   feedCron: string;
+  /** How long one feed may take (connect, answer and body) before its poll fails as a timeout. */
+  feedTimeoutSeconds: number;
+  /** The daemon's log lines: plain text, or one JSON object a line. */
+  logFormat: 'text' | 'json';
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Opens the editor's desk (bearer token or basic-auth password); closed without it. */
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
@@ -213,6 +221,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     catchUpHours: e.RECAP_CATCHUP_HOURS,
     feeds: e.RECAP_FEEDS,
     feedCron: e.RECAP_FEED_CRON,
+    feedTimeoutSeconds: e.RECAP_FEED_TIMEOUT_SECONDS,
+    logFormat: e.RECAP_LOG_FORMAT,
+    logLevel: e.RECAP_LOG_LEVEL,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
     linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,

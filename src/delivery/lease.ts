@@ -59,7 +59,7 @@ export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: nu
   await db.transaction().execute(async (trx) => {
     const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
     if (!held) {
-      await trx.insertInto('leases').values({ name, owner, expires_at: expires() }).execute();
+      await trx.insertInto('leases').values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() }).execute();
       return;
     }
     if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {
@@ -67,7 +67,7 @@ export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: nu
     }
     const taken = await trx
       .updateTable('leases')
-      .set({ owner, expires_at: expires() })
+      .set({ owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
       .where('name', '=', name)
       .where('owner', '=', held.owner)
       .executeTakeFirst();

@@ -40,7 +40,8 @@ export interface SendDeps {
   /** Waits, ending early when `signal` aborts (tests pass one that moves their clock instead). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: (line: string) => void;
-  onProgress?: (done: number, total: number) => void;
+  /** After each batch; `counts` are the send's own, which go on changing as each delivery ends. */
+  onProgress?: (done: number, total: number, counts: Readonly<SendOutcome>) => void;
   /**
    * Aborted to stop (SIGINT, SIGTERM): the messages in flight finish, the rest of the batch goes
    * back to the queue, a wait ends at once, and the send returns.
@@ -205,7 +206,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   const outcomes = outcomeWriter(db);
   const handOver = handOvers(db, clock);
   let done = 0;
-  deps.onProgress?.(0, total);
+  deps.onProgress?.(0, total, result);
 
   for (;;) {
     if (deps.signal?.aborted) {
@@ -369,7 +370,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     // What a pause or a stop kept from being handed over goes back as it was.
     await db.updateTable('deliveries').set(unclaimed(clock.now().toISOString())).where('claim_token', '=', token).where('status', '=', 'claimed').where('claimed_at', 'is', null).execute();
     done += handled;
-    deps.onProgress?.(done, Math.max(total, done));
+    deps.onProgress?.(done, Math.max(total, done), result);
 
     if (halted) continue; // the loop's own check says what happened
     if (result.pausedBecause) {

@@ -2,6 +2,7 @@
 // list's time zone. Asking node-cron's own matcher minute by minute keeps its meaning of the
 // expression (and of daylight-saving time) in one place; the answer depends only on the clock
 // passed in, so a missed run can be found and made up after a restart.
+import { DateTime } from 'luxon';
 import { createTask } from 'node-cron';
 import { previousWeek, weekOf, weekWindow } from '../editions/week.ts';
 
@@ -50,4 +51,28 @@ export function dueWeek(now: Date, slots: Slots, timeZone: string, toleranceMs: 
     if (slot && slot <= now) return { week, slot, missed: now.getTime() - slot.getTime() > toleranceMs };
   }
   return null;
+}
+
+/**
+ * The next `count` runs still to come after `now`, in week order: from the week that ended last
+ * (its slot may not have come yet, early on a Monday) onwards. Stops early at a week whose cron
+ * expression never fires within a week of its end.
+ */
+export function nextRuns(now: Date, slots: Slots, timeZone: string, count: number): Array<{ week: string; slot: Date }> {
+  const runs: Array<{ week: string; slot: Date }> = [];
+  let week = previousWeek(now, timeZone);
+  while (runs.length < count) {
+    const end = new Date(weekWindow(week, timeZone).end);
+    const slot = slots.firstAfter(end);
+    if (!slot) break;
+    if (slot > now) runs.push({ week, slot });
+    week = weekOf(end, timeZone);
+  }
+  return runs;
+}
+
+/** "Mon 2026-12-07 08:00 CET": an instant as the list's zone sees it. */
+export function localTime(instant: Date | string, timeZone: string): string {
+  const d = typeof instant === 'string' ? DateTime.fromISO(instant, { zone: timeZone }) : DateTime.fromJSDate(instant, { zone: timeZone });
+  return d.toFormat('ccc yyyy-MM-dd HH:mm ZZZZ');
 }

@@ -168,6 +168,10 @@ async function send(ctx: Context, io: SendIo, list: ListRow, week: string, why: 
     if (report.kind !== 'sent') return `${week}: nothing to send`;
     const status = report.edition.row.status;
     if (status === 'sent') await setState(ctx, list.id, week, 'sent', why);
+    if (report.outcome.interrupted && io.signal?.aborted) {
+      const { submitted, queued, deferred } = report.counts;
+      return `${week}: stopped mid-send; ${submitted} submitted, ${queued} stay queued${deferred ? ` and ${deferred} deferred` : ''}; the next start of \`recap schedule\` resumes them`;
+    }
     const uncertain = report.counts.uncertain > 0 ? `, ${report.counts.uncertain} uncertain` : '';
     return `${week}: ${why}; ${report.counts.submitted} submitted, ${report.counts.failed} failed${uncertain}, edition ${status}`;
   } catch (e) {

@@ -93,8 +93,8 @@ describe('recap schedule', () => {
     const dir = fresh[0] as string;
     // Twelve hours after the slot, later than slot + RECAP_APPROVAL_DEADLINE_HOURS (6).
     const first = start(dir, '2026-11-30T20:00:00Z');
-    expect(await until(() => /schedule: weekly run at "0 8 \* \* 1"/.test(first.log())), first.log()).toBe(true);
-    expect(first.log()).toMatch(/^2026-11-30T20:00:\d\d\.\d+Z scheduler lease taken/m);
+    expect(await until(() => /2026-W48: edition #1 waits/.test(first.log())), first.log()).toBe(true);
+    expect(first.log()).toMatch(/^2026-11-30T20:00:\d\d\.\d+Z INFO  scheduler lease taken/m);
     expect(first.log()).toMatch(/2026-W48: edition #1 waits for approval until 2026-12-01T02:0[01]:00\.000Z; editors told/);
     expect(editorMail(dir)).toHaveLength(1);
     expect(existsSync(join(dir, 'var/outbox/2026-W48'))).toBe(false);
@@ -109,7 +109,7 @@ describe('recap schedule', () => {
     const dir = fresh[1] as string;
     const at = { ...env, RECAP_CLOCK_START: '2026-12-01T09:00:00Z' };
     const daemon = start(dir, at.RECAP_CLOCK_START);
-    expect(await until(() => /schedule: weekly run at/.test(daemon.log())), daemon.log()).toBe(true);
+    expect(await until(() => /2026-W48: run missed/.test(daemon.log())), daemon.log()).toBe(true);
     expect(daemon.log()).toContain('2026-W48: run missed (due 2026-11-30 08:00 UTC, more than RECAP_CATCHUP_HOURS=24 h ago); nothing made or sent; editors told');
     expect(await stop(daemon.child)).toBe(0);
     const [notice, ...more] = editorMail(dir);

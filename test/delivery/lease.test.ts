@@ -8,7 +8,7 @@ import { acquireLease, INSTANCE_ID, LeaseHeldError } from '../../src/delivery/le
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { startDaemon } from '../../src/schedule/daemon.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
-import { testIo } from '../helpers/send.ts';
+import { testIo, testLog } from '../helpers/send.ts';
 
 let ctx: TestContext;
 afterEach(async () => {
@@ -45,11 +45,12 @@ describe('a lease holder', () => {
     ctx = await createTestContext({ RECAP_SEND_MODE: 'auto' }, '2026-11-30T08:00:00Z');
     await heldBy(`${hostname()}:${process.pid}:0123456789abcdef:beef`);
     const io = testIo(ctx, () => outboxTransport(ctx.config.outboxDir), { waitForRetries: false });
-    const daemon = await startDaemon(ctx, io);
+    const { log, lines } = testLog(ctx);
+    const daemon = await startDaemon(ctx, io, log);
     await daemon.stop();
-    expect(io.logs.join('\n')).toMatch(/scheduler lease taken/);
-    expect(io.logs.join('\n')).not.toMatch(/standing by/);
-    expect(io.logs.join('\n')).toMatch(/2026-W48: no edition/);
+    expect(lines.join('\n')).toMatch(/scheduler lease taken/);
+    expect(lines.join('\n')).not.toMatch(/standing by/);
+    expect(lines.join('\n')).toMatch(/2026-W48: no edition/);
   });
 
   it('keeps the lease while its process lives, and loses it at once when that process is gone', async () => {

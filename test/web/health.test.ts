@@ -145,8 +145,8 @@ describe('/metrics', () => {
     });
     expect(complaint.status).toBe(200);
     const feed = `http://127.0.0.1:${await refusedPort()}/feed.xml`;
-    await pollFeeds(elsewhere.db, [feed], web.ctx.clock.now());
-    await pollFeeds(elsewhere.db, [feed], web.ctx.clock.now());
+    await pollFeeds(elsewhere.db, [feed], web.ctx.clock);
+    await pollFeeds(elsewhere.db, [feed], web.ctx.clock);
     const lease = await acquireLease(elsewhere.db, SCHEDULER_LEASE.name, web.ctx.clock, SCHEDULER_LEASE.ttlMs);
     web.ctx.clock.advance(30_000);
 

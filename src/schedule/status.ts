@@ -1,0 +1,80 @@
+// `recap schedule status`: who runs the schedule (the lease) and since when, and per list its last
+// and next runs and what each recent week did, from schedule_runs and the editions' deliveries.
+import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
+import type { ScheduleState } from '../../db/schema.ts';
+import { findList } from '../audience/lists.ts';
+import type { Context } from '../context.ts';
+import { SCHEDULER_LEASE } from '../delivery/lease.ts';
+import { deliveryCounts } from '../delivery/send.ts';
+import { describeRun } from './runs.ts';
+import { cronSlots, localTime, nextRuns } from './slots.ts';
+
+/** Weeks shown by default. */
+export const RECENT_WEEKS = 8;
+
+export interface WeekStatus {
+  week: string;
+  state: ScheduleState;
+  /** In words: "sent; 120 submitted, 2 failed", "waiting for approval until Mon 2026-11-30 14:00 UTC", … */
+  description: string;
+  /** When the schedule took the week up, and last changed its record. */
+  startedAt: string;
+  updatedAt: string;
+  approvalDeadlineAt: string | null;
+  edition: { number: number; status: string } | null;
+  deliveries: { submitted: number; failed: number; queued: number; deferred: number; uncertain: number } | null;
+}
+
+export interface ScheduleStatus {
+  /** The schedule's lease: null when no daemon holds it; `current` false when its holder let it expire. */
+  lease: { owner: string; since: string | null; expiresAt: string; current: boolean } | null;
+  lists: Array<{
+    slug: string;
+    name: string;
+    timeZone: string;
+    cron: string;
+    mode: 'approve' | 'auto';
+    last: WeekStatus | null;
+    next: { week: string; at: string; local: string } | null;
+    weeks: WeekStatus[];
+  }>;
+}
+
+export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promise<ScheduleStatus> {
+  const { db, config } = ctx;
+  const now = ctx.clock.now();
+  const held = await db.selectFrom('leases').selectAll().where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
+  // The schedule runs the one list (src/schedule/weekly.ts); the shape leaves room for more.
+  const list = await findList(db, WEEKLY_AI_RECAP.slug);
+  const rows = await db
+    .selectFrom('schedule_runs as r')
+    .leftJoin('editions as e', (j) => j.onRef('e.list_id', '=', 'r.list_id').onRef('e.week', '=', 'r.week'))
+    .select(['r.week', 'r.state', 'r.detail', 'r.approval_deadline_at', 'r.created_at', 'r.updated_at', 'e.id as edition_id', 'e.number', 'e.status as edition_status'])
+    .where('r.list_id', '=', list.id)
+    .orderBy('r.week', 'desc')
+    .limit(weeks)
+    .execute();
+  const recent: WeekStatus[] = [];
+  for (const r of rows) {
+    const counts = r.edition_id === null ? null : await deliveryCounts(db, r.edition_id);
+    const sentAny = counts !== null && Object.values(counts).some((n) => n > 0);
+    const deliveries = sentAny ? { submitted: counts.submitted, failed: counts.failed, queued: counts.queued + counts.claimed, deferred: counts.deferred, uncertain: counts.uncertain } : null;
+    const description =
+      r.state === 'awaiting-approval' && r.approval_deadline_at ? `waiting for approval until ${localTime(r.approval_deadline_at, config.timeZone)}`
+      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '');
+    recent.push({
+      week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
+      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries,
+    });
+  }
+  const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);
+  return {
+    lease: held ? { owner: held.owner, since: held.acquired_at, expiresAt: held.expires_at, current: held.expires_at > now.toISOString() } : null,
+    lists: [{
+      slug: list.slug, name: list.name, timeZone: config.timeZone, cron: config.cron, mode: config.sendMode,
+      last: recent[0] ?? null,
+      next: next ? { week: next.week, at: next.slot.toISOString(), local: localTime(next.slot, config.timeZone) } : null,
+      weeks: recent,
+    }],
+  };
+}
