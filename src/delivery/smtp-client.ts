@@ -216,13 +216,8 @@ class Session {
     if (reply.code !== 235) throw new Error(`Invalid login: ${reply.text}`);
   }
 
-  /**
-   * One message, in one transaction, up to its final dot: resolves once the message is written,
-   * with its final reply still to come (`completed`). Throws SubmitError; a Lost before DATA's 354
-   * comes out as it is. With PIPELINING the next transaction may start before `completed` settles
-   * (its commands follow the final dot, RFC 2920 3.1): replies are read in order.
-   */
-  async transaction(envelope: Envelope, message: Buffer, handOver: () => Promise<void>, label: string): Promise<{ completed: Promise<{ response: string }> }> {
+  /** One message, in one transaction. Throws SubmitError; a Lost before DATA's 354 comes out as it is. */
+  async transaction(envelope: Envelope, message: Buffer, handOver: () => Promise<void>, label: string): Promise<{ response: string }> {
     const addresses = [envelope.from, ...envelope.to];
     // Addresses were checked when stored; a line break here would smuggle in a command.
     if (addresses.some((a) => /[\r\n]/.test(a))) throw new SubmitError(`553 5.1.3 an address holds a line break; nothing was sent`, 553);
@@ -268,11 +263,6 @@ class Session {
     }
     if (this.failure) throw this.failure; // gone before the message was written: nothing went out
     this.write(dotStuffed(message), 1);
-    return { completed: this.completion(label) };
-  }
-
-  /** The reply to a message's final dot; lost, the message may have gone out. */
-  private async completion(label: string): Promise<{ response: string }> {
     let reply: Reply;
     try {
       reply = await this.reply();
@@ -282,10 +272,6 @@ class Session {
     if (reply.code === 421) this.destroy();
     if (reply.code >= 400 || reply.code < 200) throw new SubmitError(reply.text, reply.code || undefined);
     return { response: reply.text };
-  }
-
-  get pipelining(): boolean {
-    return this.extensions.has('PIPELINING');
   }
 
   /** RSET after a failed transaction, so the session can take the next message; closed if that fails. */
@@ -373,14 +359,13 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
   interface Slot {
     session?: Session;
     busy: boolean;
-    /** Settles when the slot has worked through the queue, and when its last message's reply is in. */
+    /** Settles when the slot has worked through the queue. */
     done?: Promise<void>;
-    last?: Promise<void>;
   }
   const slots: Slot[] = [];
   let closing = false;
 
-  const attempt = async (slot: Slot, job: Job): Promise<{ completed: Promise<{ response: string }> }> => {
+  const attempt = async (slot: Slot, job: Job): Promise<{ response: string }> => {
     const reused = slot.session !== undefined && !slot.session.closed;
     if (!reused) slot.session = await openSession(options);
     try {
@@ -393,15 +378,11 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
     }
   };
   // Each slot takes the next message as soon as it is free; a new one opens only when all are busy.
-  // With PIPELINING a slot is free once a message's final dot is written: the next one's MAIL, RCPT
-  // and DATA follow it at once, and the two replies come back together (one read, one wake-up).
   const run = async (slot: Slot) => {
     slot.busy = true;
     for (let job = queue.shift(); job; job = queue.shift()) {
       try {
-        const { completed } = await attempt(slot, job);
-        slot.last = completed.then(job.resolve, job.reject);
-        if (!slot.session?.pipelining) await slot.last;
+        job.resolve(await attempt(slot, job));
       } catch (e) {
         job.reject(e);
       }
@@ -429,7 +410,6 @@ export function smtpPool(options: SmtpOptions): SmtpPool {
       for (const job of queue.splice(0)) job.reject(new SubmitError('the SMTP pool was closed before this message was sent', undefined));
       await Promise.all(slots.map(async (s) => {
         await s.done;
-        await s.last;
         await s.session?.quit();
       }));
     },

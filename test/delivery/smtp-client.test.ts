@@ -48,27 +48,6 @@ async function refusal(p: Promise<unknown>): Promise<SubmitError> {
 }
 
 describe('pipelining (RFC 2920)', () => {
-  it.each([
-    [true, 'follows the final dot at once'],
-    [false, 'waits for the reply to the final dot'],
-  ])('PIPELINING %s: the next message on a connection %s', async (pipelining) => {
-    const s = await sink({ pipelining });
-    const relay = await proxy(s.port);
-    const p = pool(Number(new URL(relay.url).port), { poolSize: 1 });
-    const sent = await Promise.all(['a@example.com', 'b@example.com'].map((to) => p.send(envelope(to), message(to), handOver())));
-    expect(sent.map((r) => r.response)).toEqual([expect.stringMatching(/^250 /), expect.stringMatching(/^250 /)]);
-    expect(relay.connections()).toBe(1);
-    // Where b's MAIL FROM went out, and where the server's reply to a's final dot came back.
-    let mails = 0;
-    const mailB = relay.wire.findIndex((w) => w.from === 'client' && (mails += w.text.split('MAIL FROM:').length - 1) >= 2);
-    const queuedA = relay.wire.findIndex((w) => w.from === 'server' && /Queued as/.test(w.text));
-    expect(mailB).toBeGreaterThan(0);
-    expect(queuedA).toBeGreaterThan(0);
-    if (pipelining) expect(mailB).toBeLessThan(queuedA);
-    else expect(mailB).toBeGreaterThan(queuedA);
-    expect([...s.byRecipient().keys()].sort()).toEqual(['a@example.com', 'b@example.com']);
-  });
-
   it('writes MAIL FROM, RCPT TO and DATA in one packet when the server offers PIPELINING', async () => {
     const s = await sink();
     const relay = await proxy(s.port);

@@ -229,8 +229,6 @@ export async function startSilentServer(): Promise<{ url: string; close(): Promi
 export async function startRecordingProxy(port: number): Promise<{
   url: string;
   packets: string[];
-  /** Both directions in the order the relay saw them: what the client wrote, and the server's replies. */
-  wire: Array<{ from: 'client' | 'server'; text: string }>;
   connections: () => number;
   dropAll(): void;
   /** The next packet that matches is not passed on: its connection is closed instead, unanswered. */
@@ -238,7 +236,6 @@ export async function startRecordingProxy(port: number): Promise<{
   close(): Promise<void>;
 }> {
   const packets: string[] = [];
-  const wire: Array<{ from: 'client' | 'server'; text: string }> = [];
   let swallow: RegExp | undefined;
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -255,7 +252,6 @@ export async function startRecordingProxy(port: number): Promise<{
     }
     client.on('data', (d: Buffer) => {
       packets.push(d.toString('utf8'));
-      wire.push({ from: 'client', text: d.toString('utf8') });
       if (swallow?.test(d.toString('utf8'))) {
         swallow = undefined;
         client.destroy();
@@ -263,17 +259,13 @@ export async function startRecordingProxy(port: number): Promise<{
       }
       upstream.write(d);
     });
-    upstream.on('data', (d: Buffer) => {
-      wire.push({ from: 'server', text: d.toString('utf8') });
-      client.write(d);
-    });
+    upstream.pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port: own } = server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${own}`,
     packets,
-    wire,
     connections: () => connections,
     swallowNext: (pattern) => {
       swallow = pattern;
