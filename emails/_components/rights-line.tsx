@@ -5,8 +5,9 @@ import type { StoryView } from './types.ts';
 /** The aggregator's terms: the publisher holds the rights to every story, and the story names it with a link. */
 export const RIGHTS_NOTICE = 'All content rights belong to original publishers.';
 
-/** Ends every story, full or compact. */
+/** Ends every story of a publisher's, full or compact. */
 export function RightsLine({ story }: { story: StoryView }) {
+  if (!story.fromPublisher) return null;
   return (
     <Text className="dark-muted" style={s.small}>
       {RIGHTS_NOTICE} Original source:{' '}

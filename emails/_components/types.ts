@@ -11,6 +11,8 @@ export interface StoryView extends ArticleContent {
   topics: string[];
   /** Shrunk to title and link to keep the email under the size budget. */
   compact: boolean;
+  /** A publisher's article, which ends with the rights line; an editor's item is the editors' own. */
+  fromPublisher: boolean;
 }
 
 export interface SectionView {

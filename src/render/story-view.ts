@@ -16,6 +16,8 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
     hook: line(article.hook),
     topics: article.topics.map(line),
     compact,
+    // An editor's item carries a negative id (editions.ts): no article of the aggregator's.
+    fromPublisher: article.id > 0,
     analysisLabel: article.analysisLabel && line(article.analysisLabel),
     tldr: article.tldr && {
       whatChanged: line(article.tldr.whatChanged),

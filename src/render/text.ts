@@ -76,7 +76,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
     out.push('');
   }
   para(`Read original on ${story.sourceName} ${ref(story.url)}`);
-  para(rightsLine(story, ref));
+  if (story.fromPublisher) para(rightsLine(story, ref));
 
   for (const section of props.sections) {
     heading(section.label.toUpperCase(), '=');
@@ -101,7 +101,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
 
 function writeCard(story: StoryView, out: string[], ref: (url: string) => string): void {
   if (story.compact) {
-    out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), wrap(`  ${rightsLine(story, ref)}`, '  '), '');
+    out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), ...(story.fromPublisher ? [wrap(`  ${rightsLine(story, ref)}`, '  ')] : []), '');
     return;
   }
   const title = wrap(story.title);
@@ -111,7 +111,7 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
     out.push(wrap(`What changed: ${story.tldr.whatChanged}`));
     out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
   }
-  out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, wrap(rightsLine(story, ref)), '');
+  out.push(`Read original on ${story.sourceName} ${ref(story.url)}`, ...(story.fromPublisher ? [wrap(rightsLine(story, ref))] : []), '');
 }
 
 /** As the HTML's RightsLine: the publisher holds the rights, and the story links to it. */

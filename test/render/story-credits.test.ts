@@ -64,6 +64,14 @@ describe('the rights line', () => {
     expectRightsInEveryStory(html, text, stories);
   });
 
+  it('is not claimed for an editor’s item (a negative id, see editions.ts): the editors’ own link carries none', async () => {
+    const stories = stored(sampleArticles());
+    const item = { ...(stories[1] as StoredArticle), id: -1, title: 'Our pick: a long read', url: 'https://editors.example/pick', source: { name: 'Weekly AI Recap’s editors', url: null } };
+    const { html, text } = await rendered([...stories, item]);
+    expect(html).toContain('Our pick: a long read');
+    expectRightsInEveryStory(html, text, stories);
+  });
+
   it('ends the stories shrunk to title and link as well', async () => {
     // Stories at their limits, so the lowest-ranked shrink to keep the email under Gmail's clipping size.
     const long = (n: number) => '&"<>'.repeat(Math.ceil(n / 4)).slice(0, n);
