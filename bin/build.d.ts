@@ -1,2 +1,3 @@
 export declare const ROOT: string;
-export declare function freshBuild(): string | null;
+/** The build's folder (dist/ under `root`, the checkout by default), or null when there is none or a source changed since. */
+export declare function freshBuild(root?: string): string | null;

@@ -9,7 +9,6 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What the build is made from: the TypeScript under these folders, and these files. */
 const FOLDERS = ['src', 'db', 'emails', 'bench'];
 const FILES = ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'data/sample/articles.json'];
-const STAMP = join(ROOT, 'dist', '.built');
 
 /** The newest change to the folder's TypeScript (a file added, changed or removed). */
 function newest(folder) {
@@ -21,9 +20,10 @@ function newest(folder) {
 }
 
 /** The build's folder (dist/), or null when there is none or a source file changed since it was made. */
-export function freshBuild() {
-  const built = statSync(STAMP, { throwIfNoEntry: false });
+export function freshBuild(root = ROOT) {
+  const built = statSync(join(root, 'dist', '.built'), { throwIfNoEntry: false });
   if (!built) return null;
-  const changed = Math.max(...FOLDERS.map((f) => newest(join(ROOT, f))), ...FILES.map((f) => statSync(join(ROOT, f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
-  return changed <= built.mtimeMs ? join(ROOT, 'dist') : null;
+  const folders = FOLDERS.map((f) => join(root, f)).filter((f) => statSync(f, { throwIfNoEntry: false }));
+  const changed = Math.max(...folders.map(newest), ...FILES.map((f) => statSync(join(root, f), { throwIfNoEntry: false })?.mtimeMs ?? 0));
+  return changed <= built.mtimeMs ? join(root, 'dist') : null;
 }
