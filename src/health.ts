@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.ts';
 import { pendingMigrations } from '../db/migrate.ts';
-import { SCHEDULER_LEASE } from './delivery/lease.ts';
+import { SCHEDULER_LEASE, schedulerLease } from './delivery/lease.ts';
 
 export interface DaemonHealth {
   /** running: a daemon renewed the lease within its lifetime; stale: the lease expired; absent: never taken, or released. */
@@ -51,11 +51,11 @@ export async function readiness(db: Db, now: Date, options: { requireDaemon?: bo
 
 /** The schedule daemon as its lease shows it; a renewal sets the expiry one lifetime ahead. */
 export async function daemonHealth(db: Db, now: Date): Promise<DaemonHealth> {
-  const lease = await db.selectFrom('leases').select(['owner', 'expires_at']).where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
+  const lease = await schedulerLease(db, now);
   if (!lease) return { state: 'absent', holder: null, heartbeatAgeSeconds: null };
-  const renewedAt = new Date(lease.expires_at).getTime() - SCHEDULER_LEASE.ttlMs;
+  const renewedAt = new Date(lease.expiresAt).getTime() - SCHEDULER_LEASE.ttlMs;
   return {
-    state: lease.expires_at > now.toISOString() ? 'running' : 'stale',
+    state: lease.current ? 'running' : 'stale',
     holder: lease.owner,
     heartbeatAgeSeconds: Math.max(0, Math.round((now.getTime() - renewedAt) / 1000)),
   };

@@ -20,6 +20,12 @@ export interface Lease {
  */
 export const SCHEDULER_LEASE = { name: 'scheduler', ttlMs: 3 * 60_000 } as const;
 
+/** The schedule's lease as it stands (the desk, /readyz, /metrics and `schedule status` read it); null when none was taken or it was released. */
+export async function schedulerLease(db: Db, now: Date): Promise<{ owner: string; since: string | null; expiresAt: string; current: boolean } | null> {
+  const held = await db.selectFrom('leases').select(['owner', 'acquired_at', 'expires_at']).where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
+  return held ? { owner: held.owner, since: held.acquired_at, expiresAt: held.expires_at, current: held.expires_at > now.toISOString() } : null;
+}
+
 export class LeaseHeldError extends Error {
   override name = 'LeaseHeldError';
 }

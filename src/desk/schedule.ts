@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import type { Db } from '../../db/connect.ts';
 import type { Config } from '../config.ts';
 import type { Edition } from '../editions/editions.ts';
-import { SCHEDULER_LEASE } from '../delivery/lease.ts';
+import { schedulerLease } from '../delivery/lease.ts';
 import { cronSlots } from '../schedule/slots.ts';
 
 export interface Scheduler {
@@ -15,9 +15,8 @@ export interface Scheduler {
 }
 
 async function schedulerState(db: Db, now: Date): Promise<Scheduler> {
-  const lease = await db.selectFrom('leases').select('expires_at').where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
-  const until = lease ? new Date(lease.expires_at) : null;
-  return { alive: until !== null && until > now, leaseUntil: until };
+  const lease = await schedulerLease(db, now);
+  return { alive: lease?.current ?? false, leaseUntil: lease ? new Date(lease.expiresAt) : null };
 }
 
 export interface SendPlan {

@@ -4,7 +4,7 @@ import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import type { ScheduleState } from '../../db/schema.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
-import { SCHEDULER_LEASE } from '../delivery/lease.ts';
+import { schedulerLease } from '../delivery/lease.ts';
 import { deliveryCounts } from '../delivery/send.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
@@ -43,7 +43,7 @@ export interface ScheduleStatus {
 export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promise<ScheduleStatus> {
   const { db, config } = ctx;
   const now = ctx.clock.now();
-  const held = await db.selectFrom('leases').selectAll().where('name', '=', SCHEDULER_LEASE.name).executeTakeFirst();
+  const lease = await schedulerLease(db, now);
   // The schedule runs the one list (src/schedule/weekly.ts); the shape leaves room for more.
   const list = await findList(db, WEEKLY_AI_RECAP.slug);
   const rows = await db
@@ -69,7 +69,7 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);
   return {
-    lease: held ? { owner: held.owner, since: held.acquired_at, expiresAt: held.expires_at, current: held.expires_at > now.toISOString() } : null,
+    lease,
     lists: [{
       slug: list.slug, name: list.name, timeZone: config.timeZone, cron: config.cron, mode: config.sendMode,
       last: recent[0] ?? null,
