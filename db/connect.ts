@@ -86,6 +86,9 @@ const sameValuesAsSqlite: pg.CustomTypesConfig = {
 
 function openPostgres(databaseUrl: string): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, types: sameValuesAsSqlite, max: 10 });
+  // An idle connection the server closed (a restart, an administrator) is dropped by the pool and the
+  // next query opens another; without a listener the 'error' event would end the process.
+  pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
