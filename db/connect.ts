@@ -40,6 +40,19 @@ export function sqlitePath(databaseUrl: string): string {
   return path;
 }
 
+/** DATABASE_URL as messages show it: a SQLite path as it is, a PostgreSQL URL without its password. */
+export function databaseLabel(databaseUrl: string): string {
+  if (dialectOf(databaseUrl) === 'sqlite') return databaseUrl;
+  const url = new URL(databaseUrl);
+  if (url.password) url.password = '***';
+  return url.href;
+}
+
+/** The folder for files kept beside the database (the demo's secret and previews): the SQLite file's, or var/. */
+export function filesFolder(databaseUrl: string): string {
+  return dialectOf(databaseUrl) === 'postgres' ? 'var' : dirname(databaseUrl);
+}
+
 export function openDb(databaseUrl: string): Db {
   return dialectOf(databaseUrl) === 'postgres' ? openPostgres(databaseUrl) : openSqlite(databaseUrl);
 }
