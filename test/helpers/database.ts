@@ -50,7 +50,7 @@ export async function freshDatabase(dir: string, options: { migrated: boolean })
   const { prefix, template } = inject('postgres');
   const name = `${prefix}_${process.pid}_${++made}_${randomBytes(3).toString('hex')}`;
   const client = adminPool();
-  await client.query(`create database ${name} template ${options.migrated ? template : 'template0'}`);
+  await client.query(options.migrated ? `create database ${name} template ${template}` : `create database ${name} template template0 encoding 'UTF8' lc_collate 'C' lc_ctype 'C'`);
   return {
     url: databaseUrl(serverUrl(), name),
     // FORCE: a connection a test left open (a child process killed mid-send) does not keep it alive.
