@@ -93,4 +93,11 @@ describe(`values read back (${testDialect})`, () => {
     const due = await ctx.db.selectFrom('leases').select('expires_at').where('expires_at', '<=', '2026-11-30T08:00:00.000Z').orderBy('expires_at').execute();
     expect(due.map((r) => r.expires_at)).toEqual(['2026-11-30T07:59:59.999Z', '2026-11-30T08:00:00.000Z']);
   });
+
+  it('keep a field with a NUL character (a space on PostgreSQL, whose text cannot hold one; every output shows a control as a space)', async () => {
+    ctx = await createTestContext();
+    await ctx.db.insertInto('leases').values({ name: 'a\u0000b', owner: 'x\u0000y', expires_at: '2026-11-30T08:00:00.000Z' }).execute();
+    const nul = onPostgres ? ' ' : '\u0000';
+    expect(await ctx.db.selectFrom('leases').select(['name', 'owner']).where('owner', '=', 'x\u0000y').execute()).toEqual([{ name: `a${nul}b`, owner: `x${nul}y` }]);
+  });
 });
