@@ -73,7 +73,12 @@ describe('outcomes written in groups', () => {
 
   it('writes a group all or nothing, and the failure stops whoever adds or flushes next', async () => {
     // A write the database refuses, for one row of the group.
-    await sql.raw(`create trigger refuse before update of status on deliveries when old.id = ${ids[2]} begin select raise(abort, 'refused by the test'); end`).execute(ctx.db);
+    if (onPostgres) {
+      await sql.raw(`create function refuse() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$`).execute(ctx.db);
+      await sql.raw(`create trigger refuse before update of status on deliveries for each row when (old.id = ${ids[2]}) execute function refuse()`).execute(ctx.db);
+    } else {
+      await sql.raw(`create trigger refuse before update of status on deliveries when old.id = ${ids[2]} begin select raise(abort, 'refused by the test'); end`).execute(ctx.db);
+    }
     const writer = outcomeWriter(ctx.db, { maxPending: 3, maxDelayMs: 60_000 });
     writer.add(ids[1] as number, submitted);
     writer.add(ids[2] as number, submitted);
