@@ -1,5 +1,6 @@
 // Table types for Kysely. Timestamps are ISO-8601 UTC strings (`Date#toISOString()`), which sort
-// correctly as text in SQLite and cast cleanly to timestamptz when PostgreSQL arrives. Structured
+// correctly as text in SQLite; on PostgreSQL they are timestamptz, read back as the same strings
+// (db/connect.ts). Structured
 // article content and segment rules are JSON text, validated with zod on the way in and out.
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -152,7 +153,7 @@ export interface EditionsTable {
   approved_by: string | null;
   /** An approved edition waits until then (null: as soon as it is approved). */
   send_at: string | null;
-  /** 1 when an editor wrote the subject: every variant gets it. 0: each variant's follows its own top story. */
+  /** 1 when an editor wrote the subject: every variant gets it. 0: each variant's follows its own top story. (boolean on PostgreSQL, read as 1/0) */
   subject_by_hand: Generated<number>;
   /** The same for the preheader. */
   preheader_by_hand: Generated<number>;

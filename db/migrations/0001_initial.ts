@@ -1,5 +1,5 @@
-// The first schema. Portable DDL only (no SQLite-only types or SQL), so the same migration can
-// later run on PostgreSQL; ids use Kysely's autoincrement on SQLite (serial on PostgreSQL later).
+// The first schema. Portable DDL only (no SQLite-only types or SQL), so the same migration runs on
+// PostgreSQL; the types that differ (ids, instants, doubles) come from db/column-types.ts.
 import { type Kysely, sql } from 'kysely';
 import { columnTypes } from '../column-types.ts';
 
