@@ -56,7 +56,12 @@ const postgres: TestProjectInlineConfiguration = {
 };
 
 const withPostgres = Boolean(process.env.TEST_DATABASE_URL);
-if (!withPostgres) console.log('TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped');
+// vitest reads this file again for the projects: say it once.
+const told = globalThis as { recapToldNoPostgres?: boolean };
+if (!withPostgres && !told.recapToldNoPostgres) {
+  told.recapToldNoPostgres = true;
+  console.log('TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped');
+}
 
 export default defineConfig({
   test: {
