@@ -237,8 +237,11 @@ function newSeed(): number {
   return process.env.CRASH_SEED ? Number(process.env.CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
 }
 
+// Each test starts and kills a dozen senders; on a loaded 2-core machine one took over two minutes.
+const CRASH_TEST_TIMEOUT = 300_000;
+
 describe('digest send killed with SIGKILL and restarted', () => {
-  it('loses nobody and sends nobody two copies; what may have gone out twice is reported uncertain', { timeout: 120_000 }, async () => {
+  it('loses nobody and sends nobody two copies; what may have gone out twice is reported uncertain', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const seed = newSeed();
     const random = seededRandom(seed);
     const s = await setUp(2500);
@@ -310,7 +313,7 @@ describe('digest send killed with SIGKILL and restarted', () => {
     expect(await s.db.selectFrom('leases').selectAll().execute()).toEqual([]);
   });
 
-  it('with RECAP_RESEND_UNCERTAIN=true on the last run, re-sends what was uncertain, with the same Message-ID', { timeout: 120_000 }, async () => {
+  it('with RECAP_RESEND_UNCERTAIN=true on the last run, re-sends what was uncertain, with the same Message-ID', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const seed = newSeed();
     const random = seededRandom(seed);
     const s = await setUp(800);
@@ -362,7 +365,7 @@ describe('digest send killed with SIGKILL and restarted', () => {
     expect(edition.status).toBe('sent');
   });
 
-  it('when the server cuts the connection after the final dot for some: nobody lost, nobody twice, only those and the killed ones uncertain', { timeout: 120_000 }, async () => {
+  it('when the server cuts the connection after the final dot for some: nobody lost, nobody twice, only those and the killed ones uncertain', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const seed = newSeed();
     const random = seededRandom(seed);
     const s = await setUp(900);
@@ -403,7 +406,7 @@ describe('digest send killed with SIGKILL and restarted', () => {
     expect(final.stdout).toMatch(new RegExp(`Edition total: ${counts.submitted} submitted, .*${counts.uncertain} uncertain`));
   });
 
-  it('a sender killed before the hand-over (waiting for RCPT) leaves the row to be queued again, and it goes out once', { timeout: 120_000 }, async () => {
+  it('a sender killed before the hand-over (waiting for RCPT) leaves the row to be queued again, and it goes out once', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const s = await setUp(60);
     const victim = s.emails[2] as string;
     // The victim's first RCPT is never answered: its sender waits there until it is killed.

@@ -48,9 +48,14 @@ function serverUrl(): string {
   return url;
 }
 
+/** A name of this run's (the teardown drops every database whose name starts with its prefix). */
+function newName(): string {
+  return `${inject('postgres').prefix}_${process.pid}_${++made}_${randomBytes(3).toString('hex')}`;
+}
+
 async function createDatabase(migrated: boolean): Promise<string> {
-  const { prefix, template } = inject('postgres');
-  const name = `${prefix}_${process.pid}_${++made}_${randomBytes(3).toString('hex')}`;
+  const { template } = inject('postgres');
+  const name = newName();
   // Byte order, as SQLite compares text, whatever the server's default locale (the template has it too).
   await admin('create').query(migrated ? `create database ${name} template ${template}` : `create database ${name} template template0 encoding 'UTF8' lc_collate 'C' lc_ctype 'C'`);
   return name;
@@ -62,14 +67,22 @@ async function createDatabase(migrated: boolean): Promise<string> {
 const free: string[] = [];
 
 /**
- * Empties a migrated database back to what the template holds: every row deleted (children
- * first: a table made later refers only to earlier ones), ids starting at 1 again, the first list
- * inserted as its migration does, and any trigger or function a test added dropped. Connections
- * still open on it (a child process a test killed) are ended first.
+ * Empties a migrated database back to what the template holds, under a new name (a process a test
+ * left running cannot reconnect to it and write into the next test's data): every row deleted
+ * (children first: a table made later refers only to earlier ones), ids starting at 1 again, the
+ * first list inserted as its migration does, and any trigger or function a test added dropped.
+ * Returns the new name, or undefined when something still holds it (then it is dropped instead).
  */
-async function reset(name: string): Promise<void> {
-  await admin('create').query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
-  const client = new pg.Client({ connectionString: databaseUrl(serverUrl(), name) });
+async function reset(name: string): Promise<string | undefined> {
+  const renamed = newName();
+  try {
+    await admin('create').query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
+    await admin('create').query(`alter database ${name} rename to ${renamed}`);
+  } catch {
+    dropLater(name);
+    return undefined;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl(serverUrl(), renamed) });
   await client.connect();
   try {
     await client.query(`do $$ declare r record; begin
@@ -87,6 +100,7 @@ async function reset(name: string): Promise<void> {
   } finally {
     await client.end();
   }
+  return renamed;
 }
 
 /** Drops a database in the background (FORCE: whatever a test left connected does not keep it). */
@@ -108,8 +122,8 @@ export async function freshDatabase(dir: string, options: { migrated: boolean })
   return {
     url: databaseUrl(serverUrl(), name),
     drop: async () => {
-      await reset(name);
-      free.push(name);
+      const emptied = await reset(name);
+      if (emptied) free.push(emptied);
     },
   };
 }
