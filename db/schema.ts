@@ -249,6 +249,27 @@ export interface SuppressionsTable {
   created_at: string;
 }
 
+/** The shared pace of every sender (0014): the next free slot. */
+export interface SendPacingTable {
+  name: string;
+  next_slot_us: number;
+}
+
+/** Messages handed to the relay per minute (0014), for RECAP_QUOTA's rolling windows. */
+export interface SendQuotaUseTable {
+  /** Minutes since the epoch. */
+  minute: number;
+  messages: number;
+}
+
+/** A domain no sender mails until `until`, after policy rejections (0014). */
+export interface DomainPausesTable {
+  domain: string;
+  until: string;
+  reply: string;
+  created_at: string;
+}
+
 export interface LeasesTable {
   /** e.g. "send:edition:7" */
   name: string;
@@ -331,6 +352,9 @@ export interface Database {
   events: EventsTable;
   suppressions: SuppressionsTable;
   leases: LeasesTable;
+  send_pacing: SendPacingTable;
+  send_quota_use: SendQuotaUseTable;
+  domain_pauses: DomainPausesTable;
   bounces: BouncesTable;
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;

@@ -47,7 +47,7 @@ function newOwner(): string {
  * in an earlier process start, or had a pid that no process has now. A live process that reuses
  * the pid keeps the lease until it expires: being sure beats being quick.
  */
-function holderIsDead(owner: string): boolean {
+export function holderIsDead(owner: string): boolean {
   const [host, pid, instance] = owner.split(':');
   if (host !== hostname() || !pid) return false;
   if (Number(pid) === process.pid) return instance !== INSTANCE_ID;
