@@ -21,6 +21,7 @@ import { serveCommand } from './serve.ts';
 import { dkimCommand } from './dkim.ts';
 import { bouncesCommand } from './bounces.ts';
 import { scheduleCommand } from './schedule.ts';
+import { workerCommand } from './worker.ts';
 import { editionCommand } from './edition.ts';
 import { healthCommand } from './health.ts';
 import { subscribersCommand } from './subscribers.ts';
@@ -40,6 +41,7 @@ serveCommand(program);
 dkimCommand(program);
 bouncesCommand(program);
 scheduleCommand(program);
+workerCommand(program);
 editionCommand(program);
 healthCommand(program);
 

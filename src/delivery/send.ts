@@ -424,7 +424,10 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     if (halted) continue; // the loop's own check says what happened
     if (result.quotaUntil) {
       deps.log(`the relay's quota (RECAP_QUOTA) is used up: the rest of edition ${edition.row.week} can go from ${result.quotaUntil}`);
-      break;
+      if (deps.waitForRetries === false) break;
+      // Waited out like a retry: at most 30 s at a time, to look at the edition and the signal.
+      await deps.sleep(Math.min(Math.max(0, Date.parse(result.quotaUntil) - clock.now().getTime()), 30_000), deps.signal);
+      result.quotaUntil = null;
     }
     if (result.pausedBecause) {
       await db.updateTable('editions').set({ status: 'paused', paused_reason: result.pausedBecause, updated_at: clock.now().toISOString() }).where('id', '=', edition.row.id).execute();
