@@ -62,23 +62,28 @@ export function holderIsDead(owner: string): boolean {
 export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: number): Promise<Lease> {
   const owner = newOwner();
   const expires = () => new Date(clock.now().getTime() + ttlMs).toISOString();
-  await db.transaction().execute(async (trx) => {
-    const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!held) {
-      await trx.insertInto('leases').values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() }).execute();
-      return;
-    }
-    if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {
-      throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
-    }
-    const taken = await trx
+  // Statements that write from their start, no read-then-write transaction: with several processes
+  // on SQLite such a transaction fails at once when another wrote in between, and on PostgreSQL two
+  // could both read the lease as free.
+  const taken = async (): Promise<boolean> => {
+    const now = clock.now().toISOString();
+    const inserted = await db.insertInto('leases').values({ name, owner, expires_at: expires(), acquired_at: now }).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return true;
+    const held = await db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!held) return false; // released meanwhile: try again
+    if (held.expires_at > now && !holderIsDead(held.owner)) throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
+    // Taken over from exactly the holder read (not renewed since): another taker, or a renewal, wins.
+    const over = await db
       .updateTable('leases')
-      .set({ owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
+      .set({ owner, expires_at: expires(), acquired_at: now })
       .where('name', '=', name)
       .where('owner', '=', held.owner)
+      .where('expires_at', '=', held.expires_at)
       .executeTakeFirst();
-    if (Number(taken.numUpdatedRows) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
-  });
+    if (Number(over.numUpdatedRows) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
+    return true;
+  };
+  if (!(await taken()) && !(await taken())) throw new LeaseHeldError(`${name} was taken by another process`);
   return {
     name,
     owner,

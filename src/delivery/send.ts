@@ -27,7 +27,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
-import { claimableIds } from './claim.ts';
+import { claimDue } from './claim.ts';
 import { type Composed, type Composer, inlineComposer, workerComposer } from './composers.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
@@ -458,19 +458,7 @@ function whySkipped(d: Claimed): string | null {
 
 /** Claims due rows (deferred and due, then queued; see claim.ts) for the batch `token`, in one transaction. */
 async function claimBatch(db: Db, editionId: number, size: number, now: Date, token: string): Promise<Claimed[]> {
-  const at = now.toISOString();
-  await db.transaction().execute(async (trx) => {
-    const due = await claimableIds(trx, editionId, size, at);
-    if (due.length === 0) return;
-    await trx
-      .updateTable('deliveries')
-      // claimed_at stays empty until the row is handed to the server (see handOver).
-      .set({ status: 'claimed', claim_token: token, claimed_at: null, updated_at: at })
-      .where('id', 'in', due)
-      // Re-checked under the write lock: another sender cannot claim the same row.
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'deferred')]))
-      .execute();
-  });
+  await claimDue(db, editionId, size, now.toISOString(), token);
   const batch = await db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')

@@ -70,6 +70,8 @@ export interface SinkOptions {
   authMethods?: string[];
   /** Called when a message has come in full (its final dot read), before any reply. */
   onMessage?: (rcpts: string[]) => void;
+  /** Keep only each message's first 16 KiB (its header block): for tests of many messages that count copies. */
+  keep?: 'all' | 'head';
 }
 
 /** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
@@ -143,7 +145,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
         stream.resume();
         return;
       }
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      let kept = 0;
+      const limit = options.keep === 'head' ? 16_384 : Infinity;
+      stream.on('data', (c: Buffer) => {
+        if (kept >= limit) return;
+        chunks.push(c);
+        kept += c.length;
+      });
       stream.on('end', () => {
         options.onMessage?.(session.envelope.rcptTo.map((r) => r.address));
         if (action === 'stall') return;
