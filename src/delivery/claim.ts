@@ -8,7 +8,7 @@
 //      deferred further or done, so they cannot hold the queue up for long.
 //   2. Queued deliveries in id order, by deliveries_edition_status.
 // Recovery after a crash does not depend on this order: it goes by status and claimed_at.
-import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { dialectOfDb } from '../../db/connect.ts';
 import type { Database } from '../../db/schema.ts';
 
@@ -38,10 +38,13 @@ export function queuedInOrder(db: Kysely<Database>, editionId: number, limit: nu
  */
 export async function claimDue(db: Kysely<Database>, editionId: number, size: number, at: string, token: string): Promise<number> {
   const claim = { status: 'claimed' as const, claim_token: token, claimed_at: null, updated_at: at };
-  const free = <Q extends SelectQueryBuilder<Database, 'deliveries', { id: number }>>(q: Q) => (dialectOfDb(db) === 'postgres' ? q.forUpdate().skipLocked() : q);
-  const deferred = await db.updateTable('deliveries').set(claim).where('id', 'in', free(dueDeferred(db, editionId, at, size))).where('status', '=', 'deferred').executeTakeFirst();
+  // PostgreSQL may run an IN (subquery) again for each row it joins, and with SKIP LOCKED each run
+  // can pick other rows: more than the limit would be claimed. ANY(ARRAY(…)) picks them once.
+  const picked = (q: SelectQueryBuilder<Database, 'deliveries', { id: number }>) => (eb: ExpressionBuilder<Database, 'deliveries'>) =>
+    dialectOfDb(db) === 'postgres' ? sql<SqlBool>`${eb.ref('id')} = any(array(${q.forUpdate().skipLocked()}))` : eb('id', 'in', q);
+  const deferred = await db.updateTable('deliveries').set(claim).where(picked(dueDeferred(db, editionId, at, size))).where('status', '=', 'deferred').executeTakeFirst();
   const n = Number(deferred.numUpdatedRows);
   if (n >= size) return n;
-  const queued = await db.updateTable('deliveries').set(claim).where('id', 'in', free(queuedInOrder(db, editionId, size - n))).where('status', '=', 'queued').executeTakeFirst();
+  const queued = await db.updateTable('deliveries').set(claim).where(picked(queuedInOrder(db, editionId, size - n))).where('status', '=', 'queued').executeTakeFirst();
   return n + Number(queued.numUpdatedRows);
 }
