@@ -18,6 +18,8 @@ export function sharedPacer(db: Db, rate: number, clock: Clock, sleep: (ms: numb
   let next = 0; // the next reserved slot (µs), and how many are left
   let left = 0;
   let created = false;
+  // The connections of one sender ask together: one reservation at a time, shared by all of them.
+  let reserving: Promise<void> | undefined;
   const reserve = async () => {
     const now = clock.now().getTime() * 1000;
     if (!created) {
@@ -34,7 +36,7 @@ export function sharedPacer(db: Db, rate: number, clock: Clock, sleep: (ms: numb
     left = chunk;
   };
   return async () => {
-    if (left === 0) await reserve();
+    while (left === 0) await (reserving ??= reserve().finally(() => (reserving = undefined)));
     const slot = next;
     next += gapUs;
     left--;

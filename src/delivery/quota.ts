@@ -18,26 +18,36 @@ const minuteOf = (at: Date) => Math.floor(at.getTime() / MINUTE_MS);
 export interface QuotaGate {
   /** Room for one more message: true, or when the quotas let the next one go. */
   take(): Promise<true | Date>;
-  /** Gives back what was reserved and not used. */
+  /** Gives back what was reserved and not used (at the end of each batch). */
   giveBack(): Promise<void>;
 }
 
 export function quotaGate(db: Db, quotas: Quota[], clock: Clock): QuotaGate {
   let reserved = 0;
   let minute = 0;
+  // The connections of one sender ask together: one reservation at a time, shared by all of them.
+  let reserving: Promise<void> | undefined;
+  let fullUntil: Date | undefined;
   return {
     async take() {
       if (quotas.length === 0) return true;
-      if (reserved === 0) {
-        const r = await reserve(db, quotas, clock.now(), CHUNK);
-        if (r.granted === 0) return r.until;
-        reserved = r.granted;
-        minute = r.minute;
+      for (;;) {
+        if (reserved > 0) {
+          reserved--;
+          return true;
+        }
+        if (fullUntil) return fullUntil;
+        reserving ??= reserve(db, quotas, clock.now(), CHUNK)
+          .then((r) => {
+            if (r.granted === 0) fullUntil = r.until;
+            else [reserved, minute] = [r.granted, r.minute];
+          })
+          .finally(() => (reserving = undefined));
+        await reserving;
       }
-      reserved--;
-      return true;
     },
     async giveBack() {
+      fullUntil = undefined; // asked again after the batch: the window moves on
       if (reserved === 0) return;
       const n = reserved;
       reserved = 0;
