@@ -13,6 +13,7 @@ import * as claimIndexes from './migrations/0009_claim_indexes.ts';
 import * as editorDesk from './migrations/0010_editor_desk.ts';
 import * as firstName from './migrations/0011_first_name.ts';
 import * as leaseSince from './migrations/0012_lease_since.ts';
+import * as sharedServeState from './migrations/0013_shared_serve_state.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0010_editor_desk': editorDesk,
   '0011_first_name': firstName,
   '0012_lease_since': leaseSince,
+  '0013_shared_serve_state': sharedServeState,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.

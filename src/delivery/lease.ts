@@ -36,9 +36,12 @@ export class LeaseHeldError extends Error {
  */
 export const INSTANCE_ID = randomBytes(8).toString('hex');
 
+/** host:pid:instance: this process start, as `holderIsDead` reads it. */
+export const THIS_PROCESS = `${hostname()}:${process.pid}:${INSTANCE_ID}`;
+
 /** host:pid:instance:acquisition. Each acquisition is its own holder, even within one process. */
 function newOwner(): string {
-  return `${hostname()}:${process.pid}:${INSTANCE_ID}:${randomBytes(4).toString('hex')}`;
+  return `${THIS_PROCESS}:${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -47,7 +50,7 @@ function newOwner(): string {
  * in an earlier process start, or had a pid that no process has now. A live process that reuses
  * the pid keeps the lease until it expires: being sure beats being quick.
  */
-function holderIsDead(owner: string): boolean {
+export function holderIsDead(owner: string): boolean {
   const [host, pid, instance] = owner.split(':');
   if (host !== hostname() || !pid) return false;
   if (Number(pid) === process.pid) return instance !== INSTANCE_ID;
@@ -65,7 +68,13 @@ export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: nu
   await db.transaction().execute(async (trx) => {
     const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
     if (!held) {
-      await trx.insertInto('leases').values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() }).execute();
+      // Another process may insert it between our read and our write: then it holds the lease.
+      const made = await trx
+        .insertInto('leases')
+        .values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(made.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
       return;
     }
     if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {
