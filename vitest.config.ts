@@ -1,8 +1,54 @@
-import { defineConfig } from 'vitest/config';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+const INCLUDE = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
+
+// The suite runs once per database, as two projects (kysely's own tests loop over dialects alike):
+// `sqlite` always, `postgres` when TEST_DATABASE_URL names a PostgreSQL server (.ci/run starts one).
+//
+// The postgres project runs the files that get a database the way the suite hands them out: from
+// test/helpers/context.ts (createTestContext, and helpers/web.ts built on it) or
+// test/helpers/database.ts. Files without one (rendering, parsing, SMTP, config) would only repeat
+// their sqlite run, and files that make their own SQLite file (a CLI run in a temp folder with the
+// default var/recap.db) test SQLite whatever the project. Files that get a database but are about
+// SQLite itself are listed here with the reason.
+const SQLITE_ONLY: Record<string, string> = {
+  'test/db/statements.test.ts': "better-sqlite3's statement cache",
+  'test/cli/db-backup.test.ts': "SQLite's online backup API (`recap db backup`); PostgreSQL is backed up with pg_dump",
+};
+
+const USES_TEST_DATABASE = /\bcreateTestContext\b|helpers\/web\.ts|helpers\/database\.ts/;
+
+function postgresFiles(): string[] {
+  return readdirSync('test', { recursive: true, encoding: 'utf8' })
+    .filter((file) => /\.test\.tsx?$/.test(file))
+    .map((file) => join('test', file))
+    .filter((file) => !(file in SQLITE_ONLY) && USES_TEST_DATABASE.test(readFileSync(file, 'utf8')))
+    .sort();
+}
+
+const sqlite: TestProjectInlineConfiguration = {
+  extends: true,
+  test: { name: 'sqlite', include: INCLUDE, env: { RECAP_TEST_DIALECT: 'sqlite' } },
+};
+
+const postgres: TestProjectInlineConfiguration = {
+  extends: true,
+  test: {
+    name: 'postgres',
+    include: postgresFiles(),
+    env: { RECAP_TEST_DIALECT: 'postgres' },
+    globalSetup: ['test/helpers/postgres-setup.ts'],
+  },
+};
+
+const withPostgres = Boolean(process.env.TEST_DATABASE_URL);
+if (!withPostgres) console.log('TEST_DATABASE_URL is not set: the PostgreSQL pass is skipped');
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    projects: withPostgres ? [sqlite, postgres] : [sqlite],
     // Real SQLite files, real SMTP servers and child processes: give them room on a 2-core machine.
     // A CLI start through tsx takes ~3.5 s on a quiet machine and over 15 s on a busy one (seen in
     // CI beside a benchmark), and some tests start several: a limit for a hang, not for speed.

@@ -4,7 +4,7 @@
 import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sqlitePath } from './connect.ts';
+import { dialectOf, SqliteOnlyError, sqlitePath } from './connect.ts';
 
 /** What sqlite3_backup_step takes as "all of it" (better-sqlite3 caps the pages per step at this). */
 const ALL_PAGES = 0x7fffffff;
@@ -20,6 +20,9 @@ export interface BackupResult {
 }
 
 export async function backupDatabase(databaseUrl: string, destination: string): Promise<BackupResult> {
+  if (dialectOf(databaseUrl) === 'postgres') {
+    throw new SqliteOnlyError('`recap db backup` copies a SQLite database; for PostgreSQL use pg_dump (e.g. `pg_dump --format=custom --file=recap.dump "$DATABASE_URL"`)');
+  }
   const source = sqlitePath(databaseUrl);
   if (source === ':memory:') throw new BackupError('DATABASE_URL is :memory:; there is no file to back up');
   if (!existsSync(source)) throw new BackupError(`there is no database at ${source}`);

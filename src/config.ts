@@ -2,10 +2,11 @@
 // `.env.example` documents each one.
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import cron from 'node-cron';
+import { filesFolder } from '../db/connect.ts';
 import { normalizeEmail, parseMailbox } from './audience/email.ts';
 import { type DkimSettings, loadDkimKey } from './delivery/dkim.ts';
 
@@ -280,7 +281,7 @@ export function loadDotEnv(path = '.env'): void {
 
 /** Where `npm run demo` keeps the secret it made, next to its database. */
 export function demoSecretPath(config: Pick<Config, 'databaseUrl'>): string {
-  return join(dirname(config.databaseUrl), 'demo-secret');
+  return join(filesFolder(config.databaseUrl), 'demo-secret');
 }
 
 /**

@@ -1,12 +1,14 @@
 // Delivery you can trust: claims and retries on deliveries, a lease per running send, bounces as
 // their own records, and the reason an edition was paused.
 import type { Kysely } from 'kysely';
+import { columnTypes } from '../column-types.ts';
 
 // Migrations take Kysely<any>: they must not depend on the schema types of later versions.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema.alterTable('deliveries').addColumn('claim_token', 'text').execute();
-  await db.schema.alterTable('deliveries').addColumn('claimed_at', 'text').execute();
-  await db.schema.alterTable('deliveries').addColumn('next_attempt_at', 'text').execute();
+  await db.schema.alterTable('deliveries').addColumn('claimed_at', t.timestamp).execute();
+  await db.schema.alterTable('deliveries').addColumn('next_attempt_at', t.timestamp).execute();
   await db.schema.alterTable('deliveries').addColumn('reason', 'text').execute();
   await db.schema.createIndex('deliveries_claim_token').on('deliveries').column('claim_token').execute();
 
@@ -16,12 +18,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('leases')
     .addColumn('name', 'text', (c) => c.primaryKey())
     .addColumn('owner', 'text', (c) => c.notNull())
-    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', t.timestamp, (c) => c.notNull())
     .execute();
 
   await db.schema
     .createTable('bounces')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', t.id)
     .addColumn('subscriber_id', 'integer', (c) => c.references('subscribers.id').onDelete('set null'))
     .addColumn('edition_id', 'integer', (c) => c.references('editions.id').onDelete('set null'))
     .addColumn('email_hash', 'text', (c) => c.notNull())
@@ -30,7 +32,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('status_code', 'text')
     .addColumn('diagnostic', 'text')
     .addColumn('source', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.timestamp, (c) => c.notNull())
     .execute();
   await db.schema.createIndex('bounces_subscriber').on('bounces').columns(['subscriber_id', 'edition_id']).execute();
 }

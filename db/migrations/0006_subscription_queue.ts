@@ -3,12 +3,14 @@
 // A confirmation link is bound to a random nonce stored with the membership it would activate, so
 // a newer request spends older links however fast they come.
 import type { Kysely } from 'kysely';
+import { columnTypes } from '../column-types.ts';
 
 // Migrations take Kysely<any>: they must not depend on the schema types of later versions.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('subscription_requests')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', t.id)
     .addColumn('list_id', 'integer', (c) => c.notNull().references('lists.id').onDelete('cascade'))
     .addColumn('email', 'text', (c) => c.notNull())
     .addColumn('name', 'text')
@@ -16,11 +18,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('ip', 'text')
     .addColumn('user_agent', 'text')
-    .addColumn('requested_at', 'text', (c) => c.notNull())
+    .addColumn('requested_at', t.timestamp, (c) => c.notNull())
     .addColumn('subscriber_id', 'integer', (c) => c.references('subscribers.id').onDelete('cascade'))
     .addColumn('confirm_nonce', 'text')
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('next_attempt_at', 'text')
+    .addColumn('next_attempt_at', t.timestamp)
     .addColumn('last_error', 'text')
     .execute();
   await db.schema.alterTable('list_members').addColumn('confirm_nonce', 'text').execute();

@@ -3,11 +3,13 @@
 // blurb edited for one edition, editor's items in the order, each variant's own subject and
 // preheader, and the link check's results.
 import { type Kysely, sql } from 'kysely';
+import { columnTypes } from '../column-types.ts';
 
 // Migrations take Kysely<any>: they must not depend on the schema types of later versions.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('editions').addColumn('subject_by_hand', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-  await db.schema.alterTable('editions').addColumn('preheader_by_hand', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  const t = columnTypes(db);
+  await db.schema.alterTable('editions').addColumn('subject_by_hand', t.flag, (c) => c.notNull().defaultTo(t.flagDefault(false))).execute();
+  await db.schema.alterTable('editions').addColumn('preheader_by_hand', t.flag, (c) => c.notNull().defaultTo(t.flagDefault(false))).execute();
   await db.schema.alterTable('editions').addColumn('pinned_article_id', 'integer', (c) => c.references('articles.id')).execute();
   // Editions made before this keep the subject and preheader they have, in every variant.
   await db.updateTable('editions').set({ subject_by_hand: 1, preheader_by_hand: 1 }).execute();
@@ -19,13 +21,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Positions share one sequence with edition_articles': together they are the edition's order.
   await db.schema
     .createTable('edition_items')
-    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'integer', t.id)
     .addColumn('edition_id', 'integer', (c) => c.notNull().references('editions.id').onDelete('cascade'))
     .addColumn('position', 'integer', (c) => c.notNull())
     .addColumn('title', 'text', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('line', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.timestamp, (c) => c.notNull())
     .execute();
   await db.schema.createIndex('edition_items_edition').on('edition_items').columns(['edition_id', 'position']).execute();
 
@@ -41,7 +43,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     /** The HTTP status, or null when there was no answer (timeout, DNS, refused). */
     .addColumn('status', 'integer')
     .addColumn('error', 'text')
-    .addColumn('checked_at', 'text', (c) => c.notNull())
+    .addColumn('checked_at', t.timestamp, (c) => c.notNull())
     .addPrimaryKeyConstraint('link_checks_pk', ['edition_id', 'url'])
     .execute();
 }

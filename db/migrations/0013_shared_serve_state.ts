@@ -2,19 +2,21 @@
 // per key and its current fixed window, counted with an atomic upsert), and who is mailing a queued
 // subscription request (a claim that expires, so a process that died mid-send leaves it to others).
 import type { Kysely } from 'kysely';
+import { columnTypes } from '../column-types.ts';
 
 // Migrations take Kysely<any>: they must not depend on the schema types of later versions.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('rate_limits')
     .addColumn('key', 'text', (c) => c.primaryKey())
-    .addColumn('window_started_at', 'text', (c) => c.notNull())
-    .addColumn('window_ends_at', 'text', (c) => c.notNull())
+    .addColumn('window_started_at', t.timestamp, (c) => c.notNull())
+    .addColumn('window_ends_at', t.timestamp, (c) => c.notNull())
     .addColumn('hits', 'integer', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('rate_limits_window_ends_at').on('rate_limits').column('window_ends_at').execute();
   await db.schema.alterTable('subscription_requests').addColumn('claimed_by', 'text').execute();
-  await db.schema.alterTable('subscription_requests').addColumn('claimed_until', 'text').execute();
+  await db.schema.alterTable('subscription_requests').addColumn('claimed_until', t.timestamp).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

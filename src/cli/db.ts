@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { backupDatabase } from '../../db/backup.ts';
+import { databaseLabel } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { loadConfig, loadDotEnv } from '../config.ts';
 import { withContext } from './context.ts';
@@ -13,7 +14,7 @@ export function dbCommand(program: Command): void {
       await withContext(
         async (ctx) => {
           const ran = await migrateToLatest(ctx.db);
-          say(ran.length ? `${ctx.config.databaseUrl}: applied ${ran.join(', ')}` : `${ctx.config.databaseUrl}: up to date`);
+          say(`${databaseLabel(ctx.config.databaseUrl)}: ${ran.length ? `applied ${ran.join(', ')}` : 'up to date'}`);
         },
         { migrated: false },
       );

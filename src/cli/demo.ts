@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { openDb } from '../../db/connect.ts';
+import { databaseLabel, filesFolder, openDb } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { importArticles } from '../articles/import.ts';
@@ -49,14 +49,14 @@ async function runDemo(week: string): Promise<number> {
   const env = { ...process.env };
   if (env.SMTP_URL) say(`(SMTP_URL is set but the demo always writes to the outbox folder)`);
   delete env.SMTP_URL;
-  const dataDir = dirname(env.DATABASE_URL ?? 'var/recap.db');
+  const dataDir = filesFolder(env.DATABASE_URL ?? 'var/recap.db');
   // Outside the demo RECAP_SECRET must be set; the demo keeps one of its own next to its database.
   env.RECAP_SECRET ??= demoSecret(demoSecretPath({ databaseUrl: env.DATABASE_URL ?? 'var/recap.db' }));
   const config = loadConfig(env);
   const db = openDb(config.databaseUrl);
   const ctx: Context = { db, config, clock: processClock(config) };
   try {
-    say(`Recap demo · database ${config.databaseUrl} · outbox ${config.outboxDir}`);
+    say(`Recap demo · database ${databaseLabel(config.databaseUrl)} · outbox ${config.outboxDir}`);
     const ran = await migrateToLatest(db);
     say(`Database: ${ran.length ? `migrated (${ran.join(', ')})` : 'up to date'}`);
 

@@ -3,7 +3,7 @@
 // HEALTHCHECK takes as unhealthy; it reserves 2).
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openDb, sqlitePath } from '../../db/connect.ts';
+import { dialectOf, openDb, sqlitePath } from '../../db/connect.ts';
 import { loadConfig, loadDotEnv } from '../config.ts';
 import { processClock } from '../context.ts';
 import { type Readiness, readiness } from '../health.ts';
@@ -24,9 +24,11 @@ export function healthCommand(program: Command): void {
 async function check(requireDaemon: boolean): Promise<Readiness> {
   loadDotEnv();
   const config = loadConfig();
-  const path = sqlitePath(config.databaseUrl);
-  // Opening would create an empty file; a health check changes nothing.
-  if (path !== ':memory:' && !existsSync(path)) return { ready: false, database: 'unreachable', error: `there is no database at ${path}` };
+  // Opening a SQLite path would create an empty file; a health check changes nothing.
+  if (dialectOf(config.databaseUrl) === 'sqlite') {
+    const path = sqlitePath(config.databaseUrl);
+    if (path !== ':memory:' && !existsSync(path)) return { ready: false, database: 'unreachable', error: `there is no database at ${path}` };
+  }
   const db = openDb(config.databaseUrl);
   try {
     return await readiness(db, processClock(config).now(), { requireDaemon });

@@ -4,6 +4,7 @@
 // goes on).
 import { Command, CommanderError } from 'commander';
 import { BackupError } from '../../db/backup.ts';
+import { SqliteOnlyError } from '../../db/connect.ts';
 import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
@@ -43,7 +44,7 @@ scheduleCommand(program);
 editionCommand(program);
 healthCommand(program);
 
-const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError];
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError, SqliteOnlyError];
 
 try {
   await program.parseAsync(process.argv);

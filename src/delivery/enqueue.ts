@@ -5,6 +5,7 @@
 // so a send, which claims in id order, works through one variant after another and needs only a
 // few message templates at a time, however many variants the audience needs.
 import { sql } from 'kysely';
+import { selectedValue } from '../../db/column-types.ts';
 import type { Db } from '../../db/connect.ts';
 import { eligibleMembers, type SegmentRules } from '../audience/segments.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
@@ -25,12 +26,12 @@ export async function enqueueDeliveries(db: Db, edition: Edition, rules: Segment
     .expression(
       eligibleMembers(db, edition.list.id, rules)
         .select([
-          sql.val(edition.row.id).as('edition_id'),
+          selectedValue(db, edition.row.id, 'integer').as('edition_id'),
           's.id',
-          sql.val('queued').as('status'),
-          sql.val(0).as('attempts'),
-          sql.val(at).as('queued_at'),
-          sql.val(at).as('updated_at'),
+          selectedValue(db, 'queued', 'text').as('status'),
+          selectedValue(db, 0, 'integer').as('attempts'),
+          selectedValue(db, at, 'timestamp').as('queued_at'),
+          selectedValue(db, at, 'timestamp').as('updated_at'),
         ])
         .orderBy(variantBits)
         .orderBy('s.id'),

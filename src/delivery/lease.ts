@@ -68,13 +68,13 @@ export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: nu
   await db.transaction().execute(async (trx) => {
     const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
     if (!held) {
-      // Another process may insert it between our read and our write: then it holds the lease.
-      const made = await trx
+      // On PostgreSQL another process may insert it between the read and this write (SQLite has one writer).
+      const inserted = await trx
         .insertInto('leases')
         .values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
         .onConflict((oc) => oc.column('name').doNothing())
         .executeTakeFirst();
-      if (Number(made.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
       return;
     }
     if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {

@@ -8,23 +8,15 @@ import { type Edition, editionForRender } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
 import { type RenderSettings, type RenderedVariant, renderVariant } from '../render/variant.ts';
 
-/** Streams the audience in id order, so memory stays flat however many subscribers there are. */
-async function* readerTopics(query: ReturnType<typeof eligibleMembers>, topics: Set<string>) {
-  const rows = query
-    .leftJoin('subscriber_topics as t', (j) => j.onRef('t.subscriber_id', '=', 's.id').on('t.topic', 'in', [...topics]))
-    .select(['s.id as id', 't.topic as topic'])
-    .orderBy('s.id')
-    .stream(1000);
-  let current: { id: number; topics: string[] } | undefined;
-  for await (const row of rows) {
-    if (current && current.id !== row.id) {
-      yield current;
-      current = undefined;
-    }
-    current ??= { id: row.id, topics: [] };
-    if (row.topic) current.topics.push(row.topic);
+/** Pages through the audience in id order (keyset pages, on either database), so memory stays flat however many subscribers there are. */
+async function* readerTopics(db: Db, query: ReturnType<typeof eligibleMembers>, topics: Set<string>, pageSize = 1000) {
+  for (let after = 0; ; ) {
+    const ids = (await query.select('s.id as id').where('s.id', '>', after).orderBy('s.id').limit(pageSize).execute()).map((r) => r.id);
+    if (ids.length === 0) return;
+    const followed = await topicsOfSubscribers(db, ids, topics);
+    for (const id of ids) yield { id, topics: followed.get(id) ?? [] };
+    after = ids[ids.length - 1] as number;
   }
-  if (current) yield current;
 }
 
 /** Recipients per variant key, for an audience that has not been enqueued (dry runs, previews). */
@@ -33,7 +25,7 @@ export async function audienceByVariant(db: Db, edition: Edition, topics: Set<st
   // Without topics every reader gets the full edition.
   if (topics.size === 0) return new Map([['', await countQuery(audience)]]);
   const counts = new Map<string, number>();
-  for await (const reader of readerTopics(audience, topics)) {
+  for await (const reader of readerTopics(db, audience, topics)) {
     const key = variantKey(reader.topics, topics);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }

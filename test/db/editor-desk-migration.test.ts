@@ -5,20 +5,23 @@ import { afterEach, expect, it } from 'vitest';
 import { openDb } from '../../db/connect.ts';
 import { migrateTo, migrateToLatest } from '../../db/migrate.ts';
 import { tempDir } from '../helpers/context.ts';
-import { join } from 'node:path';
+import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 import { rmSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 
 let dir = '';
 let db: Kysely<any> | undefined;
+let database: TestDatabase | undefined;
 afterEach(async () => {
   await db?.destroy();
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 it('keeps the subject and preheader of editions and variants made before it', async () => {
   dir = tempDir('recap-migrate-');
-  db = openDb(join(dir, 'recap.db')) as unknown as Kysely<any>;
+  database = await freshDatabase(dir, { migrated: false });
+  db = openDb(database.url) as unknown as Kysely<any>;
   await migrateTo(db, '0009_claim_indexes');
   const list = await db.selectFrom('lists').select('id').executeTakeFirstOrThrow();
   const at = '2026-11-30T08:00:00.000Z';

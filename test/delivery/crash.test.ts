@@ -6,7 +6,6 @@
 // The kill points come from a seeded generator; the seed is logged, and CRASH_SEED=<n> replays it.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/population.ts';
 import { type Db, openDb } from '../../db/connect.ts';
@@ -21,6 +20,7 @@ import { deliveryMessageId } from '../../src/delivery/composers.ts';
 import { sampleArticles } from '../helpers/articles.ts';
 import { RECAP_BIN } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
+import { freshDatabase } from '../helpers/database.ts';
 import { type ReceivedMessage, type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
 const WEEK = '2026-W48';
@@ -31,7 +31,7 @@ const MAIL_FROM = '"Weekly AI Recap" <recap@recap.test>';
 
 interface Setup {
   dir: string;
-  dbPath: string;
+  databaseUrl: string;
   /** Kept open for reads only; the children write (SQLite WAL lets both work). */
   db: Db;
   emails: string[];
@@ -45,10 +45,11 @@ afterEach(async () => {
 /** A migrated database with the sample week and `count` active, confirmed list members. */
 async function setUp(count: number): Promise<Setup> {
   const dir = tempDir('recap-crash-');
-  const dbPath = join(dir, 'recap.db');
-  const db = openDb(dbPath);
+  const database = await freshDatabase(dir, { migrated: true });
+  const db = openDb(database.url);
   cleanups.push(async () => {
     await db.destroy();
+    await database.drop();
     rmSync(dir, { recursive: true, force: true });
   });
   await migrateToLatest(db);
@@ -81,7 +82,7 @@ async function setUp(count: number): Promise<Setup> {
       if (topics.length > 0) await trx.insertInto('subscriber_topics').values(topics).execute();
     }
   });
-  return { dir, dbPath, db, emails };
+  return { dir, databaseUrl: database.url, db, emails };
 }
 
 interface SenderRun {
@@ -106,7 +107,7 @@ function runSender(s: Setup, sink: SmtpSink, extraEnv: Record<string, string>, k
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
     NO_COLOR: '1',
-    DATABASE_URL: s.dbPath,
+    DATABASE_URL: s.databaseUrl,
     SMTP_URL: sink.url,
     RECAP_SECRET: TEST_SECRET,
     RECAP_RATE: '0',

@@ -1,7 +1,9 @@
-// A PostgreSQL database of its own for a test, on the server TEST_DATABASE_URL names (its role
-// needs CREATEDB); dropped afterwards. Tests that need one are skipped, saying why, without it.
+// A PostgreSQL database of its own for a test that runs the CLI (which gets no database from the
+// test project: test/helpers/database.ts), on the server TEST_DATABASE_URL names (its role needs
+// CREATEDB); dropped afterwards. Such tests are skipped without it, saying why.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DATABASE_PREFIX, databaseUrl } from './database.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 export const NO_POSTGRES = 'TEST_DATABASE_URL is not set (a postgres:// URL whose role may create databases)';
@@ -12,7 +14,7 @@ export interface TempPgDatabase {
 }
 
 export async function tempPgDatabase(serverUrl = TEST_DATABASE_URL as string): Promise<TempPgDatabase> {
-  const name = `recap_ss_${randomBytes(6).toString('hex')}`;
+  const name = `${DATABASE_PREFIX}_cli_${randomBytes(6).toString('hex')}`;
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
@@ -22,8 +24,6 @@ export async function tempPgDatabase(serverUrl = TEST_DATABASE_URL as string): P
       await client.end();
     }
   };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  await admin(`create database ${name}`);
+  return { url: databaseUrl(serverUrl, name), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }

@@ -12,6 +12,7 @@ import { createTransport } from '../../src/delivery/transport.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { tempDir } from '../helpers/context.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 import { testIo } from '../helpers/send.ts';
 import { refusedPort, type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 import { createWebTest, type WebTest } from '../helpers/web.ts';
@@ -22,20 +23,24 @@ const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
 let t: WebTest | undefined;
 let sink: SmtpSink | undefined;
 const extra: Db[] = [];
-const dirs: string[] = [];
+const scratch: Array<{ dir: string; database: TestDatabase }> = [];
 afterEach(async () => {
   for (const db of extra.splice(0)) await db.destroy().catch(() => undefined);
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const { dir, database } of scratch.splice(0)) {
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
   await t?.close();
   await sink?.close();
   t = sink = undefined;
 });
 
-/** A database file of its own, not yet migrated. */
-function scratchDb(): string {
+/** A database of its own, not yet migrated. */
+async function scratchDb(): Promise<string> {
   const dir = tempDir();
-  dirs.push(dir);
-  return `${dir}/recap.db`;
+  const database = await freshDatabase(dir, { migrated: false });
+  scratch.push({ dir, database });
+  return database.url;
 }
 
 /** A second connection to the test's database, as another process would hold. */
@@ -69,7 +74,7 @@ describe('/healthz and /readyz', () => {
   });
 
   it('are not ready (503) when the database cannot be reached', async () => {
-    const lost = otherConnection(scratchDb());
+    const lost = otherConnection(await scratchDb());
     t = await createWebTest({}, undefined, { appDb: () => lost });
     expect((await t.app.request('/readyz')).status).toBe(503); // not migrated yet
     await migrateToLatest(lost);
@@ -84,7 +89,7 @@ describe('/healthz and /readyz', () => {
   });
 
   it('is not ready on a database that needs migrating', async () => {
-    const unmigrated = otherConnection(scratchDb());
+    const unmigrated = otherConnection(await scratchDb());
     t = await createWebTest({}, undefined, { appDb: () => unmigrated });
     const res = await t.app.request('/readyz');
     expect(res.status).toBe(503);
