@@ -45,8 +45,9 @@ function sqliteTarget(name = 'copy.db'): { url: string; db: Db } {
   return { url, db };
 }
 
+/** Its text sorts by locale, as on many servers: the copy and the checksums must not depend on it. */
 async function pgTarget(): Promise<{ url: string; db: Db }> {
-  const pg = await tempPgDatabase();
+  const pg = await tempPgDatabase({ collation: 'en-US' });
   cleanup.push(() => pg.drop());
   const db = openDb(pg.url);
   cleanup.push(() => db.destroy());

@@ -13,7 +13,11 @@ export interface TempPgDatabase {
   drop(): Promise<void>;
 }
 
-export async function tempPgDatabase(serverUrl = TEST_DATABASE_URL as string): Promise<TempPgDatabase> {
+/**
+ * `collation`: an ICU locale (e.g. `en-US`) for the database's text, which then sorts as people
+ * read it (`_x`, `alpha`, `Ärger`, `b`, `B`, `Zeta`) rather than byte by byte as SQLite does.
+ */
+export async function tempPgDatabase(options: { collation?: string } = {}, serverUrl = TEST_DATABASE_URL as string): Promise<TempPgDatabase> {
   const name = `${DATABASE_PREFIX}_cli_${randomBytes(6).toString('hex')}`;
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -24,6 +28,7 @@ export async function tempPgDatabase(serverUrl = TEST_DATABASE_URL as string): P
       await client.end();
     }
   };
-  await admin(`create database ${name}`);
+  const collation = options.collation ? ` template template0 locale_provider icu icu_locale '${options.collation.replace(/[^\w-]/g, '')}' locale 'C.UTF-8'` : '';
+  await admin(`create database ${name}${collation}`);
   return { url: databaseUrl(serverUrl, name), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
