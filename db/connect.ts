@@ -5,7 +5,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  PostgresAdapter,
+  PostgresDialect,
+  type PrimitiveValueListNode,
+  SqliteDialect,
+  type SqliteDatabase,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  type ValueNode,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -123,8 +137,28 @@ function openPostgres(databaseUrl: string): Db {
   // An idle connection the server closed (a restart, an administrator) is dropped by the pool and the
   // next query opens another; without a listener the 'error' event would end the process.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [withoutNuls] });
 }
+
+/**
+ * PostgreSQL's text cannot hold U+0000, which SQLite stores as it is: a NUL in an imported field
+ * would fail the whole statement. Every output shows a control character as a space
+ * (src/plain-text.ts), so a NUL in a string parameter is stored as one.
+ */
+const nulAsSpace = (value: unknown) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', ' ') : value);
+class NulAsSpace extends OperationNodeTransformer {
+  protected override transformValue(node: ValueNode): ValueNode {
+    return { ...node, value: nulAsSpace(node.value) };
+  }
+  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+    return { ...node, values: node.values.map(nulAsSpace) };
+  }
+}
+const nulsAsSpaces = new NulAsSpace();
+const withoutNuls: KyselyPlugin = {
+  transformQuery: (args) => nulsAsSpaces.transformNode(args.node),
+  transformResult: async (args) => args.result,
+};
 
 /**
  * The database as Kysely's SqliteDialect uses it (it prepares every query it runs, then calls

@@ -82,3 +82,21 @@ describe('a lease holder', () => {
     await lease.release();
   });
 });
+
+describe('two processes taking a free lease at once', () => {
+  // On PostgreSQL both may read "no holder" before either writes (SQLite has one writer at a time):
+  // the one that loses must get LeaseHeldError, not a unique-key failure, and exactly one holds it.
+  it('leave exactly one holder; the other is told the lease is held', async () => {
+    ctx = await createTestContext();
+    for (let round = 0; round < 10; round++) {
+      const name = `send:edition:${round}`;
+      const tries = await Promise.allSettled([0, 1, 2].map(() => acquireLease(ctx.db, name, ctx.clock, 60_000)));
+      const won = tries.filter((t) => t.status === 'fulfilled');
+      const lost = tries.filter((t): t is PromiseRejectedResult => t.status === 'rejected');
+      expect(won).toHaveLength(1);
+      for (const l of lost) expect(l.reason).toBeInstanceOf(LeaseHeldError);
+      const held = await ctx.db.selectFrom('leases').select('owner').where('name', '=', name).execute();
+      expect(held).toEqual([{ owner: (won[0] as PromiseFulfilledResult<{ owner: string }>).value.owner }]);
+    }
+  });
+});

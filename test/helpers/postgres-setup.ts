@@ -14,7 +14,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const template = `${prefix}_template`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
-  await admin.query(`create database ${template}`);
+  // Byte order, as SQLite compares text, whatever the server's default locale.
+  await admin.query(`create database ${template} template template0 encoding 'UTF8' lc_collate 'C' lc_ctype 'C'`);
   const db = openDb(databaseUrl(server, template));
   try {
     await migrateToLatest(db);
