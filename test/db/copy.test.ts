@@ -174,8 +174,17 @@ describe('`recap db copy` and `recap db verify`', () => {
     expect(verified.stdout).toMatch(/^articles\s+14\s+14\s+[0-9a-f]{16}\s+MISMATCH \(target [0-9a-f]{16}\)$/m);
     expect(verified.stdout).toContain('1 of 23 tables differ: articles');
 
+    // The other way: --from copies another database into DATABASE_URL's.
+    const into = sqliteTarget('into.db');
+    await into.db.destroy();
+    const pulled = await runCli(['db', 'copy', '--from', ctx.config.databaseUrl], { cwd, env: { DATABASE_URL: into.url } });
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stdout).toMatch(/^subscribers\s+121\s+121\s+[0-9a-f]{16}\s+ok$/m);
+    expect(pulled.stdout).toMatch(/^all 23 tables match \(\d+ rows\)$/m);
+
     const both = await runCli(['db', 'copy', '--to', target.url, '--from', target.url], { cwd, env });
     expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give exactly one of --to URL');
     const help = await runCli(['db', 'copy', '--help'], { cwd, env });
     expect(help.stdout).toContain('--to <url>');
     expect(help.stdout).toContain('--from <url>');
