@@ -11,11 +11,23 @@ const INCLUDE = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
 // test/helpers/context.ts (createTestContext, and helpers/web.ts built on it) or
 // test/helpers/database.ts. Files without one (rendering, parsing, SMTP, config) would only repeat
 // their sqlite run, and files that make their own SQLite file (a CLI run in a temp folder with the
-// default var/recap.db) test SQLite whatever the project. Files that get a database but are about
-// SQLite itself are listed here with the reason.
+// default var/recap.db) test SQLite whatever the project. Of those that get one, these run on
+// SQLite only, each for its reason: about SQLite itself, or about something the database only
+// serves there (what they store goes through code other postgres files run), where a second pass
+// would cost minutes of CI time and test nothing new.
 const SQLITE_ONLY: Record<string, string> = {
   'test/db/statements.test.ts': "better-sqlite3's statement cache",
   'test/cli/db-backup.test.ts': "SQLite's online backup API (`recap db backup`); PostgreSQL is backed up with pg_dump",
+  'test/audience/csv-import.test.ts': 'CSV parsing at scale (6,000 and 20,000 rows); upsertSubscriber runs on PostgreSQL wherever a test adds subscribers, and in subscriber-export.test.ts an import of an export',
+  'test/audience/bounce-import.test.ts': 'bounce and complaint formats read from files; recording them runs on PostgreSQL in bounces.test.ts and bounce-webhook.test.ts',
+  'test/articles/import.test.ts': 'article formats and their validation; storing them runs on PostgreSQL in feeds.test.ts and wherever a test imports the sample week',
+  'test/cli/signals.test.ts': 'signals through npm and npx to the sender; an interrupted send resumed on PostgreSQL is crash.test.ts and schedule-daemon.test.ts',
+  'test/delivery/composers.test.ts': 'message composition in worker threads',
+  'test/delivery/dkim.test.ts': 'DKIM signatures',
+  'test/delivery/smtputf8.test.ts': 'SMTPUTF8 and internationalised addresses at the SMTP server',
+  'test/deploy/container-files.test.ts': 'the Dockerfile, compose.yaml and systemd units',
+  'test/web/browser.e2e.test.ts': 'the subscriber pages in chromium; their routes run on PostgreSQL in routes.test.ts',
+  'test/web/desk.e2e.test.ts': "the desk in chromium; its actions run on PostgreSQL in desk.test.ts and desk-monday.test.ts",
 };
 
 const USES_TEST_DATABASE = /\bcreateTestContext\b|helpers\/web\.ts|helpers\/database\.ts/;
