@@ -119,6 +119,9 @@ export interface SubscriptionRequestsTable {
   /** After a failed send: not retried before then. */
   next_attempt_at: string | null;
   last_error: string | null;
+  /** The worker mailing it (host:pid:instance), until `claimed_until`; another takes it only after. */
+  claimed_by: string | null;
+  claimed_until: string | null;
 }
 
 export interface SegmentsTable {
@@ -334,6 +337,15 @@ export interface ClicksTable {
   last_at: string;
 }
 
+/** A fixed-window counter shared by every `recap serve` (src/web/rate-limit.ts). */
+export interface RateLimitsTable {
+  /** sha256 of the limit's name and what it counts (an IP, an address): no personal data kept. */
+  key: string;
+  window_started_at: string;
+  window_ends_at: string;
+  hits: number;
+}
+
 export interface Database {
   articles: ArticlesTable;
   article_topics: ArticleTopicsTable;
@@ -360,6 +372,7 @@ export interface Database {
   feeds: FeedsTable;
   clicks: ClicksTable;
   subscription_requests: SubscriptionRequestsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

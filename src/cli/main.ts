@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { BackupError } from '../../db/backup.ts';
 import { SqliteOnlyError } from '../../db/connect.ts';
+import { CopyRefusedError } from '../../db/copy.ts';
 import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
@@ -46,7 +47,7 @@ workerCommand(program);
 editionCommand(program);
 healthCommand(program);
 
-const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError, SqliteOnlyError];
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError, SqliteOnlyError, CopyRefusedError];
 
 try {
   await program.parseAsync(process.argv);

@@ -36,9 +36,12 @@ export class LeaseHeldError extends Error {
  */
 export const INSTANCE_ID = randomBytes(8).toString('hex');
 
+/** host:pid:instance: this process start, as `holderIsDead` reads it. */
+export const THIS_PROCESS = `${hostname()}:${process.pid}:${INSTANCE_ID}`;
+
 /** host:pid:instance:acquisition. Each acquisition is its own holder, even within one process. */
 function newOwner(): string {
-  return `${hostname()}:${process.pid}:${INSTANCE_ID}:${randomBytes(4).toString('hex')}`;
+  return `${THIS_PROCESS}:${randomBytes(4).toString('hex')}`;
 }
 
 /**
