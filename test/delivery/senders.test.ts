@@ -8,6 +8,7 @@ import { findList } from '../../src/audience/lists.ts';
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { sharedPacer } from '../../src/delivery/pacing.ts';
 import { pauseDomain } from '../../src/delivery/domain-pauses.ts';
+import { LostClaimError } from '../../src/delivery/send.ts';
 import { quotaOutlook } from '../../src/delivery/quota.ts';
 import { createTransport } from '../../src/delivery/transport.ts';
 import { systemClock, systemSleep } from '../../src/context.ts';
@@ -133,5 +134,35 @@ describe("another sender's batch", () => {
     expect(await statuses(ctx)).toEqual({ submitted: 7, uncertain: 1 });
     expect(after.edition.row.status).toBe('sent');
     expect([...sink.byRecipient().values()].map((m) => m.length)).toEqual(Array(7).fill(1));
+  });
+});
+
+describe('a sender that stalled past its lease', () => {
+  it('finds its batch taken over and completes none of its messages: nobody gets two', async () => {
+    let takenOver: Promise<unknown> = Promise.resolve();
+    let first = true;
+    // The first RCPT of the stalled sender is answered only after another sender, its lease
+    // expired meanwhile, has taken the batch over and sent everything.
+    const { ctx, sink, editionId } = await setUp(6, { SMTP_POOL_SIZE: '1' }, {
+      script: () => {
+        if (!first) return 'accept';
+        first = false;
+        return { acceptAfter: takenOver };
+      },
+    });
+    let release: () => void = () => {};
+    takenOver = new Promise<void>((resolve) => (release = resolve));
+    const stalled = sendAs(ctx, ctx.db, editionId).then(() => null, (e: unknown) => e);
+    // Once it has claimed its batch and sent its first RCPT.
+    while (sink.attempts.size === 0) await new Promise((r) => setTimeout(r, 5));
+    ctx.clock.advance(61_000);
+    const other = await sendAs(ctx, otherSender(ctx), editionId);
+    expect(other.outcome.submitted).toBe(6);
+    release();
+    const error = await stalled;
+    expect(error).toBeInstanceOf(LostClaimError);
+    expect((error as Error).message).toMatch(/taken over by another sender/);
+    expect(await statuses(ctx)).toEqual({ submitted: 6 });
+    expect([...sink.byRecipient().values()].map((m) => m.length)).toEqual(Array(6).fill(1));
   });
 });

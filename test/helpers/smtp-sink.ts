@@ -26,7 +26,9 @@ export type SinkAction =
   /** Take the message and never answer. */
   | 'stall'
   /** Never answer the RCPT command. */
-  | 'stall-at-rcpt';
+  | 'stall-at-rcpt'
+  /** Take the recipient once this has settled, not before. */
+  | { acceptAfter: Promise<unknown> };
 
 export interface SmtpSink {
   url: string;
@@ -126,6 +128,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       attempts.set(address.address, attempt);
       const action = script(address.address, attempt);
       if (action === 'stall-at-rcpt') return;
+      if (typeof action === 'object' && 'acceptAfter' in action) {
+        void action.acceptAfter.finally(() => {
+          pending.set(session.id, 'accept');
+          callback();
+        });
+        return;
+      }
       if (typeof action === 'object' && 'rcpt' in action) {
         callback(fail(action.rcpt));
         return;
