@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import pg from 'pg';
 import { openDb } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { WEEKLY_AI_RECAP } from '../db/migrations/0001_initial.ts';
@@ -28,7 +29,7 @@ import { enqueueDeliveries } from '../src/delivery/enqueue.ts';
 import { type MessageTemplate, messageTemplate } from '../src/delivery/mime-template.ts';
 import { type ComposeJob, composeFor, deliveryMessageId, type SendContext } from '../src/delivery/composers.ts';
 import { audienceByVariant, topicsOfSubscribers } from '../src/delivery/variants.ts';
-import { type Edition, editionForRender, editionTopics, ensureEdition } from '../src/editions/editions.ts';
+import { type Edition, editionForRender, editionTopics, ensureEdition, findEdition } from '../src/editions/editions.ts';
 import { weekOf } from '../src/editions/week.ts';
 import { renderSettings } from '../src/recap.ts';
 import { variantKey } from '../src/render/arrange.ts';
@@ -37,6 +38,7 @@ import { freshBuild } from '../bin/build.js';
 import { table } from '../src/cli/output.ts';
 import { articlesForWeek, generateSubscribers, insertSubscribers, type SampleArticle, topicsByPopularity } from './population.ts';
 import type { SendFigures } from './send.ts';
+import type { WorkerFigures } from './worker.ts';
 import { findPostfixTool, POSTFIX_INSTALL, runSmtpSource, type Sink, type SourceResult, startInProcessSink, startPostfixSink } from './sinks.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,6 +54,12 @@ const count = (min: number) => (value: string) => {
   return n;
 };
 
+function workerCounts(value: string): number[] {
+  const counts = value.split(',').map((v) => count(1)(v.trim()));
+  if (counts.some((n) => n > 16)) throw new InvalidArgumentError('at most 16 worker processes');
+  return counts;
+}
+
 const program = new Command('bench')
   .description('measure the send path: render, personalize, enqueue and send N messages to a local SMTP sink')
   .option('--subscribers <n>', 'subscribers in the list', count(1), 100_000)
@@ -59,7 +67,9 @@ const program = new Command('bench')
   .option('--articles <n>', "articles in each week (the sample week's 14, repeated if more)", count(3), 14)
   .option('--connections <n>', 'SMTP connections (SMTP_POOL_SIZE) for Recap and smtp-source sessions', count(1), 5)
   .option('--rate <n>', 'RECAP_RATE for the sends; 0 is unpaced', count(0), 0)
-  .option('--workers <n>', 'RECAP_WORKERS for the sends (default: one per core; 0: compose on the main thread)', count(0))
+  .option('--threads <n>', 'RECAP_WORKERS for the sends: composing threads (default: one per core; 0: compose on the main thread)', count(0))
+  .option('--workers <list>', 'also send with this many `recap worker` processes together, e.g. 1,2,4 (one week each)', workerCounts)
+  .option('--database <url>', 'a PostgreSQL server (postgres://user:pass@host/db) to run on: the bench makes a database of its own there and drops it after; default a SQLite file')
   .option('--no-dkim', 'skip the DKIM-signed send')
   .addOption(new Option('--sink <kind>', 'where mail goes').choices(['auto', 'postfix', 'inprocess']).default('auto'))
   .option('--out <dir>', 'folder for the JSON results', join(ROOT, 'bench/results'))
@@ -74,7 +84,9 @@ interface Options {
   articles: number;
   connections: number;
   rate: number;
-  workers?: number;
+  threads?: number;
+  workers?: number[];
+  database?: string;
   dkim: boolean;
   sink: 'auto' | 'postfix' | 'inprocess';
   out: string;
@@ -104,13 +116,26 @@ function timedSync(work: () => void): { ms: number } {
 
 const work = mkdtempSync(join(os.tmpdir(), 'recap-bench-'));
 const secret = randomBytes(32).toString('hex');
+/** On PostgreSQL, a database of the bench's own on the server --database names (dropped after). */
+const benchDatabase = opts.database ? { server: opts.database, name: `recap_bench_${randomBytes(4).toString('hex')}` } : undefined;
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: (benchDatabase as NonNullable<typeof benchDatabase>).server });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+if (benchDatabase) await onServer(`create database ${benchDatabase.name}`);
+const databaseUrl = benchDatabase ? Object.assign(new URL(benchDatabase.server), { pathname: `/${benchDatabase.name}` }).href : join(work, 'recap.db');
 const env = {
-  DATABASE_URL: join(work, 'recap.db'),
+  DATABASE_URL: databaseUrl,
   OUTBOX_DIR: join(work, 'outbox'),
   RECAP_SECRET: secret,
   SMTP_POOL_SIZE: String(opts.connections),
   RECAP_RATE: String(opts.rate),
-  ...(opts.workers !== undefined ? { RECAP_WORKERS: String(opts.workers) } : {}),
+  ...(opts.threads !== undefined ? { RECAP_WORKERS: String(opts.threads) } : {}),
 };
 const config = loadConfig(env);
 const children = new Set<{ kill(): unknown }>();
@@ -122,7 +147,8 @@ async function cleanUp(): Promise<void> {
   cleanedUp = true;
   for (const c of children) c.kill();
   await sink?.close();
-  if (opts.keep) step(`kept ${work}`);
+  if (benchDatabase && !opts.keep) await onServer(`drop database if exists ${benchDatabase.name}`).catch((e: unknown) => step(`could not drop ${benchDatabase.name}: ${(e as Error).message}`));
+  if (opts.keep) step(`kept ${work}${benchDatabase ? ` and database ${benchDatabase.name}` : ''}`);
   else rmSync(work, { recursive: true, force: true });
 }
 
@@ -133,8 +159,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** One send in a process of its own, exactly as `recap digest send --week WEEK` would. */
-function sendInChild(week: string, extraEnv: Record<string, string>): Promise<SendFigures> {
+/** bench/send.ts or bench/worker.ts in a process of its own, with the bench's configuration; resolves with what it reports. */
+function inChild<T>(name: 'send' | 'worker', args: string[], extraEnv: Record<string, string>): Promise<T> {
   const childEnv = {
     // Only what a process needs from ours: a developer's RECAP_* or SMTP_URL must not leak in.
     ...Object.fromEntries(['PATH', 'HOME', 'TMPDIR', 'NODE_ENV'].flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : []))),
@@ -142,18 +168,18 @@ function sendInChild(week: string, extraEnv: Record<string, string>): Promise<Se
     ...extraEnv,
   };
   // From the build when it is up to date (as bin/recap.js runs the CLI), else through tsx.
-  const [script, loader] = build ? [join(build, 'bench/send.js'), []] : [join(ROOT, 'bench/send.ts'), ['--import', 'tsx']];
+  const [script, loader] = build ? [join(build, `bench/${name}.js`), []] : [join(ROOT, `bench/${name}.ts`), ['--import', 'tsx']];
   const profile = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(opts.profile)}`] : [];
-  const child = fork(script, [week], { cwd: ROOT, env: childEnv, execArgv: [...loader, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(script, args, { cwd: ROOT, env: childEnv, execArgv: [...loader, ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   return new Promise((resolvePromise, reject) => {
-    let figures: SendFigures | undefined;
-    child.on('message', (m) => (figures = m as SendFigures));
+    let figures: T | undefined;
+    child.on('message', (m) => (figures = m as T));
     child.on('error', reject);
     child.on('exit', (code) => {
       children.delete(child);
       if (figures && code === 0) resolvePromise(figures);
-      else reject(new Error(`the send of ${week} ended with code ${code}`));
+      else reject(new Error(`bench/${name} ${args.join(' ')} ended with code ${code}`));
     });
   });
 }
@@ -176,7 +202,7 @@ interface SendResult extends SendFigures {
 async function measuredSend(label: string, week: string, extraEnv: Record<string, string>): Promise<SendResult> {
   step(`${label}: sending ${week} to ${sink?.kind} sink…`);
   const before = sink?.bytesRead() ?? null;
-  const figures = await sendInChild(week, extraEnv);
+  const figures = await inChild<SendFigures>('send', [week], extraEnv);
   const after = sink?.bytesRead() ?? null;
   const result = {
     ...figures,
@@ -187,6 +213,39 @@ async function measuredSend(label: string, week: string, extraEnv: Record<string
   };
   step(`  ${fmt(result.submitted)} submitted in ${seconds(result.totalMs)}: ${fmt(result.msgsPerSecond)} msgs/s; peak RSS ${mb(result.peakRssBytes)} (main thread at the peak: heap ${mb(result.atPeak.heapUsedBytes)}, buffers ${mb(result.atPeak.arrayBuffersBytes)})`);
   if (Object.keys(result.notSubmitted).length > 0) step(`  not submitted: ${JSON.stringify(result.notSubmitted)} ${JSON.stringify(result.errors.slice(0, 3))}`);
+  return result;
+}
+
+interface WorkersResult {
+  workers: number;
+  week: string;
+  submitted: number;
+  totalMs: number;
+  msgsPerSecond: number;
+  cpuSeconds: number;
+  peakRssBytes: number[];
+  ratioToSmtpSource?: number;
+}
+
+/** `n` `recap worker --once` processes together on one queued edition, as operators run them. */
+async function measuredWorkers(n: number, week: string, smtp: Record<string, string>): Promise<WorkersResult> {
+  step(`${n} worker process${n === 1 ? '' : 'es'}: sending ${week} to ${sink?.kind} sink…`);
+  const db = openDb(config.databaseUrl);
+  try {
+    const list = await findList(db, WEEKLY_AI_RECAP.slug);
+    const edition = await findEdition(db, list, week, config.timeZone);
+    if (!edition) throw new Error(`no edition for ${week}`);
+    await enqueueDeliveries(db, edition, undefined, new Date());
+    await db.updateTable('editions').set({ status: 'sending' }).where('id', '=', edition.row.id).execute();
+  } finally {
+    await db.destroy();
+  }
+  const started = performance.now();
+  const each = await Promise.all(Array.from({ length: n }, () => inChild<WorkerFigures>('worker', [], smtp)));
+  const totalMs = performance.now() - started;
+  const submitted = each.reduce((sum, f) => sum + f.submitted, 0);
+  const result = { workers: n, week, submitted, totalMs, msgsPerSecond: submitted / (totalMs / 1000), cpuSeconds: each.reduce((sum, f) => sum + f.cpuSeconds, 0), peakRssBytes: each.map((f) => f.peakRssBytes) };
+  step(`  ${fmt(submitted)} submitted in ${seconds(totalMs)}: ${fmt(result.msgsPerSecond)} msgs/s (${each.map((f) => fmt(f.submitted)).join(' + ')}); peak RSS ${each.map((f) => mb(f.peakRssBytes)).join(', ')}`);
   return result;
 }
 
@@ -292,13 +351,14 @@ async function prepareAndMeasureSteps() {
     const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')) as SampleArticle[];
     // Three weeks: one for the step-by-step measurements, one per send (each starts from nothing).
     const weeks: string[] = [];
-    for (const back of [2, 1, 0]) {
+    // And one week further back for each --workers run.
+    for (const back of [2, 1, 0, ...(opts.workers ?? []).map((_, k) => 3 + k)]) {
       const articles = articlesForWeek(sample, back, opts.articles);
       const imported = await importArticles(db, JSON.stringify(articles), { now: new Date(), format: 'json' });
       if (imported.failed > 0) throw new Error(`sample articles failed to import: ${JSON.stringify(imported.results.filter((r) => r.outcome === 'failed'))}`);
       weeks.push(weekOf(new Date(articles[0]?.collectedAt as string), config.timeZone));
     }
-    const [measureWeek, unsignedWeek, signedWeek] = weeks as [string, string, string];
+    const [measureWeek, unsignedWeek, signedWeek, ...workerWeeks] = weeks as [string, string, string, ...string[]];
 
     step(`generating ${fmt(opts.subscribers)} subscribers…`);
     const topics = topicsByPopularity(sample);
@@ -330,7 +390,7 @@ async function prepareAndMeasureSteps() {
     const perRecipient = await measurePerRecipient(db, measureEdition, variants.rendered);
     step(`  ${fmt(perRecipient.usPerRecipient, 1)} µs per recipient (DKIM-signed ${fmt(perRecipient.dkim.usPerRecipient, 1)}), ${fmt(perRecipient.templates.bytesEach / 1024)} KiB per template`);
     const common = {
-      weeks: { measure: measureWeek, unsigned: unsignedWeek, signed: signedWeek },
+      weeks: { measure: measureWeek, unsigned: unsignedWeek, signed: signedWeek, workers: workerWeeks },
       stories: measureEdition.stories.length,
       editionTopics: [...editionTopics(measureEdition)],
       population: { subscribers: population.value, insertMs: population.ms, topicsFollowed: mix },
@@ -349,7 +409,7 @@ async function prepareAndMeasureSteps() {
 }
 
 /** The two sends (unsigned and DKIM-signed) to the sink, and smtp-source against it. */
-async function measureSends(weeks: { unsigned: string; signed: string }) {
+async function measureSends(weeks: { unsigned: string; signed: string; workers: string[] }) {
   sink = await chooseSink();
   step(`sink: ${sink.description} on 127.0.0.1:${sink.port}`);
   const smtp = { SMTP_URL: `smtp://127.0.0.1:${sink.port}` };
@@ -361,6 +421,9 @@ async function measureSends(weeks: { unsigned: string; signed: string }) {
     signed = await measuredSend('DKIM-signed', weeks.signed, { ...smtp, DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 'bench', DKIM_PRIVATE_KEY_FILE: keyFile });
   }
 
+  const workers: WorkersResult[] = [];
+  for (const [k, n] of (opts.workers ?? []).entries()) workers.push(await measuredWorkers(n, weeks.workers[k] as string, smtp));
+
   let source: SourceResult | { available: false; why: string };
   const sourcePath = findPostfixTool('smtp-source');
   if (!sourcePath) source = { available: false, why: `smtp-source not found; install Postfix's tools: ${POSTFIX_INSTALL}` };
@@ -371,11 +434,12 @@ async function measureSends(weeks: { unsigned: string; signed: string }) {
     step(`  ${fmt(source.msgsPerSecond)} msgs/s`);
     unsigned.ratioToSmtpSource = unsigned.msgsPerSecond / source.msgsPerSecond;
     if (signed) signed.ratioToSmtpSource = signed.msgsPerSecond / source.msgsPerSecond;
+    for (const w of workers) w.ratioToSmtpSource = w.msgsPerSecond / source.msgsPerSecond;
   }
   const sinkFacts = { kind: sink.kind, description: sink.description, bytesMeaning: sink.bytesMeaning };
   await sink.close();
   sink = undefined;
-  return { sink: sinkFacts, sends: { unsigned, ...(signed ? { signed } : {}) } as Record<string, SendResult>, source };
+  return { sink: sinkFacts, sends: { unsigned, ...(signed ? { signed } : {}) } as Record<string, SendResult>, workers, source };
 }
 
 async function main(): Promise<void> {
@@ -383,7 +447,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   step(`Recap bench: ${fmt(opts.subscribers)} subscribers, ${opts.connections} connections, RECAP_RATE=${opts.rate}, in ${work}`);
   const measured = await prepareAndMeasureSteps();
-  const sending = 'enqueue' in measured ? await measureSends(measured.weeks) : { sink: null, sends: {}, source: { available: false as const, why: `--only ${opts.only}` } };
+  const sending = 'enqueue' in measured ? await measureSends(measured.weeks) : { sink: null, sends: {}, workers: [], source: { available: false as const, why: `--only ${opts.only}` } };
 
   const cpus = os.cpus();
   const results = {
@@ -400,12 +464,14 @@ async function main(): Promise<void> {
       loadAverageBefore: loadBefore,
       loadAverageAfter: os.loadavg(),
     },
-    options: { subscribers: opts.subscribers, articles: opts.articles, connections: opts.connections, rate: opts.rate, dkim: opts.dkim, sink: opts.sink },
+    options: { subscribers: opts.subscribers, articles: opts.articles, connections: opts.connections, rate: opts.rate, dkim: opts.dkim, sink: opts.sink, threads: opts.threads ?? null, workers: opts.workers ?? [] },
     /** The sends ran from the build (dist/) or from the sources through tsx. */
     sendsFrom: build ? 'build' : 'tsx',
     sink: sending.sink,
     ...measured,
+    database: benchDatabase ? 'postgres' : 'sqlite',
     sends: sending.sends,
+    workers: sending.workers,
     smtpSource: 'msgsPerSecond' in sending.source ? { available: true, ...sending.source } : sending.source,
     benchProcess: { peakRssBytes: process.resourceUsage().maxRSS * 1024 },
   };
@@ -418,10 +484,10 @@ async function main(): Promise<void> {
 
 type PerRecipient = Awaited<ReturnType<typeof measurePerRecipient>>;
 
-function printSummary(r: { variants: { count: number; meanMs: number; medianMs: number; firstMs: number }; perRecipient: PerRecipient; enqueue?: { rows: number; rowsPerSecond: number }; sends: Record<string, SendResult>; machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] }; sink: { kind: string } | null }, source: SourceResult | { available: false; why: string }): void {
+function printSummary(r: { database: string; workers: WorkersResult[]; variants: { count: number; meanMs: number; medianMs: number; firstMs: number }; perRecipient: PerRecipient; enqueue?: { rows: number; rowsPerSecond: number }; sends: Record<string, SendResult>; machine: { cpus: number; cpuModel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] }; sink: { kind: string } | null }, source: SourceResult | { available: false; why: string }): void {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const p = r.perRecipient;
-  console.log(`\nRecap bench · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink ? `${r.sink.kind} sink` : `only ${opts.only}`} · sends from ${build ? 'the build' : 'the sources through tsx (npm run build)'}`);
+  console.log(`\nRecap bench · ${r.database} · ${fmt(opts.subscribers)} subscribers · ${opts.connections} connections · RECAP_RATE=${opts.rate} · ${r.sink ? `${r.sink.kind} sink` : `only ${opts.only}`} · sends from ${build ? 'the build' : 'the sources through tsx (npm run build)'}`);
   console.log(`${r.machine.cpus} × ${r.machine.cpuModel} · Node ${r.machine.node} · load ${load(r.machine.loadAverageBefore)} → ${load(r.machine.loadAverageAfter)}\n`);
   const rows = [
     ['variants', `${r.variants.count}`, `${fmt(r.variants.meanMs, 1)} ms each (median ${fmt(r.variants.medianMs, 1)}, first ${fmt(r.variants.firstMs)})`],
@@ -432,6 +498,10 @@ function printSummary(r: { variants: { count: number; meanMs: number; medianMs: 
   for (const [name, s] of Object.entries(r.sends)) {
     const ratio = s.ratioToSmtpSource === undefined ? 'ratio n/a' : `${(s.ratioToSmtpSource * 100).toFixed(1)} % of smtp-source`;
     rows.push([`send, ${name}`, `${fmt(s.msgsPerSecond)} msgs/s`, `${ratio} · ${fmt(s.submitted)} in ${seconds(s.totalMs)} · ${s.meanMessageBytes === null ? '?' : fmt(s.meanMessageBytes)} B/msg · peak RSS ${mb(s.peakRssBytes)} · CPU ${fmt(s.cpuSeconds, 1)} s`]);
+  }
+  for (const w of r.workers) {
+    const ratio = w.ratioToSmtpSource === undefined ? 'ratio n/a' : `${(w.ratioToSmtpSource * 100).toFixed(1)} % of smtp-source`;
+    rows.push([`${w.workers} worker${w.workers === 1 ? '' : 's'}, ${r.database}`, `${fmt(w.msgsPerSecond)} msgs/s`, `${ratio} · ${fmt(w.submitted)} in ${seconds(w.totalMs)} · CPU ${fmt(w.cpuSeconds, 1)} s · peak RSS ${w.peakRssBytes.map(mb).join(', ')}`]);
   }
   rows.push('msgsPerSecond' in source
     ? ['smtp-source', `${fmt(source.msgsPerSecond)} msgs/s`, `${fmt(source.messages)} × ${fmt(source.messageBytes)} B over ${source.sessions} sessions`]

@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  CompiledQuery,
+  type DatabaseConnection,
   Kysely,
   type KyselyPlugin,
   OperationNodeTransformer,
@@ -14,6 +16,8 @@ import {
   type PrimitiveValueListNode,
   SqliteDialect,
   type SqliteDatabase,
+  type SqliteDialectConfig,
+  SqliteDriver,
   type ValueNode,
 } from 'kysely';
 import pg from 'pg';
@@ -77,7 +81,28 @@ function openSqlite(databaseUrl: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
+  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }) });
+}
+
+/**
+ * Transactions that begin with BEGIN IMMEDIATE: they take the write lock first, waiting for it
+ * (busy timeout) behind another process's writer. A plain BEGIN reads first, and when another
+ * process writes before it does, its write fails at once ("database is locked"): the timeout
+ * never applies to a transaction whose snapshot went stale.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): SqliteDriver {
+    return new (class extends SqliteDriver {
+      override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+        await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      }
+    })(this.#config);
+  }
 }
 
 // PostgreSQL type ids (pg_type.oid) whose JavaScript values must match what SQLite gives.

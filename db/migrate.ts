@@ -13,6 +13,8 @@ import * as claimIndexes from './migrations/0009_claim_indexes.ts';
 import * as editorDesk from './migrations/0010_editor_desk.ts';
 import * as firstName from './migrations/0011_first_name.ts';
 import * as leaseSince from './migrations/0012_lease_since.ts';
+import * as sharedServeState from './migrations/0013_shared_serve_state.ts';
+import * as sendWorkers from './migrations/0014_send_workers.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -26,6 +28,8 @@ const migrations: Record<string, Migration> = {
   '0010_editor_desk': editorDesk,
   '0011_first_name': firstName,
   '0012_lease_since': leaseSince,
+  '0013_shared_serve_state': sharedServeState,
+  '0014_send_workers': sendWorkers,
 };
 
 // Kysely<any>: migrations run before (and regardless of) the current schema types.
@@ -54,4 +58,10 @@ export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   const all = await migrator(db).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** Names of the migrations applied, in order. */
+export async function appliedMigrations(db: Kysely<any>): Promise<string[]> {
+  const all = await migrator(db).getMigrations();
+  return all.filter((m) => m.executedAt !== undefined).map((m) => m.name);
 }

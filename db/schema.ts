@@ -120,6 +120,9 @@ export interface SubscriptionRequestsTable {
   /** After a failed send: not retried before then. */
   next_attempt_at: string | null;
   last_error: string | null;
+  /** The worker mailing it (host:pid:instance), until `claimed_until`; another takes it only after. */
+  claimed_by: string | null;
+  claimed_until: string | null;
 }
 
 export interface SegmentsTable {
@@ -250,6 +253,27 @@ export interface SuppressionsTable {
   created_at: string;
 }
 
+/** The shared pace of every sender (0014): the next free slot. */
+export interface SendPacingTable {
+  name: string;
+  next_slot_us: number;
+}
+
+/** Messages handed to the relay per minute (0014), for RECAP_QUOTA's rolling windows. */
+export interface SendQuotaUseTable {
+  /** Minutes since the epoch. */
+  minute: number;
+  messages: number;
+}
+
+/** A domain no sender mails until `until`, after policy rejections (0014). */
+export interface DomainPausesTable {
+  domain: string;
+  until: string;
+  reply: string;
+  created_at: string;
+}
+
 export interface LeasesTable {
   /** e.g. "send:edition:7" */
   name: string;
@@ -314,6 +338,15 @@ export interface ClicksTable {
   last_at: string;
 }
 
+/** A fixed-window counter shared by every `recap serve` (src/web/rate-limit.ts). */
+export interface RateLimitsTable {
+  /** sha256 of the limit's name and what it counts (an IP, an address): no personal data kept. */
+  key: string;
+  window_started_at: string;
+  window_ends_at: string;
+  hits: number;
+}
+
 export interface Database {
   articles: ArticlesTable;
   article_topics: ArticleTopicsTable;
@@ -332,11 +365,15 @@ export interface Database {
   events: EventsTable;
   suppressions: SuppressionsTable;
   leases: LeasesTable;
+  send_pacing: SendPacingTable;
+  send_quota_use: SendQuotaUseTable;
+  domain_pauses: DomainPausesTable;
   bounces: BouncesTable;
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;
   clicks: ClicksTable;
   subscription_requests: SubscriptionRequestsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type ArticleRow = Selectable<ArticlesTable>;

@@ -14,7 +14,7 @@ import { hashEmail } from '../src/audience/email.ts';
 import { findList } from '../src/audience/lists.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Context } from '../src/context.ts';
-import { claimableIds } from '../src/delivery/claim.ts';
+import { claimDue } from '../src/delivery/claim.ts';
 import { enqueueDeliveries } from '../src/delivery/enqueue.ts';
 import type { Transport } from '../src/delivery/transport.ts';
 import { ensureEdition } from '../src/editions/editions.ts';
@@ -76,7 +76,7 @@ if (queued > 0) await withAudience(queued, async (ctx) => {
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {
     const started = performance.now();
-    await ctx.db.transaction().execute((trx) => claimableIds(trx, editionId, ctx.config.sendBatchSize, NOW.toISOString()));
+    await claimDue(ctx.db, editionId, ctx.config.sendBatchSize, NOW.toISOString(), `measure-${i}`);
     times.push(performance.now() - started);
   }
   console.log(`claim query, ${queued} queued (${Math.floor(queued / 1000)} of them deferred and due), batch ${ctx.config.sendBatchSize}: median ${median(times).toFixed(2)} ms`);

@@ -41,6 +41,19 @@ const envSchema = z.object({
   RECAP_SEND_BATCH: intFrom(500, 1, 10_000),
   RECAP_RATE: z.coerce.number().min(0).max(10_000).default(20),
   RECAP_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  RECAP_QUOTA: z.string().default('').transform((v, ctx) => {
+    const quotas: Quota[] = [];
+    for (const part of v.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^(\d+)\s*\/\s*(\d+)\s*([mhd])$/i.exec(part);
+      const minutes = m ? Number(m[2]) * { m: 1, h: 60, d: 1440 }[(m[3] as string).toLowerCase() as 'm' | 'h' | 'd'] : 0;
+      if (!m || Number(m[1]) < 1 || minutes < 1 || minutes > 31 * 1440) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a quota such as 50000/24h (messages / a window of 1m to 31d, in m, h or d)` });
+        return z.NEVER;
+      }
+      quotas.push({ limit: Number(m[1]), minutes, label: `${m[1]}/${m[2]}${(m[3] as string).toLowerCase()}` });
+    }
+    return quotas;
+  }),
   RECAP_MAX_ATTEMPTS: intFrom(6, 1, 50),
   RECAP_RETRY_BASE_SECONDS: intFrom(60, 1, 86_400),
   RECAP_RETRY_DEADLINE_HOURS: intFrom(24, 1, 24 * 14),
@@ -99,6 +112,13 @@ export interface Mailbox {
   address: string;
 }
 
+/** At most `limit` messages in any `minutes` (RECAP_QUOTA=50000/24h). */
+export interface Quota {
+  limit: number;
+  minutes: number;
+  label: string;
+}
+
 export interface Config {
   databaseUrl: string;
   smtpUrl: string | undefined;
@@ -126,6 +146,8 @@ export interface Config {
   rate: number;
   /** Threads composing and signing messages during a send (0: on the main thread). */
   workers: number;
+  /** The relay's quotas per rolling window, for every sender together (RECAP_QUOTA). */
+  quotas: Quota[];
   maxAttempts: number;
   retryBaseSeconds: number;
   retryDeadlineHours: number;
@@ -206,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dkim: dkimFrom(e),
     rate: e.RECAP_RATE,
     workers: e.RECAP_WORKERS ?? availableParallelism(),
+    quotas: e.RECAP_QUOTA,
     maxAttempts: e.RECAP_MAX_ATTEMPTS,
     retryBaseSeconds: e.RECAP_RETRY_BASE_SECONDS,
     retryDeadlineHours: e.RECAP_RETRY_DEADLINE_HOURS,

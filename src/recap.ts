@@ -89,24 +89,32 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
   const enqueued = await enqueueDeliveries(db, edition, rules, clock.now());
 
-  // 5. Submit every due delivery with its variant, rendered once per set of topics; retry the
-  //    deferred ones as they come due; account for every one.
+  // 5–6. Send, and mark the edition sent once nothing is left to try.
+  return { kind: 'sent', created: planned.created, enqueued, ...(await sendQueued(ctx, io, edition)) };
+}
+
+/**
+ * 5. Submit every due delivery with its variant, rendered once per set of topics; retry the
+ *    deferred ones as they come due; account for every one. Other senders may work on the same
+ *    edition meanwhile (`recap worker`, send.ts).
+ * 6. Nothing left to try: the edition is sent (uncertain deliveries are reported, not retried),
+ *    by whichever sender finds so last.
+ */
+export async function sendQueued(ctx: Context, io: SendIo, queued: Edition): Promise<{ edition: Edition; outcome: SendOutcome; counts: Record<DeliveryStatus, number>; target: string }> {
+  const { db, config, clock } = ctx;
   const target = io.transport();
   let outcome: SendOutcome;
   try {
-    outcome = await sendEdition({ ...io, db, config, clock, transport: target }, edition);
+    outcome = await sendEdition({ ...io, db, config, clock, transport: target }, queued);
   } finally {
     await target.close();
   }
-
-  // 6. Nothing left to try: the edition is sent (uncertain deliveries are reported, not retried).
-  const counts = await deliveryCounts(db, edition.row.id);
-  const current = await reloadStatus(ctx, edition);
-  edition = current;
-  if (counts.queued + counts.deferred + counts.claimed === 0 && (current.row.status === 'sending' || current.row.status === 'sent')) {
+  const counts = await deliveryCounts(db, queued.row.id);
+  let edition = await reloadStatus(ctx, queued);
+  if (counts.queued + counts.deferred + counts.claimed === 0 && (edition.row.status === 'sending' || edition.row.status === 'sent')) {
     edition = await setStatus(ctx, edition, 'sent');
   }
-  return { kind: 'sent', edition, created: planned.created, enqueued, outcome, counts, target: target.target };
+  return { edition, outcome, counts, target: target.target };
 }
 
 /**

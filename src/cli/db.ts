@@ -4,6 +4,7 @@ import { databaseLabel } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { loadConfig, loadDotEnv } from '../config.ts';
 import { withContext } from './context.ts';
+import { dbCopyCommands } from './db-copy.ts';
 import { kb, say } from './output.ts';
 
 export function dbCommand(program: Command): void {
@@ -28,4 +29,5 @@ export function dbCommand(program: Command): void {
       const result = await backupDatabase(config.databaseUrl, file);
       say(`${config.databaseUrl}: backed up to ${result.file} (${kb(result.bytes)}, ${result.pages} pages, integrity checked)`);
     });
+  dbCopyCommands(db);
 }

@@ -11,8 +11,11 @@ import { writePreview } from '../desk/preview-files.ts';
 import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
+import { activeDomainPauses } from '../delivery/domain-pauses.ts';
+import { quotaOutlook } from '../delivery/quota.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
+import { localTime } from '../schedule/slots.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
@@ -104,6 +107,12 @@ export function digestCommand(program: Command): void {
         say(`  Since it went out: ${after.bounced} bounced, ${after.complained} complained, ${after.unsubscribedSince} unsubscribed`);
         say(`  Rate: ${s.recentRate.toFixed(1)} messages/s over the last minute (limit ${ctx.config.rate || 'none'})`);
         if (s.secondsLeft !== null) say(`  Time left: about ${formatDuration(s.secondsLeft)}`);
+        const left = s.counts.queued + s.counts.claimed + s.counts.deferred;
+        for (const q of await quotaOutlook(ctx.db, ctx.config.quotas, ctx.clock.now(), left)) {
+          const rest = left === 0 ? '' : q.restBy <= ctx.clock.now() ? `; room for the ${left} left` : `; the ${left} left can all go by ${localTime(q.restBy, ctx.config.timeZone)}`;
+          say(`  Quota ${q.label}: ${q.used} of ${q.limit} used in the window${rest}`);
+        }
+        for (const [domain, until] of await activeDomainPauses(ctx.db, ctx.clock.now())) say(`  Paused: ${domain} until ${localTime(new Date(until), ctx.config.timeZone)} (policy rejections)`);
         if (s.nextRetryAt) say(`  Next retry: ${s.nextRetryAt}`);
         if (s.counts.uncertain > 0) say(`  ${s.counts.uncertain} uncertain: sent to the server, but its reply was lost (the connection failed after the message, or the sender died); not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
       });
@@ -252,7 +261,11 @@ export async function sendAndReport(
   say(`Edition total: ${describeCounts(counts)} · status ${report.edition.row.status}`);
   for (const d of outcome.pausedDomains) warn(`  paused sending to ${d.domain} until ${d.until} after policy rejections (last: ${d.reply})`);
   for (const e of outcome.errors) warn(`  not submitted: ${e.email}: ${e.error}`);
-  if (outcome.pausedBecause || outcome.interrupted) {
+  if (outcome.quotaUntil) {
+    const left = counts.queued + counts.deferred + counts.claimed;
+    warn(`The relay's quota (RECAP_QUOTA) is used up: ${plural(left, 'delivery waits', 'deliveries wait')} until ${localTime(outcome.quotaUntil, ctx.config.timeZone)}. The schedule or a \`recap worker\` goes on by itself; by hand, run \`${commandToGoOn(report.edition.row.status, { ...opts, week: report.edition.row.week })}\` then.`);
+    process.exitCode = EXIT.stopped;
+  } else if (outcome.pausedBecause || outcome.interrupted) {
     const next = commandToGoOn(report.edition.row.status, { ...opts, week: report.edition.row.week });
     const why = outcome.pausedBecause ? `Paused: ${outcome.pausedBecause}.` : `Stopped before the end; ${plural(counts.queued + counts.deferred, 'delivery waits', 'deliveries wait')}.`;
     warn(next ? `${why} ${outcome.pausedBecause ? 'Fix that, then run' : 'To go on, run'} \`${next}\`.` : `${why} Edition ${report.edition.row.week} is ${report.edition.row.status}: nothing more will be sent.`);

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { BackupError } from '../../db/backup.ts';
 import { SqliteOnlyError } from '../../db/connect.ts';
+import { CopyRefusedError } from '../../db/copy.ts';
 import { ConfigError } from '../config.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { ImportFileError } from '../articles/formats.ts';
@@ -22,6 +23,7 @@ import { serveCommand } from './serve.ts';
 import { dkimCommand } from './dkim.ts';
 import { bouncesCommand } from './bounces.ts';
 import { scheduleCommand } from './schedule.ts';
+import { workerCommand } from './worker.ts';
 import { editionCommand } from './edition.ts';
 import { healthCommand } from './health.ts';
 import { subscribersCommand } from './subscribers.ts';
@@ -41,10 +43,11 @@ serveCommand(program);
 dkimCommand(program);
 bouncesCommand(program);
 scheduleCommand(program);
+workerCommand(program);
 editionCommand(program);
 healthCommand(program);
 
-const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError, SqliteOnlyError];
+const USAGE_ERRORS = [ConfigError, NotFoundError, ImportFileError, WeekError, TransitionError, LeaseHeldError, EditionStateError, BackupError, SqliteOnlyError, CopyRefusedError];
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, loadDotEnv, requireSecret } from '../config.ts
 import { processClock } from '../context.ts';
 import { createTransport } from '../delivery/transport.ts';
 import { createApp } from '../web/app.ts';
-import { rateLimiter } from '../web/rate-limit.ts';
+import { serveLimits, sweepRateLimits } from '../web/rate-limit.ts';
 import { subscriptionWorker } from '../web/subscription-requests.ts';
 import { say, warn } from './output.ts';
 
@@ -37,8 +37,7 @@ export function serveCommand(program: Command): void {
         secret,
         transport,
         list: await findList(db, WEEKLY_AI_RECAP.slug),
-        // Per IP: 10 subscription requests in 15 minutes. Per address: 3 confirmation emails an hour.
-        limits: { perIp: rateLimiter(clock, 10, 15 * 60_000), perAddress: rateLimiter(clock, 3, 60 * 60_000) },
+        limits: serveLimits(db, clock),
         log,
       };
       // Subscription requests are mailed by the worker: right after each answer, at start (what a
@@ -46,7 +45,12 @@ export function serveCommand(program: Command): void {
       const worker = subscriptionWorker(base);
       const app = createApp({ ...base, subscriptionWorker: worker });
       worker.wake();
-      const interval = setInterval(() => worker.wake(), DRAIN_INTERVAL_MS);
+      // Each process also clears the ended rate-limit windows (any of them may; a delete is idempotent).
+      const sweep = () => sweepRateLimits(db, clock.now()).catch((e: unknown) => log(`error clearing rate-limit windows: ${(e as Error).message}`));
+      const interval = setInterval(() => {
+        worker.wake();
+        void sweep();
+      }, DRAIN_INTERVAL_MS);
       const server = serve({ fetch: app.fetch, port: config.port, hostname: opts.host }, (info) => {
         say(`Recap is serving on http://${info.address}:${info.port} (public address: ${config.baseUrl}); mail goes to ${transport.target}`);
       });

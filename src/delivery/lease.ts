@@ -36,9 +36,12 @@ export class LeaseHeldError extends Error {
  */
 export const INSTANCE_ID = randomBytes(8).toString('hex');
 
+/** host:pid:instance: this process start, as `holderIsDead` reads it. */
+export const THIS_PROCESS = `${hostname()}:${process.pid}:${INSTANCE_ID}`;
+
 /** host:pid:instance:acquisition. Each acquisition is its own holder, even within one process. */
 function newOwner(): string {
-  return `${hostname()}:${process.pid}:${INSTANCE_ID}:${randomBytes(4).toString('hex')}`;
+  return `${THIS_PROCESS}:${randomBytes(4).toString('hex')}`;
 }
 
 /**
@@ -47,7 +50,7 @@ function newOwner(): string {
  * in an earlier process start, or had a pid that no process has now. A live process that reuses
  * the pid keeps the lease until it expires: being sure beats being quick.
  */
-function holderIsDead(owner: string): boolean {
+export function holderIsDead(owner: string): boolean {
   const [host, pid, instance] = owner.split(':');
   if (host !== hostname() || !pid) return false;
   if (Number(pid) === process.pid) return instance !== INSTANCE_ID;
@@ -62,29 +65,28 @@ function holderIsDead(owner: string): boolean {
 export async function acquireLease(db: Db, name: string, clock: Clock, ttlMs: number): Promise<Lease> {
   const owner = newOwner();
   const expires = () => new Date(clock.now().getTime() + ttlMs).toISOString();
-  await db.transaction().execute(async (trx) => {
-    const held = await trx.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
-    if (!held) {
-      // On PostgreSQL another process may insert it between the read and this write (SQLite has one writer).
-      const inserted = await trx
-        .insertInto('leases')
-        .values({ name, owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
-      return;
-    }
-    if (held.expires_at > clock.now().toISOString() && !holderIsDead(held.owner)) {
-      throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
-    }
-    const taken = await trx
+  // Statements that write from their start, no read-then-write transaction: with several processes
+  // on SQLite such a transaction fails at once when another wrote in between, and on PostgreSQL two
+  // could both read the lease as free.
+  const taken = async (): Promise<boolean> => {
+    const now = clock.now().toISOString();
+    const inserted = await db.insertInto('leases').values({ name, owner, expires_at: expires(), acquired_at: now }).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return true;
+    const held = await db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!held) return false; // released meanwhile: try again
+    if (held.expires_at > now && !holderIsDead(held.owner)) throw new LeaseHeldError(`${name} is held by ${held.owner} until ${held.expires_at}`);
+    // Taken over from exactly the holder read (not renewed since): another taker, or a renewal, wins.
+    const over = await db
       .updateTable('leases')
-      .set({ owner, expires_at: expires(), acquired_at: clock.now().toISOString() })
+      .set({ owner, expires_at: expires(), acquired_at: now })
       .where('name', '=', name)
       .where('owner', '=', held.owner)
+      .where('expires_at', '=', held.expires_at)
       .executeTakeFirst();
-    if (Number(taken.numUpdatedRows) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
-  });
+    if (Number(over.numUpdatedRows) !== 1) throw new LeaseHeldError(`${name} was taken by another process`);
+    return true;
+  };
+  if (!(await taken()) && !(await taken())) throw new LeaseHeldError(`${name} was taken by another process`);
   return {
     name,
     owner,

@@ -27,7 +27,8 @@ export interface OutcomeWriter {
   flush(): Promise<void>;
 }
 
-export function outcomeWriter(db: Kysely<Database>, { maxPending = 50, maxDelayMs = 100 } = {}): OutcomeWriter {
+/** The outcomes of the batch `token`: a row another sender has taken over since is left alone. */
+export function outcomeWriter(db: Kysely<Database>, token: string, { maxPending = 50, maxDelayMs = 100 } = {}): OutcomeWriter {
   let pending: Array<{ id: number; outcome: Finish }> = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -41,7 +42,7 @@ export function outcomeWriter(db: Kysely<Database>, { maxPending = 50, maxDelayM
     const group = pending;
     pending = [];
     // One group at a time, in order; a failure is kept and thrown by the next add or flush.
-    if (group.length > 0) writing = writing.then(() => writeGroup(db, group)).catch((e: unknown) => void (failure ??= e));
+    if (group.length > 0) writing = writing.then(() => writeGroup(db, token, group)).catch((e: unknown) => void (failure ??= e));
     await writing;
     check();
   };
@@ -57,13 +58,13 @@ export function outcomeWriter(db: Kysely<Database>, { maxPending = 50, maxDelayM
   };
 }
 
-async function writeGroup(db: Kysely<Database>, group: Array<{ id: number; outcome: Finish }>): Promise<void> {
+async function writeGroup(db: Kysely<Database>, token: string, group: Array<{ id: number; outcome: Finish }>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    for (const { id, outcome } of group) await finish(trx, id, outcome);
+    for (const { id, outcome } of group) await finish(trx, token, id, outcome);
   });
 }
 
-async function finish(db: Kysely<Database>, id: number, f: Finish): Promise<void> {
+async function finish(db: Kysely<Database>, token: string, id: number, f: Finish): Promise<void> {
   await db
     .updateTable('deliveries')
     .set((eb) => ({
@@ -81,5 +82,6 @@ async function finish(db: Kysely<Database>, id: number, f: Finish): Promise<void
     }))
     .where('id', '=', id)
     .where('status', '=', 'claimed')
+    .where('claim_token', '=', token)
     .execute();
 }

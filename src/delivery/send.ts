@@ -8,11 +8,16 @@
 //                        ├──reply lost after the message was sent──► uncertain
 //                        └──(sender died after the hand-over)──► uncertain: reported, not re-sent unless asked
 //
-// One sender per edition holds a lease; rows are claimed in batches (claim.ts), each claim a
-// transaction; a row is marked handed over (committed) by the transport the moment its message is
-// about to be completed (after RCPT, before the final dot), and outcomes are written in short
-// grouped transactions (outcomes.ts), all of a batch's before the next is claimed. Messages are
-// composed ahead, in worker threads (composers.ts).
+// Several senders may work on one edition at once (`recap digest send`, the schedule, `recap
+// worker` processes on other machines). Rows are claimed in batches (claim.ts), each under a lease
+// of its own (`send:batch:…`, the rows' claim_token) renewed while the batch runs; a batch whose
+// lease expired, or whose holder on this host is gone, is recovered by whichever sender looks
+// next. A row is marked handed over (committed, and only while its claim is still this batch's)
+// the moment its message is about to be completed (after RCPT, before the final dot); outcomes are
+// written in short grouped transactions (outcomes.ts), all of a batch's before the next is
+// claimed. The pace, the relay's quotas and paused domains are shared through the database
+// (pacing.ts, quota.ts, domain-pauses.ts). Messages are composed ahead, in worker threads
+// (composers.ts).
 import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
@@ -22,12 +27,15 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
 import { variantKey } from '../render/arrange.ts';
-import { claimableIds } from './claim.ts';
+import { claimDue } from './claim.ts';
 import { type Composed, type Composer, inlineComposer, workerComposer } from './composers.ts';
 import { type Classification, classifyReply } from './classify.ts';
 import { clickUrl } from './clicks.ts';
-import { acquireLease } from './lease.ts';
+import { activeDomainPauses, pauseDomain } from './domain-pauses.ts';
+import { acquireLease, holderIsDead } from './lease.ts';
 import { outcomeWriter } from './outcomes.ts';
+import { sharedPacer } from './pacing.ts';
+import { quotaGate } from './quota.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
 
@@ -77,6 +85,8 @@ export interface SendOutcome {
   pausedDomains: Array<{ domain: string; until: string; reply: string }>;
   /** Set when the run paused the edition itself (a run of failures), with why. */
   pausedBecause: string | null;
+  /** Set when RECAP_QUOTA stopped the run: when the quotas let the next message go. */
+  quotaUntil: string | null;
   /** The operator stopped the run (a signal) or paused/cancelled the edition meanwhile. */
   interrupted: boolean;
 }
@@ -121,51 +131,74 @@ export async function sendEdition(deps: SendDeps, edition: Edition): Promise<Sen
   const { db, config, clock } = deps;
   const result: SendOutcome = {
     submitted: 0, deferred: 0, failed: 0, skipped: 0, uncertain: 0, requeued: 0, recoveredUncertain: 0, requeuedUncertain: 0,
-    variants: [], errors: [], pausedDomains: [], pausedBecause: null, interrupted: false,
+    variants: [], errors: [], pausedDomains: [], pausedBecause: null, quotaUntil: null, interrupted: false,
   };
-  const lease = await acquireLease(db, `send:edition:${edition.row.id}`, clock, LEASE_TTL_MS);
-  try {
-    // 1. What a dead sender had claimed but never handed to the server goes back in the queue;
-    //    what it had handed over may or may not have gone out: uncertain (or re-sent, if asked,
-    //    together with the uncertain rows of earlier crashes).
-    const at = clock.now().toISOString();
-    await db
+  // 1. Asked to (RECAP_RESEND_UNCERTAIN), the uncertain deliveries of earlier runs go again.
+  if (config.resendUncertain) {
+    const again = await db
       .updateTable('deliveries')
-      .set(unclaimed(at))
+      .set({ status: 'queued', updated_at: clock.now().toISOString() })
       .where('edition_id', '=', edition.row.id)
-      .where('status', '=', 'claimed')
-      .where('claimed_at', 'is', null)
-      .execute();
-    const recovered = await db
-      .updateTable('deliveries')
-      .set({ status: config.resendUncertain ? 'queued' : 'uncertain', claim_token: null, updated_at: at })
-      .where('edition_id', '=', edition.row.id)
-      .where((eb) => (config.resendUncertain ? eb('status', 'in', ['claimed', 'uncertain']) : eb('status', '=', 'claimed')))
+      .where('status', '=', 'uncertain')
       .executeTakeFirst();
-    const n = Number(recovered.numUpdatedRows);
-    if (n > 0) {
-      if (config.resendUncertain) result.requeuedUncertain = n;
-      else result.recoveredUncertain = n;
-      deps.log(
-        config.resendUncertain
-          ? `${n} deliveries were sent without a reply recorded (a sender that died, or a reply lost): re-sending them (RECAP_RESEND_UNCERTAIN=true)`
-          : `${n} deliveries were handed to the server by a sender that died before recording the reply: marked uncertain, not re-sent`,
-      );
-    }
-    const total = await countDue(db, edition.row.id, clock.now());
-    const composer = startComposer(deps, edition, total);
-    try {
-      await runLoop(deps, edition, lease.renew, result, composer, total);
-    } finally {
-      await composer.close();
-    }
+    result.requeuedUncertain += Number(again.numUpdatedRows);
+  }
+  // 2. What dead senders had claimed (checked again before every batch).
+  await recoverDeadBatches(deps, edition, result);
+  if (result.requeuedUncertain > 0) deps.log(`${result.requeuedUncertain} deliveries were sent without a reply recorded (a sender that died, or a reply lost): re-sending them (RECAP_RESEND_UNCERTAIN=true)`);
+  const total = await countDue(db, edition.row.id, clock.now());
+  const composer = startComposer(deps, edition, total);
+  try {
+    await runLoop(deps, edition, result, composer, total);
   } finally {
-    await lease.release();
+    await composer.close();
   }
   return result;
 }
 
-async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<boolean>, result: SendOutcome, composer: Composer, total: number): Promise<void> {
+/** The claim token of a batch is the name of its lease. */
+const BATCH_LEASE = 'send:batch:';
+
+/**
+ * Batches of this edition whose lease has expired, or whose holder on this host is gone: what
+ * they had claimed but not handed over goes back in the queue; what they had handed over may or
+ * may not have gone out: uncertain (or queued again, with RECAP_RESEND_UNCERTAIN). The lease goes
+ * first, so a holder that was only slow finds it gone at its next renewal and stops; its hand-over
+ * marks only take rows still claimed by its batch.
+ */
+async function recoverDeadBatches(deps: SendDeps, edition: Edition, result: SendOutcome): Promise<void> {
+  const { db, config, clock } = deps;
+  const at = clock.now().toISOString();
+  const claims = await db
+    .selectFrom('deliveries as d')
+    .leftJoin('leases as l', 'l.name', 'd.claim_token')
+    .select(['d.claim_token', 'l.owner', 'l.expires_at'])
+    .distinct()
+    .where('d.edition_id', '=', edition.row.id)
+    .where('d.status', '=', 'claimed')
+    .execute();
+  const dead = claims.filter((c) => !c.owner || (c.expires_at as string) <= at || holderIsDead(c.owner)).map((c) => c.claim_token as string);
+  if (dead.length === 0) return;
+  await db.deleteFrom('leases').where('name', 'in', dead).execute();
+  const claimedBy = (eb: ExpressionBuilder<Database, 'deliveries'>) => eb.and([eb('edition_id', '=', edition.row.id), eb('status', '=', 'claimed'), eb('claim_token', 'in', dead)]);
+  await db.updateTable('deliveries').set(unclaimed(at)).where(claimedBy).where('claimed_at', 'is', null).execute();
+  const handed = await db.updateTable('deliveries').set({ status: config.resendUncertain ? 'queued' : 'uncertain', claim_token: null, updated_at: at }).where(claimedBy).executeTakeFirst();
+  const n = Number(handed.numUpdatedRows);
+  if (n === 0) return;
+  if (config.resendUncertain) {
+    result.requeuedUncertain += n;
+  } else {
+    result.recoveredUncertain += n;
+    deps.log(`${n} deliveries were handed to the server by a sender that died before recording the reply: marked uncertain, not re-sent`);
+  }
+}
+
+/** A batch's claim was taken over by another sender (this one stalled past its lease): stop. */
+export class LostClaimError extends Error {
+  override name = 'LostClaimError';
+}
+
+async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, composer: Composer, total: number): Promise<void> {
   const { db, config, clock } = deps;
   const topics = editionTopics(edition);
   // Per variant only what the accounting needs; the bodies stay in the database until a template is built.
@@ -178,8 +211,8 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
     ...(config.trackClicks ? { link: (a: { id: number; url: string }) => (a.id > 0 ? clickUrl(config.baseUrl, deps.secret, edition.row.id, a) : a.url) } : {}),
   };
   const policyByDomain = new Map<string, number>();
-  const pausedUntil = new Map<string, number>();
-  const pace = pacer(config.rate, clock, (ms) => deps.sleep(ms, deps.signal));
+  const pace = sharedPacer(db, config.rate, clock, (ms) => deps.sleep(ms, deps.signal));
+  const quota = quotaGate(db, config.quotas, clock);
   // Counted after every outcome, so the edition pauses at exactly RECAP_MAX_FAILURES_IN_A_ROW and
   // nothing more is handed over once it does.
   let failuresInARow = 0;
@@ -195,15 +228,14 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
   // lease is kept (a batch can take minutes at a low RECAP_RATE).
   let halted = false;
   let lastCheck = clock.now().getTime();
-  const checkpoint = async () => {
+  const checkpoint = async (renew: () => Promise<boolean>) => {
     if (clock.now().getTime() - lastCheck < CHECK_EVERY_MS) return;
     lastCheck = clock.now().getTime();
     const row = await db.selectFrom('editions').select('status').where('id', '=', edition.row.id).executeTakeFirstOrThrow();
     if (row.status === 'paused' || row.status === 'cancelled') halted = true;
-    else if (!(await renew())) throw new Error(`lost the send lease of edition ${edition.row.week} to another process`);
+    else if (!(await renew())) throw new LostClaimError(`lost the lease of a batch of edition ${edition.row.week}: another sender took it over`);
   };
-  const stopping = () => result.pausedBecause !== null || halted || deps.signal?.aborted === true;
-  const outcomes = outcomeWriter(db);
+  const stopping = () => result.pausedBecause !== null || result.quotaUntil !== null || halted || deps.signal?.aborted === true;
   const handOver = handOvers(db, clock);
   let done = 0;
   deps.onProgress?.(0, total, result);
@@ -219,10 +251,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       result.interrupted = true;
       break;
     }
-    if (!(await renew())) throw new Error(`lost the send lease of edition ${edition.row.week} to another process`);
+    await recoverDeadBatches(deps, edition, result);
 
-    const { token, batch } = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now());
+    const lease = await acquireLease(db, `${BATCH_LEASE}${randomBytes(8).toString('hex')}`, clock, LEASE_TTL_MS);
+    const token = lease.name;
+    const batch = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now(), token);
     if (batch.length === 0) {
+      await lease.release();
       const next = await nextRetry(db, edition.row.id);
       if (!next || deps.waitForRetries === false) break;
       const wait = Math.max(0, Date.parse(next) - clock.now().getTime());
@@ -232,6 +267,8 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       continue;
     }
     const followed = await topicsOfSubscribers(db, batch.map((d) => d.subscriber_id), topics);
+    const outcomes = outcomeWriter(db, token);
+    const pausedUntil = await activeDomainPauses(db, clock.now());
 
     // Messages are composed a little ahead of the connections (in the workers, while earlier ones
     // are on the wire), so a connection never waits for one and only a few are held at a time.
@@ -279,7 +316,13 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       uses.set(key, use);
       const message = { envelope: { from: config.from.address, to: [d.email] }, raw: composed.raw };
 
-      await checkpoint();
+      await checkpoint(lease.renew);
+      // Over the relay's quota: it goes back to the queue with the rest, for a later run.
+      const room = await quota.take();
+      if (room !== true) {
+        result.quotaUntil ??= room.toISOString();
+        return;
+      }
       await pace();
       // Paused or stopped while waiting for its turn: it goes back to the queue with the rest.
       if (stopping()) return;
@@ -287,7 +330,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
       let reply: string;
       // The hand-over's own failure (the database) stops the send, as it always has.
       let handOverFailure: unknown;
-      const markHandedOver = () => handOver(d.id).catch((e: unknown) => {
+      const markHandedOver = () => handOver(d.id, token).catch((e: unknown) => {
         handOverFailure = e;
         throw e;
       });
@@ -304,7 +347,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         if (err.relayUnreachable) {
           // Nothing reached a recipient: the row goes back as it was, with no attempt counted and
           // no step towards expiry, however long the outage lasts.
-          await db.updateTable('deliveries').set(unclaimed(now())).where('id', '=', d.id).where('status', '=', 'claimed').execute();
+          await db.updateTable('deliveries').set(unclaimed(now())).where('id', '=', d.id).where('status', '=', 'claimed').where('claim_token', '=', token).execute();
           result.requeued++;
           failedAgain(err.message);
           return;
@@ -351,6 +394,7 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
         if (count === config.domainPauseAfter) {
           const until = clock.now().getTime() + config.domainPauseMinutes * 60_000;
           pausedUntil.set(domain, until);
+          await pauseDomain(db, { domain, until: new Date(until), reply }, clock.now());
           result.pausedDomains.push({ domain, until: new Date(until).toISOString(), reply });
           deps.log(
             `warning: ${domain} rejected ${count} messages for policy reasons (last: ${reply}). Paused sending to ${domain} for ${config.domainPauseMinutes} min; ` +
@@ -362,17 +406,29 @@ async function runLoop(deps: SendDeps, edition: Edition, renew: () => Promise<bo
 
     let handled: number;
     try {
-      handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+      try {
+        handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+      } finally {
+        // Every outcome of the batch is written before anything else looks at its rows.
+        await outcomes.flush();
+        await quota.giveBack();
+      }
+      // What a pause or a stop kept from being handed over goes back as it was.
+      await db.updateTable('deliveries').set(unclaimed(clock.now().toISOString())).where('claim_token', '=', token).where('status', '=', 'claimed').where('claimed_at', 'is', null).execute();
     } finally {
-      // Every outcome of the batch is written before anything else looks at its rows.
-      await outcomes.flush();
+      await lease.release();
     }
-    // What a pause or a stop kept from being handed over goes back as it was.
-    await db.updateTable('deliveries').set(unclaimed(clock.now().toISOString())).where('claim_token', '=', token).where('status', '=', 'claimed').where('claimed_at', 'is', null).execute();
     done += handled;
     deps.onProgress?.(done, Math.max(total, done), result);
 
     if (halted) continue; // the loop's own check says what happened
+    if (result.quotaUntil) {
+      deps.log(`the relay's quota (RECAP_QUOTA) is used up: the rest of edition ${edition.row.week} can go from ${result.quotaUntil}`);
+      if (deps.waitForRetries === false) break;
+      // Waited out like a retry: at most 30 s at a time, to look at the edition and the signal.
+      await deps.sleep(Math.min(Math.max(0, Date.parse(result.quotaUntil) - clock.now().getTime()), 30_000), deps.signal);
+      result.quotaUntil = null;
+    }
     if (result.pausedBecause) {
       await db.updateTable('editions').set({ status: 'paused', paused_reason: result.pausedBecause, updated_at: clock.now().toISOString() }).where('id', '=', edition.row.id).execute();
       deps.log(`paused edition ${edition.row.week}: ${result.pausedBecause}`);
@@ -400,22 +456,9 @@ function whySkipped(d: Claimed): string | null {
     : null;
 }
 
-/** Claims due rows (deferred and due, then queued; see claim.ts), in one transaction. */
-async function claimBatch(db: Db, editionId: number, size: number, now: Date): Promise<{ token: string; batch: Claimed[] }> {
-  const token = randomBytes(8).toString('hex');
-  const at = now.toISOString();
-  await db.transaction().execute(async (trx) => {
-    const due = await claimableIds(trx, editionId, size, at);
-    if (due.length === 0) return;
-    await trx
-      .updateTable('deliveries')
-      // claimed_at stays empty until the row is handed to the server (see handOver).
-      .set({ status: 'claimed', claim_token: token, claimed_at: null, updated_at: at })
-      .where('id', 'in', due)
-      // Re-checked under the write lock: another sender cannot claim the same row.
-      .where((eb) => eb.or([eb('status', '=', 'queued'), eb('status', '=', 'deferred')]))
-      .execute();
-  });
+/** Claims due rows (deferred and due, then queued; see claim.ts) for the batch `token`, in one transaction. */
+async function claimBatch(db: Db, editionId: number, size: number, now: Date, token: string): Promise<Claimed[]> {
+  await claimDue(db, editionId, size, now.toISOString(), token);
   const batch = await db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
@@ -429,7 +472,7 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date): P
     .where('d.status', '=', 'claimed')
     .orderBy('d.id')
     .execute();
-  return { token, batch };
+  return batch;
 }
 
 /**
@@ -450,18 +493,27 @@ function unclaimed(at: string) {
  * the server took the recipient, before the final dot). A crash before it leaves the row safe to
  * queue again; after it, the row is uncertain. Committed before the message is completed, never
  * held back: that is what lets outcomes wait to be written in groups. The marks asked for in one
- * turn of the event loop (several connections' 354s read together) share one commit.
+ * turn of the event loop (several connections' 354s read together) share one commit. A row whose
+ * claim another sender has taken over is not marked: the whole group fails with LostClaimError
+ * (the rows it did mark are unmarked again), and none of its messages is completed.
  */
-function handOvers(db: Db, clock: Clock): (id: number) => Promise<void> {
+function handOvers(db: Db, clock: Clock): (id: number, token: string) => Promise<void> {
   let group: number[] = [];
+  let groupToken = '';
   let committed: Promise<void> | undefined;
-  return (id) => {
+  return (id, token) => {
     group.push(id);
+    groupToken = token; // one batch at a time: every mark of a turn is the same batch's
     committed ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       const ids = group;
+      const mine = (eb: ExpressionBuilder<Database, 'deliveries'>) => eb.and([eb('id', 'in', ids), eb('status', '=', 'claimed'), eb('claim_token', '=', groupToken)]);
       group = [];
       committed = undefined;
-      await db.updateTable('deliveries').set({ claimed_at: clock.now().toISOString() }).where('id', 'in', ids).where('status', '=', 'claimed').execute();
+      const marked = await db.updateTable('deliveries').set({ claimed_at: clock.now().toISOString() }).where(mine).executeTakeFirst();
+      if (Number(marked.numUpdatedRows) !== ids.length) {
+        await db.updateTable('deliveries').set({ claimed_at: null }).where(mine).execute();
+        throw new LostClaimError(`${ids.length - Number(marked.numUpdatedRows)} of ${ids.length} deliveries about to be handed over were taken over by another sender: this one stops`);
+      }
     });
     return committed;
   };
@@ -486,22 +538,6 @@ async function nextRetry(db: Db, editionId: number): Promise<string | null> {
     .where('status', '=', 'deferred')
     .executeTakeFirst();
   return (row?.next as string | null | undefined) ?? null;
-}
-
-/**
- * At most `rate` submissions a second across all connections. It starts with no saved-up
- * allowance, so a restart never bursts.
- */
-function pacer(rate: number, clock: Clock, sleep: (ms: number) => Promise<void>): () => Promise<void> {
-  if (rate <= 0) return async () => {};
-  const gap = 1000 / rate;
-  let next = clock.now().getTime();
-  return async () => {
-    const slot = Math.max(next, clock.now().getTime());
-    next = slot + gap;
-    const wait = slot - clock.now().getTime();
-    if (wait > 0) await sleep(wait);
-  };
 }
 
 /** Works through `items`, `width` at a time, taking no new one once `stop()` says so; returns how many it took. */

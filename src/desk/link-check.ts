@@ -1,9 +1,11 @@
 // The link check shown on the desk: every story and editor's item URL of an edition, asked with
 // HEAD (GET where a server refuses HEAD) and a short timeout, in the background of `recap serve`.
-// Results are kept per edition and URL; nothing here is ever awaited by a send.
+// Results are kept per edition and URL; nothing here is ever awaited by a send. A check in progress
+// holds a lease in the database, so several `recap serve` processes never ask the same hosts twice.
 import type { Db } from '../../db/connect.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
 import type { Clock } from '../context.ts';
+import { acquireLease, LeaseHeldError } from '../delivery/lease.ts';
 import { type Edition, editionEntries } from '../editions/editions.ts';
 import { httpUrl } from '../render/story-view.ts';
 
@@ -71,13 +73,43 @@ export interface LinkChecker {
   idle(): Promise<void>;
 }
 
+/** The longest a check of `urls` can take: HEAD and GET, each up to the timeout, AT_ONCE at a time; and a minute. */
+function checkTtlMs(urls: number, timeoutMs: number): number {
+  return Math.ceil(urls / AT_ONCE) * 2 * timeoutMs + 60_000;
+}
+
+/** Checks the edition unless a check of it runs anywhere (this process or another on the database). */
+async function checkUnlessRunning(deps: LinkCheckerDeps, edition: Edition): Promise<void> {
+  const ttl = checkTtlMs(editionUrls(edition).length, deps.timeoutMs);
+  let lease;
+  try {
+    lease = await acquireLease(deps.db, `link-check:edition:${edition.row.id}`, deps.clock, ttl);
+  } catch (e) {
+    if (e instanceof LeaseHeldError) return;
+    throw e;
+  }
+  try {
+    await checkLinks(deps.db, edition, deps.clock, deps.timeoutMs, deps.probe);
+  } finally {
+    await lease.release();
+  }
+}
+
+interface LinkCheckerDeps {
+  db: Db;
+  clock: Clock;
+  log: (line: string) => void;
+  timeoutMs: number;
+  probe?: Prober;
+}
+
 /** `probe` asks one URL; tests pass one that keeps to loopback. */
-export function linkChecker(deps: { db: Db; clock: Clock; log: (line: string) => void; timeoutMs: number; probe?: Prober }): LinkChecker {
+export function linkChecker(deps: LinkCheckerDeps): LinkChecker {
   const running = new Map<number, Promise<void>>();
   return {
     start(edition) {
       if (running.has(edition.row.id)) return;
-      const check = checkLinks(deps.db, edition, deps.clock, deps.timeoutMs, deps.probe)
+      const check = checkUnlessRunning(deps, edition)
         .catch((e: unknown) => deps.log(`error: link check of ${edition.row.week}: ${(e as Error).message}`))
         .finally(() => running.delete(edition.row.id));
       running.set(edition.row.id, check);

@@ -93,7 +93,8 @@ type RequestResult = { kind: 'accepted' } | { kind: 'invalid'; errors: string[] 
 
 async function handleRequest(c: Context, deps: WebDeps, values: FormValues, honeypot: string, source: RequestMeta['source']): Promise<RequestResult> {
   const ip = clientIp(c, deps.config.trustProxy) ?? 'unknown';
-  if (!deps.limits.perIp.take(`ip:${ip}`)) return { kind: 'limited', retryAfter: deps.limits.perIp.retryAfter(`ip:${ip}`) };
+  const limit = await deps.limits.perIp.take(`ip:${ip}`);
+  if (!limit.allowed) return { kind: 'limited', retryAfter: limit.retryAfter };
   // A filled honeypot is a bot: answer as if all went well, and do nothing.
   if (honeypot.trim() !== '') return { kind: 'accepted' };
   const parsed = subscribeSchema(new Set(await knownTopics(deps.db))).safeParse(values);

@@ -7,12 +7,18 @@
 // The subscriber's change and the link's nonce are written in one transaction with the row, so a
 // retry mails the same link. A crash after the server took the email but before the row was
 // deleted re-sends that one confirmation, at most once per crash.
+//
+// Several `recap serve` processes drain one queue: a worker claims a row (a compare-and-set on
+// `claimed_by`) before it works on it, so each request is mailed by one of them. A claim lasts
+// while one email can take; a claim of a process known to be gone (lease.ts) is taken over at once.
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
 import type { SubscriptionRequestsTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { greetingName } from '../audience/first-name.ts';
 import { confirmationExpiry, requestSubscription, type RequestMeta } from '../audience/subscriptions.ts';
 import { signToken } from '../audience/tokens.ts';
+import { holderIsDead, THIS_PROCESS } from '../delivery/lease.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { renderConfirmation } from '../render/transactional.ts';
@@ -44,6 +50,8 @@ export async function queueSubscriptionRequest(db: Db, r: SubscriptionRequest): 
       confirm_nonce: null,
       next_attempt_at: null,
       last_error: null,
+      claimed_by: null,
+      claimed_until: null,
     })
     .execute();
 }
@@ -65,15 +73,40 @@ type Row = Selectable<SubscriptionRequestsTable>;
 const MAX_RETRY_WAIT_MS = 3_600_000;
 
 /**
- * Works through the due requests in the order they came. Run one drain at a time per database
- * (`subscriptionWorker` serialises them within `recap serve`).
+ * How long a claim holds: sending one email waits for about a dozen replies (connect, greeting,
+ * EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA, the final dot), each for at most SMTP_TIMEOUT_SECONDS.
+ */
+const claimTtlMs = (deps: DrainDeps) => 12 * deps.config.smtpTimeoutSeconds * 1000;
+
+/**
+ * Claims `row` for `owner`, unless another live worker holds it. A compare-and-set on the claimer
+ * the row was read with: of two workers that read it, one wins.
+ */
+async function claim(deps: DrainDeps, row: Row, owner: string): Promise<Row | undefined> {
+  const now = deps.clock.now();
+  const held = row.claimed_by !== null && row.claimed_until !== null && row.claimed_until > now.toISOString() && !holderIsDead(row.claimed_by);
+  if (held) return undefined;
+  // The row as claimed: what an earlier claimer wrote after it was read is in it.
+  return deps.db
+    .updateTable('subscription_requests')
+    .set({ claimed_by: owner, claimed_until: new Date(now.getTime() + claimTtlMs(deps)).toISOString() })
+    .where('id', '=', row.id)
+    .where((eb) => (row.claimed_by === null ? eb('claimed_by', 'is', null) : eb('claimed_by', '=', row.claimed_by)))
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Works through the due requests in the order they came, each one claimed first, so drains in
+ * several processes (or several at once in one) mail each request once.
  */
 export async function drainSubscriptionRequests(deps: DrainDeps): Promise<DrainReport> {
   const report: DrainReport = { mailed: 0, quiet: 0, retrying: 0 };
+  const owner = `${THIS_PROCESS}:${randomBytes(4).toString('hex')}`;
   let after = 0;
   for (;;) {
     const now = deps.clock.now().toISOString();
-    const row = await deps.db
+    const next = await deps.db
       .selectFrom('subscription_requests')
       .selectAll()
       .where('id', '>', after)
@@ -81,8 +114,10 @@ export async function drainSubscriptionRequests(deps: DrainDeps): Promise<DrainR
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    if (!row) return report;
-    after = row.id;
+    if (!next) return report;
+    after = next.id;
+    const row = await claim(deps, next, owner);
+    if (!row) continue;
     try {
       report[await handle(deps, row)]++;
     } catch (e) {
@@ -93,8 +128,9 @@ export async function drainSubscriptionRequests(deps: DrainDeps): Promise<DrainR
       const error = (e as Error).message.slice(0, 500);
       await deps.db
         .updateTable('subscription_requests')
-        .set({ attempts, last_error: error, next_attempt_at: new Date(deps.clock.now().getTime() + wait).toISOString() })
+        .set({ attempts, last_error: error, next_attempt_at: new Date(deps.clock.now().getTime() + wait).toISOString(), claimed_by: null, claimed_until: null })
         .where('id', '=', row.id)
+        .where('claimed_by', '=', owner)
         .execute();
       deps.log(`subscription request ${row.id} failed (attempt ${attempts}, next try in ${Math.round(wait / 1000)} s): ${error}`);
       report.retrying++;
@@ -121,7 +157,7 @@ async function handle(deps: DrainDeps, row: Row): Promise<'mailed' | 'quiet'> {
     target = { subscriberId: row.subscriber_id, nonce: row.confirm_nonce };
   } else {
     // Per address, quietly: nobody can flood one inbox with confirmation emails.
-    if (!deps.limits.perAddress.take(`to:${row.email}`)) return done('over the per-address limit; nothing sent');
+    if (!(await deps.limits.perAddress.take(`to:${row.email}`)).allowed) return done('over the per-address limit; nothing sent');
     const meta: RequestMeta = { source: row.source as RequestMeta['source'], ip: row.ip, userAgent: row.user_agent };
     const request = { email: row.email, name: row.name, topics: JSON.parse(row.topics) as string[] };
     const outcome = await db.transaction().execute(async (trx) => {

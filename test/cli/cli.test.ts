@@ -21,7 +21,8 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe('recap --help', () => {
   it.each([
-    [[], ['db', 'articles', 'subscribers', 'segments', 'digest', 'demo']],
+    [[], ['db', 'articles', 'subscribers', 'segments', 'digest', 'demo', 'worker']],
+    [['worker'], ['--once', '--poll', 'RECAP_QUOTA']],
     [['digest'], ['build', 'send', 'preview']],
     [['digest', 'send'], ['--week', '--segment', '--dry-run']],
     [['subscribers', 'import'], ['--confirmed', '--delimiter', '<file>']],

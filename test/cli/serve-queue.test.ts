@@ -1,14 +1,13 @@
 // `recap serve` mails what a previous run left queued as soon as it starts (a crash between the
 // answer and the email loses nothing), mails each new request after answering it, and stops
 // cleanly on SIGTERM with the queue empty.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { openDb } from '../../db/connect.ts';
 import { findList } from '../../src/audience/lists.ts';
 import { queueSubscriptionRequest } from '../../src/web/subscription-requests.ts';
-import { RECAP_BIN, runCli } from '../helpers/cli.ts';
+import { runCli, startServe } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
 
 const cwd = tempDir('recap-serve-queue-');
@@ -32,19 +31,8 @@ it('mails the requests a dead process left queued at start, and new ones after a
   const list = await findList(db, 'weekly-ai-recap');
   await queueSubscriptionRequest(db, { listId: list.id, email: 'left-behind@example.com', name: null, topics: [], meta: { source: 'form', ip: null, userAgent: null }, at: new Date() });
 
-  const child = spawn(process.execPath, [RECAP_BIN, 'serve', '--port', '0'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}${err}`)));
-  });
-  const res = await fetch(`${url}/api/subscribe`, { method: 'POST', body: JSON.stringify({ email: 'new@example.com' }), headers: { 'Content-Type': 'application/json' } });
+  const serve = await startServe({ cwd, env });
+  const res = await fetch(`${serve.url}/api/subscribe`, { method: 'POST', body: JSON.stringify({ email: 'new@example.com' }), headers: { 'Content-Type': 'application/json' } });
   expect(res.status).toBe(202);
 
   const outbox = join(cwd, 'var/outbox/transactional');
@@ -54,11 +42,7 @@ it('mails the requests a dead process left queued at start, and new ones after a
   });
   expect(files.map((f) => f.replace(/^[^-]+-[^-]+-/, '')).sort()).toEqual(['left-behind@example.com.eml', 'new@example.com.eml']);
 
-  const code = await new Promise<number | null>((resolve) => {
-    child.on('exit', resolve);
-    child.kill('SIGTERM');
-  });
-  expect(code, err).toBe(0);
+  expect(await serve.stop(), serve.stderr()).toBe(0);
   expect(await db.selectFrom('subscription_requests').select('id').execute()).toEqual([]);
   await db.destroy();
 });

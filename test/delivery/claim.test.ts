@@ -4,7 +4,7 @@
 // which is what keeps a claim as cheap at 100,000 queued as at 100: no sort of the whole list.
 import { CompiledQuery, type Compilable } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimableIds, dueDeferred, queuedInOrder } from '../../src/delivery/claim.ts';
+import { claimDue, dueDeferred, queuedInOrder } from '../../src/delivery/claim.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { onPostgres } from '../helpers/database.ts';
 import { queuedEdition } from '../helpers/deliveries.ts';
@@ -18,6 +18,15 @@ async function setUp(count: number): Promise<void> {
   ctx = await createTestContext({}, NOW);
   ({ editionId, ids } = await queuedEdition(ctx, count));
 }
+
+/** Claims a batch of `size`; the ids it took, in id order. Each call is a batch of its own. */
+let batches = 0;
+async function claimed(edition: number, size: number): Promise<number[]> {
+  const token = `batch-${++batches}`;
+  await claimDue(ctx.db, edition, size, NOW, token);
+  return (await ctx.db.selectFrom('deliveries').select('id').where('claim_token', '=', token).orderBy('id').execute()).map((r) => r.id);
+}
+const sorted = (xs: Array<number | undefined>) => (xs as number[]).sort((a, b) => a - b);
 
 async function defer(id: number | undefined, nextAttemptAt: string): Promise<void> {
   await ctx.db.updateTable('deliveries').set({ status: 'deferred', attempts: 1, next_attempt_at: nextAttemptAt }).where('id', '=', id as number).execute();
@@ -41,9 +50,11 @@ describe('which deliveries a batch claims', () => {
     await defer(ids[6], '2026-11-30T07:50:00.000Z');
     await defer(ids[2], '2026-11-30T07:55:00.000Z');
     await defer(ids[4], '2026-11-30T07:40:00.000Z');
-    expect(await claimableIds(ctx.db, editionId, 4, NOW)).toEqual([ids[4], ids[6], ids[2], ids[0]]);
-    expect(await claimableIds(ctx.db, editionId, 2, NOW)).toEqual([ids[4], ids[6]]);
-    expect(await claimableIds(ctx.db, editionId, 100, NOW)).toEqual([ids[4], ids[6], ids[2], ids[0], ids[1], ids[3], ids[5], ids[7]]);
+    expect(await claimed(editionId, 2)).toEqual(sorted([ids[4], ids[6]]));
+    expect(await claimed(editionId, 2)).toEqual(sorted([ids[2], ids[0]]));
+    expect(await claimed(editionId, 100)).toEqual(sorted([ids[1], ids[3], ids[5], ids[7]]));
+    // Nothing is claimed twice.
+    expect(await claimed(editionId, 100)).toEqual([]);
   });
 
   it('leaves deferred deliveries that are not due yet, and rows in any other state', async () => {
@@ -51,8 +62,9 @@ describe('which deliveries a batch claims', () => {
     await defer(ids[3], NOW); // due at this very instant
     const states = ['claimed', 'submitted', 'failed', 'skipped', 'uncertain'] as const;
     for (const [k, status] of states.entries()) await ctx.db.updateTable('deliveries').set({ status }).where('id', '=', ids[k + 4] as number).execute();
-    expect(await claimableIds(ctx.db, editionId, 100, NOW)).toEqual([ids[3], ids[0], ids[2]]);
-    expect(await claimableIds(ctx.db, editionId + 1, 100, NOW)).toEqual([]);
+    expect(await claimed(editionId + 1, 100)).toEqual([]);
+    expect(await claimed(editionId, 1)).toEqual([ids[3]]);
+    expect(await claimed(editionId, 100)).toEqual(sorted([ids[0], ids[2]]));
   });
 });
 

@@ -42,7 +42,7 @@ describe('outcomes written in groups', () => {
   });
 
   it('writes nothing until flushed, then every outcome of the group', async () => {
-    const writer = outcomeWriter(ctx.db, { maxPending: 10, maxDelayMs: 60_000 });
+    const writer = outcomeWriter(ctx.db, 't', { maxPending: 10, maxDelayMs: 60_000 });
     writer.add(ids[0] as number, submitted);
     writer.add(ids[1] as number, deferred);
     await delay(20);
@@ -54,8 +54,18 @@ describe('outcomes written in groups', () => {
     expect(rows[1]).toMatchObject({ attempts: 1, next_attempt_at: '2026-11-30T08:01:05.000Z', error: '451 4.3.0 try later', claim_token: null });
   });
 
+  it("leaves alone a row that another sender's batch has claimed since", async () => {
+    await ctx.db.updateTable('deliveries').set({ claim_token: 'other' }).where('id', '=', ids[1] as number).execute();
+    const writer = outcomeWriter(ctx.db, 't', { maxPending: 10, maxDelayMs: 60_000 });
+    writer.add(ids[0] as number, submitted);
+    writer.add(ids[1] as number, submitted);
+    await writer.flush();
+    const rows = await ctx.db.selectFrom('deliveries').select(['status', 'claim_token']).orderBy('id').limit(2).execute();
+    expect(rows).toEqual([{ status: 'submitted', claim_token: null }, { status: 'claimed', claim_token: 'other' }]);
+  });
+
   it('writes a group as soon as it is full', async () => {
-    const writer = outcomeWriter(ctx.db, { maxPending: 4, maxDelayMs: 60_000 });
+    const writer = outcomeWriter(ctx.db, 't', { maxPending: 4, maxDelayMs: 60_000 });
     for (const id of ids.slice(0, 5)) writer.add(id, submitted);
     await delay(20);
     expect(await statuses()).toEqual(['submitted', 'submitted', 'submitted', 'submitted', 'claimed', 'claimed']);
@@ -64,7 +74,7 @@ describe('outcomes written in groups', () => {
   });
 
   it('writes a group once its first outcome has waited maxDelayMs', async () => {
-    const writer = outcomeWriter(ctx.db, { maxPending: 50, maxDelayMs: 30 });
+    const writer = outcomeWriter(ctx.db, 't', { maxPending: 50, maxDelayMs: 30 });
     writer.add(ids[0] as number, submitted);
     expect(await statuses()).toEqual(Array(6).fill('claimed'));
     await delay(300);
@@ -79,7 +89,7 @@ describe('outcomes written in groups', () => {
     } else {
       await sql.raw(`create trigger refuse before update of status on deliveries when old.id = ${ids[2]} begin select raise(abort, 'refused by the test'); end`).execute(ctx.db);
     }
-    const writer = outcomeWriter(ctx.db, { maxPending: 3, maxDelayMs: 60_000 });
+    const writer = outcomeWriter(ctx.db, 't', { maxPending: 3, maxDelayMs: 60_000 });
     writer.add(ids[1] as number, submitted);
     writer.add(ids[2] as number, submitted);
     writer.add(ids[3] as number, submitted);

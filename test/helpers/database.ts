@@ -21,7 +21,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** The URL of database `name` on the test server. */
+/** What every database the tests make on the server is named with (TEST_DATABASE_PREFIX: runs sharing a server keep apart). */
+export const DATABASE_PREFIX = process.env.TEST_DATABASE_PREFIX ?? 'recap_pg';
+
+/** A database name on the test server: every one starts with the run's prefix, which teardown sweeps. */
 export function databaseUrl(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;

@@ -5,12 +5,12 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDb } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { databaseUrl } from './database.ts';
+import { DATABASE_PREFIX, databaseUrl } from './database.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = process.env.TEST_DATABASE_URL as string;
-  // recap_pg_: the names the tests may create on a server they share.
-  const prefix = `recap_pg_${randomBytes(4).toString('hex')}`;
+  // recap_pg_ (or TEST_DATABASE_PREFIX): the names the tests may create on a server they share.
+  const prefix = `${DATABASE_PREFIX}_${randomBytes(4).toString('hex')}`;
   const template = `${prefix}_template`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();

@@ -26,7 +26,9 @@ export type SinkAction =
   /** Take the message and never answer. */
   | 'stall'
   /** Never answer the RCPT command. */
-  | 'stall-at-rcpt';
+  | 'stall-at-rcpt'
+  /** Take the recipient once this has settled, not before. */
+  | { acceptAfter: Promise<unknown> };
 
 export interface SmtpSink {
   url: string;
@@ -70,6 +72,8 @@ export interface SinkOptions {
   authMethods?: string[];
   /** Called when a message has come in full (its final dot read), before any reply. */
   onMessage?: (rcpts: string[]) => void;
+  /** Keep only each message's first 16 KiB (its header block): for tests of many messages that count copies. */
+  keep?: 'all' | 'head';
 }
 
 /** The test certificate (CN localhost, for 127.0.0.1 too); pass TEST_CA as SMTP_TLS_CA to trust it. */
@@ -124,6 +128,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       attempts.set(address.address, attempt);
       const action = script(address.address, attempt);
       if (action === 'stall-at-rcpt') return;
+      if (typeof action === 'object' && 'acceptAfter' in action) {
+        void action.acceptAfter.finally(() => {
+          pending.set(session.id, 'accept');
+          callback();
+        });
+        return;
+      }
       if (typeof action === 'object' && 'rcpt' in action) {
         callback(fail(action.rcpt));
         return;
@@ -143,7 +154,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
         stream.resume();
         return;
       }
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      let kept = 0;
+      const limit = options.keep === 'head' ? 16_384 : Infinity;
+      stream.on('data', (c: Buffer) => {
+        if (kept >= limit) return;
+        chunks.push(c);
+        kept += c.length;
+      });
       stream.on('end', () => {
         options.onMessage?.(session.envelope.rcptTo.map((r) => r.address));
         if (action === 'stall') return;

@@ -9,7 +9,7 @@ import { outboxTransport } from '../../src/delivery/transport.ts';
 import type { Db } from '../../db/connect.ts';
 import { createApp } from '../../src/web/app.ts';
 import { type DrainReport, subscriptionWorker } from '../../src/web/subscription-requests.ts';
-import { rateLimiter } from '../../src/web/rate-limit.ts';
+import { serveLimits } from '../../src/web/rate-limit.ts';
 import { importArticles } from '../../src/articles/import.ts';
 import { type LinkChecker, linkChecker, probe } from '../../src/desk/link-check.ts';
 import { sampleArticles } from './articles.ts';
@@ -42,7 +42,7 @@ export async function createWebTest(env: Record<string, string> = {}, limits = {
     secret: TEST_SECRET,
     transport: outboxTransport(ctx.config.outboxDir),
     list: await findList(ctx.db, 'weekly-ai-recap'),
-    limits: { perIp: rateLimiter(ctx.clock, limits.perIp, 15 * 60_000), perAddress: rateLimiter(ctx.clock, limits.perAddress, 60 * 60_000) },
+    limits: serveLimits(ctx.db, ctx.clock, limits.perIp, limits.perAddress),
     log: (line: string) => {
       logs.push(line);
     },

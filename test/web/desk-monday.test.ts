@@ -352,7 +352,9 @@ describe('the link check', () => {
     const first = await get(w, `/desk/editions/${WEEK}`);
     // The page does not wait for the check (the hanging URL alone takes 400 ms).
     expect(Date.now() - began).toBeLessThan(400);
-    expect(text(first.body)).toContain('Checking 12 links in the background');
+    // Loopback answers quickly: some may be in before the page is (on PostgreSQL the check runs on
+    // a connection of its own), the hanging one never is.
+    expect(text(first.body)).toMatch(/Checking \d+ links? in the background/);
     await w.links.idle();
     const { body } = await get(w, `/desk/editions/${WEEK}`);
     const links = text([...body.matchAll(/<ul class="links">[\s\S]*?<\/ul>/g)].map((m) => m[0]).join(' '));

@@ -2,10 +2,12 @@
 // handler only queues the request. The worker drains the queue (state-dependent work and the
 // email), and a crash anywhere loses no confirmation and at worst mails the same link twice.
 import type { KyselyPlugin, RootOperationNode } from 'kysely';
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eraseSubscriber } from '../../src/audience/subscriptions.ts';
+import { THIS_PROCESS } from '../../src/delivery/lease.ts';
 import { outboxTransport, type Transport } from '../../src/delivery/transport.ts';
-import { rateLimiter } from '../../src/web/rate-limit.ts';
+import { serveLimits } from '../../src/web/rate-limit.ts';
 import { type DrainDeps, drainSubscriptionRequests } from '../../src/web/subscription-requests.ts';
 import { addSubscriber, suppress } from '../helpers/audience.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
@@ -34,9 +36,9 @@ function recorder(): { plugin: KyselyPlugin; queries: RootOperationNode[] } {
 const queued = () => t.ctx.db.selectFrom('subscription_requests').selectAll().orderBy('id').execute();
 const subscriber = (email: string) => t.ctx.db.selectFrom('subscribers').selectAll().where('email', '=', email).executeTakeFirst();
 
-/** A worker as a restarted `recap serve` builds it: same database, fresh limits, its own transport. */
+/** A worker as a restarted `recap serve` builds it: same database, its own transport. */
 function restarted(transport: Transport = outboxTransport(t.ctx.config.outboxDir)): DrainDeps {
-  return { ...t.ctx, secret: TEST_SECRET, transport, log: (l) => t.logs.push(l), limits: { perIp: rateLimiter(t.ctx.clock, 1000, 60_000), perAddress: rateLimiter(t.ctx.clock, 1000, 60_000) } };
+  return { ...t.ctx, secret: TEST_SECRET, transport, log: (l) => t.logs.push(l), limits: serveLimits(t.ctx.db, t.ctx.clock, 1000, 1000) };
 }
 
 /** The outbox, but the connection "drops" after the server took the message: sent, not recorded. */
@@ -176,6 +178,38 @@ describe('draining the queue', () => {
     // Each address once, the one queued while the first drain ran included.
     expect((await t.transactional()).map((m) => m.to).sort()).toEqual(['later@example.com', 'once@example.com']);
     expect(await queued()).toEqual([]);
+  });
+
+  it('mails each request once when the workers of two processes drain the queue at the same time', async () => {
+    t = await createWebTest();
+    const emails = Array.from({ length: 8 }, (_, i) => `both-${i}@example.com`);
+    for (const email of emails) await t.app.request('/subscribe', { method: 'POST', body: form({ email }), headers: SAME_ORIGIN });
+    // Two workers, each with its own transport, as two processes have; they share one connection
+    // here (better-sqlite3 blocks the thread while another connection writes), and interleave at
+    // every statement. test/cli/serve-several.test.ts runs two real processes.
+    const reports = await Promise.all([drainSubscriptionRequests(restarted()), drainSubscriptionRequests(restarted())]);
+    expect(reports.reduce((n, r) => n + r.mailed, 0)).toBe(8);
+    expect(reports.every((r) => r.mailed > 0), 'both workers took part').toBe(true);
+    expect((await t.transactional()).map((m) => m.to).sort()).toEqual([...emails].sort());
+    expect(await queued()).toEqual([]);
+  });
+
+  it('leaves a request claimed by a live worker to it until the claim runs out, and takes over a dead one’s at once', async () => {
+    t = await createWebTest();
+    await t.app.request('/subscribe', { method: 'POST', body: form({ email: 'live@example.com' }), headers: SAME_ORIGIN });
+    await t.app.request('/subscribe', { method: 'POST', body: form({ email: 'dead@example.com' }), headers: SAME_ORIGIN });
+    const until = new Date(t.ctx.clock.now().getTime() + 10 * 60_000).toISOString();
+    // A worker of this process (alive), and one of a process on this host that no longer exists.
+    await t.ctx.db.updateTable('subscription_requests').set({ claimed_by: `${THIS_PROCESS}:other`, claimed_until: until }).where('email', '=', 'live@example.com').execute();
+    await t.ctx.db.updateTable('subscription_requests').set({ claimed_by: `${hostname()}:4194303:0123456789abcdef:gone`, claimed_until: until }).where('email', '=', 'dead@example.com').execute();
+
+    expect(await t.drain()).toEqual({ mailed: 1, quiet: 0, retrying: 0 });
+    expect((await t.transactional()).map((m) => m.to)).toEqual(['dead@example.com']);
+    expect((await queued()).map((r) => r.email)).toEqual(['live@example.com']);
+
+    t.ctx.clock.set(until);
+    expect(await t.drain()).toEqual({ mailed: 1, quiet: 0, retrying: 0 });
+    expect((await t.transactional()).map((m) => m.to).sort()).toEqual(['dead@example.com', 'live@example.com']);
   });
 
   it('runs by itself after the answer in `recap serve`’s set-up', async () => {
