@@ -38,6 +38,9 @@ export const TABLES: ReadonlyArray<{ name: string; key: readonly string[] }> = [
   { name: 'clicks', key: ['edition_id', 'article_id'] },
   { name: 'subscription_requests', key: ['id'] },
   { name: 'rate_limits', key: ['key'] },
+  { name: 'send_pacing', key: ['name'] },
+  { name: 'send_quota_use', key: ['minute'] },
+  { name: 'domain_pauses', key: ['domain'] },
 ];
 
 /** Rows read per query (and held at once). */

@@ -32,6 +32,9 @@ const migrations: Record<string, Migration> = {
   '0014_send_workers': sendWorkers,
 };
 
+/** The newest migration's name: the level a fully migrated database is at. */
+export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1) as string;
+
 // Kysely<any>: migrations run before (and regardless of) the current schema types.
 function migrator(db: Kysely<any>): Migrator {
   return new Migrator({ db, provider: { getMigrations: async () => migrations } });

@@ -4,9 +4,11 @@
 // is paused for all of them. Times are whole numbers (ms, µs, minutes since the epoch): the same
 // arithmetic in SQL on SQLite and PostgreSQL.
 import type { Kysely } from 'kysely';
+import { columnTypes } from '../column-types.ts';
 
 // Migrations take Kysely<any>: they must not depend on the schema types of later versions.
 export async function up(db: Kysely<any>): Promise<void> {
+  const t = columnTypes(db);
   // The next free send slot, in µs since the epoch (a rate of 3/s has slots 333,333 µs apart).
   await db.schema
     .createTable('send_pacing')
@@ -21,9 +23,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('domain_pauses')
     .addColumn('domain', 'text', (c) => c.primaryKey())
-    .addColumn('until', 'text', (c) => c.notNull())
+    .addColumn('until', t.timestamp, (c) => c.notNull())
     .addColumn('reply', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('created_at', t.timestamp, (c) => c.notNull())
     .execute();
 }
 
