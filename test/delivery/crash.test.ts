@@ -20,6 +20,7 @@ import { deliveryMessageId } from '../../src/delivery/composers.ts';
 import { sampleArticles } from '../helpers/articles.ts';
 import { RECAP_BIN } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
+import { onPostgres } from '../helpers/database.ts';
 import { freshDatabase } from '../helpers/database.ts';
 import { type ReceivedMessage, type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
@@ -313,7 +314,9 @@ describe('digest send killed with SIGKILL and restarted', () => {
     expect(await s.db.selectFrom('leases').selectAll().execute()).toEqual([]);
   });
 
-  it('with RECAP_RESEND_UNCERTAIN=true on the last run, re-sends what was uncertain, with the same Message-ID', { timeout: CRASH_TEST_TIMEOUT }, async () => {
+  // On SQLite only: what differs from the first case is the transport's and the outcomes' work, the same
+  // on both databases; the recovery after each kill is the first case's, which runs on both.
+  it.skipIf(onPostgres)('with RECAP_RESEND_UNCERTAIN=true on the last run, re-sends what was uncertain, with the same Message-ID', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const seed = newSeed();
     const random = seededRandom(seed);
     const s = await setUp(800);
@@ -365,7 +368,9 @@ describe('digest send killed with SIGKILL and restarted', () => {
     expect(edition.status).toBe('sent');
   });
 
-  it('when the server cuts the connection after the final dot for some: nobody lost, nobody twice, only those and the killed ones uncertain', { timeout: CRASH_TEST_TIMEOUT }, async () => {
+  // On SQLite only: what differs from the first case is the transport's and the outcomes' work, the same
+  // on both databases; the recovery after each kill is the first case's, which runs on both.
+  it.skipIf(onPostgres)('when the server cuts the connection after the final dot for some: nobody lost, nobody twice, only those and the killed ones uncertain', { timeout: CRASH_TEST_TIMEOUT }, async () => {
     const seed = newSeed();
     const random = seededRandom(seed);
     const s = await setUp(900);
