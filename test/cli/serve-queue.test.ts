@@ -9,19 +9,11 @@ import { findList } from '../../src/audience/lists.ts';
 import { queueSubscriptionRequest } from '../../src/web/subscription-requests.ts';
 import { runCli, startServe } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
+import { until } from '../helpers/until.ts';
 
 const cwd = tempDir('recap-serve-queue-');
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 it('mails the requests a dead process left queued at start, and new ones after answering', { timeout: 180_000 }, async () => {
   const env = { RECAP_SECRET: TEST_SECRET, BASE_URL: 'https://recap.test' };

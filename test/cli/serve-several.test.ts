@@ -8,21 +8,13 @@ import { openDb } from '../../db/connect.ts';
 import { runCli, type ServeProcess, startServe } from '../helpers/cli.ts';
 import { TEST_SECRET, tempDir } from '../helpers/context.ts';
 import { NO_POSTGRES, TEST_DATABASE_URL, tempPgDatabase } from '../helpers/pg.ts';
+import { until } from '../helpers/until.ts';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function twoServers(databaseUrl: (cwd: string) => Promise<string>): Promise<void> {
   const cwd = tempDir('recap-serve-several-');

@@ -12,6 +12,7 @@ import { createTestContext, TEST_SECRET, type TestContext } from '../helpers/con
 import { onPostgres } from '../helpers/database.ts';
 import { queuedEdition } from '../helpers/deliveries.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { until } from '../helpers/until.ts';
 
 const READERS = onPostgres ? 20_000 : 5_000;
 const BATCH = 100;
@@ -42,13 +43,6 @@ function startWorker(ctx: TestContext, sink: SmtpSink): Worker {
   return w;
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('recap worker: several senders on one edition', () => {
   it(`three workers send ${READERS.toLocaleString('en-US')}; one is killed midway; every reader has one copy but the reported uncertain`, { timeout: 600_000 }, async () => {
@@ -62,12 +56,12 @@ describe('recap worker: several senders on one edition', () => {
     const workers = [startWorker(ctx, sink), startWorker(ctx, sink), startWorker(ctx, sink)];
     const victim = workers[0] as Worker;
     // Midway, and once the victim is surely sending (it has a batch claimed).
-    await until(() => sink.messages.length >= READERS / 3, 400_000, 'a third of the messages');
+    await until('a third of the messages', () => (sink.messages.length >= READERS / 3 ? true : undefined), 400_000, 5);
     const claimedByVictim = async () => {
       const rows = await ctx.db.selectFrom('deliveries as d').innerJoin('leases as l', 'l.name', 'd.claim_token').select('l.owner').where('d.status', '=', 'claimed').execute();
       return rows.some((r) => r.owner.split(':')[1] === String(victim.child.pid));
     };
-    await until(claimedByVictim, 60_000, 'the victim to hold a batch').catch(async (e: Error) => {
+    await until('the victim to hold a batch', async () => ((await claimedByVictim()) ? true : undefined), 60_000, 5).catch(async (e: Error) => {
       const leases = await ctx.db.selectFrom('leases').selectAll().execute();
       throw new Error(`${e.message}; pid ${victim.child.pid}; leases ${JSON.stringify(leases)}\n${workers.map((w) => w.out).join('\n---\n')}`);
     });
