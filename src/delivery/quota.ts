@@ -2,8 +2,8 @@
 // shared host), for every sender together and across restarts. Hand-overs are counted per minute
 // in the database; a sender reserves a few at a time, in a transaction that first updates one lock
 // row, so that two senders never both take the last of a window (on SQLite and PostgreSQL alike).
-// Unused reservations are given back at the end of each batch. A message counts when it is handed
-// over, whatever the relay then answers: the count never runs below what the relay saw.
+// Unused reservations are given back at the end of each batch. A message counts when its turn
+// comes (before MAIL FROM), whatever the relay then answers: the count never runs below what the relay saw.
 import type { Db } from '../../db/connect.ts';
 import type { Quota } from '../config.ts';
 import type { Clock } from '../context.ts';

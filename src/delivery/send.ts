@@ -235,7 +235,9 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     if (row.status === 'paused' || row.status === 'cancelled') halted = true;
     else if (!(await renew())) throw new LostClaimError(`lost the lease of a batch of edition ${edition.row.week}: another sender took it over`);
   };
-  const stopping = () => result.pausedBecause !== null || result.quotaUntil !== null || halted || deps.signal?.aborted === true;
+  const stopping = () => result.pausedBecause !== null || halted || deps.signal?.aborted === true;
+  // Over the quota, no new delivery is taken; those that got their share of it still go.
+  const takingNoMore = () => stopping() || result.quotaUntil !== null;
   const handOver = handOvers(db, clock);
   let done = 0;
   deps.onProgress?.(0, total, result);
@@ -407,7 +409,7 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     let handled: number;
     try {
       try {
-        handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, stopping);
+        handled = await inParallel(batch, Math.max(1, config.smtpPoolSize), handle, takingNoMore);
       } finally {
         // Every outcome of the batch is written before anything else looks at its rows.
         await outcomes.flush();

@@ -92,6 +92,17 @@ describe("the relay's quotas (RECAP_QUOTA)", () => {
   });
 });
 
+describe("the relay's quotas, smaller than the connections", () => {
+  it('send every message that got its share, and count no more than were sent', async () => {
+    // Paced, so that the connections with a share wait for their slot while the others find the quota used up.
+    const { ctx, editionId } = await setUp(8, { RECAP_QUOTA: '3/1h', SMTP_POOL_SIZE: '5', RECAP_RATE: '1000' });
+    const r = await sendAs(ctx, ctx.db, editionId);
+    expect(r.outcome.submitted).toBe(3);
+    const [hourly] = await quotaOutlook(ctx.db, ctx.config.quotas, ctx.clock.now(), 5);
+    expect(hourly?.used).toBe(3);
+  });
+});
+
 describe('a paused domain', () => {
   it("is paused for every sender: another's send defers its rows without trying them", async () => {
     const { ctx, sink, editionId, ids } = await setUp(6);
