@@ -3,7 +3,6 @@
 // their due deliveries alongside every other sender on the database (batch leases, shared pace,
 // quotas and paused domains: src/delivery/send.ts), and marks an edition sent when it finds
 // nothing left. Run as many as the relay and the database take, on one machine or several.
-import { findList } from './audience/lists.ts';
 import type { Context } from './context.ts';
 import { countDue, deliveryCounts } from './delivery/send.ts';
 import { loadEdition } from './editions/editions.ts';
@@ -33,21 +32,20 @@ export async function runWorker(ctx: Context, io: SendIo, log: Log, options: Wor
     const sending = await db.selectFrom('editions').selectAll().where('status', '=', 'sending').orderBy('id').execute();
     for (const row of sending) {
       if (io.signal?.aborted) break;
-      const list = await db.selectFrom('lists').select('slug').where('id', '=', row.list_id).executeTakeFirstOrThrow();
-      const edition = await loadEdition(db, row, await findList(db, list.slug), config.timeZone);
+      const edition = async () => loadEdition(db, row, await db.selectFrom('lists').selectAll().where('id', '=', row.list_id).executeTakeFirstOrThrow(), config.timeZone);
       const due = await countDue(db, row.id, clock.now());
       if (due === 0) {
         // Its last sender may have died after the last outcome: nothing left to try, it is sent.
         const counts = await deliveryCounts(db, row.id);
         if (counts.queued + counts.deferred + counts.claimed === 0) {
-          await setStatus(ctx, edition, 'sent');
+          await setStatus(ctx, await edition(), 'sent');
           log.info(`edition ${row.week}: nothing left to send, marked sent`);
         }
         continue;
       }
       totals.editions.add(row.week);
       log.info(`edition ${row.week}: ${due} deliveries due, sending alongside any other sender`);
-      const r = await sendQueued(ctx, { ...io, waitForRetries: false }, edition);
+      const r = await sendQueued(ctx, { ...io, waitForRetries: false }, await edition());
       const o = r.outcome;
       for (const k of ['submitted', 'deferred', 'failed', 'uncertain'] as const) totals[k] += o[k];
       log.info(`edition ${row.week}: this worker submitted ${o.submitted}, deferred ${o.deferred}, failed ${o.failed}, uncertain ${o.uncertain}; the edition is ${r.edition.row.status}`);
