@@ -106,9 +106,26 @@ async function reset(name: string): Promise<string | undefined> {
   return renamed;
 }
 
-/** Drops a database in the background (FORCE: whatever a test left connected does not keep it). */
+/**
+ * DROP DATABASE … WITH (FORCE): whatever a test left connected does not keep it. FORCE also ends
+ * an autovacuum worker busy in it, which a role without pg_signal_backend may not do (42501): that
+ * worker is done within moments, so the drop is tried again for a few seconds.
+ */
+export async function dropDatabase(query: (statement: string) => Promise<unknown>, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await query(`drop database if exists ${name} with (force)`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/** Drops a database in the background. */
 function dropLater(name: string): void {
-  void admin('drop').query(`drop database if exists ${name} with (force)`).catch(() => {});
+  void dropDatabase((statement) => admin('drop').query(statement), name).catch(() => {});
 }
 
 /**

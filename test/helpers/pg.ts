@@ -3,7 +3,7 @@
 // CREATEDB); dropped afterwards. Such tests are skipped without it, saying why.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { DATABASE_PREFIX, databaseUrl } from './database.ts';
+import { DATABASE_PREFIX, databaseUrl, dropDatabase } from './database.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 export const NO_POSTGRES = 'TEST_DATABASE_URL is not set (a postgres:// URL whose role may create databases)';
@@ -30,5 +30,5 @@ export async function tempPgDatabase(options: { collation?: string } = {}, serve
   };
   const collation = options.collation ? ` template template0 locale_provider icu icu_locale '${options.collation.replace(/[^\w-]/g, '')}' locale 'C.UTF-8'` : '';
   await admin(`create database ${name}${collation}`);
-  return { url: databaseUrl(serverUrl, name), drop: () => admin(`drop database if exists ${name} with (force)`) };
+  return { url: databaseUrl(serverUrl, name), drop: () => dropDatabase(admin, name) };
 }

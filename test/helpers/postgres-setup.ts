@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDb } from '../../db/connect.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { DATABASE_PREFIX, databaseUrl } from './database.ts';
+import { DATABASE_PREFIX, databaseUrl, dropDatabase } from './database.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = process.env.TEST_DATABASE_URL as string;
@@ -25,7 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('postgres', { prefix, template });
   return async () => {
     const left = await admin.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`${prefix}\\_%`]);
-    for (const { datname } of left.rows) await admin.query(`drop database if exists ${datname} with (force)`);
+    for (const { datname } of left.rows) await dropDatabase((statement) => admin.query(statement), datname);
     await admin.end();
   };
 }
