@@ -15,6 +15,7 @@ import * as firstName from './migrations/0011_first_name.ts';
 import * as leaseSince from './migrations/0012_lease_since.ts';
 import * as sharedServeState from './migrations/0013_shared_serve_state.ts';
 import * as sendWorkers from './migrations/0014_send_workers.ts';
+import * as readerChoices from './migrations/0015_reader_choices.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0012_lease_since': leaseSince,
   '0013_shared_serve_state': sharedServeState,
   '0014_send_workers': sendWorkers,
+  '0015_reader_choices': readerChoices,
 };
 
 /** The newest migration's name: the level a fully migrated database is at. */

@@ -7,6 +7,10 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 export const SUBSCRIBER_STATUSES = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
 
+/** The shape of the digest a reader chose (0015): the whole edition, or headlines, hooks and one TL;DR line. */
+export const FORMATS = ['full', 'brief'] as const;
+export type Format = (typeof FORMATS)[number];
+
 export const MEMBER_STATUSES = ['active', 'unsubscribed'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
@@ -74,6 +78,9 @@ export interface SubscribersTable {
   paused_at: string | null;
   /** When the subscription request awaiting confirmation was made (its link is bound to the membership's nonce). */
   confirm_requested_at: string | null;
+  format: Generated<Format>;
+  /** An IANA zone ("Asia/Tokyo") for RECAP_LOCAL_SEND_TIME; null: the list's (RECAP_TIMEZONE). */
+  time_zone: string | null;
 }
 
 export interface SubscriberTopicsTable {
@@ -234,6 +241,10 @@ export interface DeliveriesTable {
   next_attempt_at: string | null;
   /** Why it was deferred, failed or skipped, in the bounce taxonomy (userunknown, blocked, …). */
   reason: string | null;
+  /** Not claimed before then (a wave of RECAP_LOCAL_SEND_TIME, or the rest after a subject test); null: at once. */
+  not_before: Generated<string | null>;
+  /** The subject it gets: an arm of the edition's subject test (0, 1, …); null: the edition's own. */
+  subject_arm: Generated<number | null>;
 }
 
 export interface EventsTable {
@@ -338,6 +349,21 @@ export interface ClicksTable {
   last_at: string;
 }
 
+/** Clicks of one message on one story (0015): the message is known only by a random tag its links carry. */
+export interface MessageClicksTable {
+  edition_id: number;
+  message_tag: string;
+  article_id: number;
+  format: Format;
+  /** The arm of the subject test the message was in; null: none. */
+  subject_arm: number | null;
+  /** When the message was composed (carried by its tag). */
+  sent_at: string;
+  clicks: number;
+  first_at: string;
+  last_at: string;
+}
+
 /** A fixed-window counter shared by every `recap serve` (src/web/rate-limit.ts). */
 export interface RateLimitsTable {
   /** sha256 of the limit's name and what it counts (an IP, an address): no personal data kept. */
@@ -372,6 +398,7 @@ export interface Database {
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;
   clicks: ClicksTable;
+  message_clicks: MessageClicksTable;
   subscription_requests: SubscriptionRequestsTable;
   rate_limits: RateLimitsTable;
 }

@@ -6,7 +6,8 @@
 //      deliveries_edition_status_next_attempt. They come first so that a retry never waits behind
 //      the rest of a long list and misses its deadline (RECAP_RETRY_DEADLINE_HOURS); each is then
 //      deferred further or done, so they cannot hold the queue up for long.
-//   2. Queued deliveries in id order, by deliveries_edition_status.
+//   2. Queued deliveries in id order, by deliveries_edition_status, but none held back until later
+//      (not_before).
 // Recovery after a crash does not depend on this order: it goes by status and claimed_at.
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import { dialectOfDb } from '../../db/connect.ts';
@@ -24,8 +25,16 @@ export function dueDeferred(db: Kysely<Database>, editionId: number, at: string,
     .limit(limit);
 }
 
-export function queuedInOrder(db: Kysely<Database>, editionId: number, limit: number) {
-  return db.selectFrom('deliveries').select('id').where('edition_id', '=', editionId).where('status', '=', 'queued').orderBy('id').limit(limit);
+/** Queued and not held back (not_before: a later wave, or the rest of a subject test). */
+export function queuedInOrder(db: Kysely<Database>, editionId: number, at: string, limit: number) {
+  return db
+    .selectFrom('deliveries')
+    .select('id')
+    .where('edition_id', '=', editionId)
+    .where('status', '=', 'queued')
+    .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', at)]))
+    .orderBy('id')
+    .limit(limit);
 }
 
 /**
@@ -45,6 +54,6 @@ export async function claimDue(db: Kysely<Database>, editionId: number, size: nu
   const deferred = await db.updateTable('deliveries').set(claim).where(picked(dueDeferred(db, editionId, at, size))).where('status', '=', 'deferred').executeTakeFirst();
   const n = Number(deferred.numUpdatedRows);
   if (n >= size) return n;
-  const queued = await db.updateTable('deliveries').set(claim).where(picked(queuedInOrder(db, editionId, size - n))).where('status', '=', 'queued').executeTakeFirst();
+  const queued = await db.updateTable('deliveries').set(claim).where(picked(queuedInOrder(db, editionId, at, size - n))).where('status', '=', 'queued').executeTakeFirst();
   return n + Number(queued.numUpdatedRows);
 }

@@ -52,3 +52,15 @@ export async function mostRead(db: Db, editionId: number): Promise<Array<{ title
     .orderBy('a.title')
     .execute();
 }
+
+/** Per arm of the edition's subject test: the messages with at least one counted click. */
+export async function clickedMessagesByArm(db: Db, editionId: number): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('message_clicks')
+    .select((eb) => ['subject_arm', eb.fn.count<number>('message_tag').distinct().as('messages')])
+    .where('edition_id', '=', editionId)
+    .where('subject_arm', 'is not', null)
+    .groupBy('subject_arm')
+    .execute();
+  return new Map(rows.map((r) => [r.subject_arm as number, Number(r.messages)]));
+}

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { Db } from '../../db/connect.ts';
-import type { Database, DeliveryStatus } from '../../db/schema.ts';
+import type { Database, DeliveryStatus, Format } from '../../db/schema.ts';
 import { bounceKind, recordBounce } from '../audience/bounces.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
@@ -99,7 +99,9 @@ interface Claimed {
   subscriber_id: number;
   queued_at: string;
   attempts: number;
+  subject_arm: number | null;
   email: string;
+  format: Format;
   name: string | null;
   first_name: string | null;
   status: string;
@@ -282,7 +284,7 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
       for (; preparedUpTo < Math.min(batch.length, taken + COMPOSE_AHEAD); preparedUpTo++) {
         const d = batch[preparedUpTo] as Claimed;
         if (whySkipped(d)) continue;
-        const key = variantKey(followed.get(d.subscriber_id) ?? [], topics);
+        const key = variantKey(followed.get(d.subscriber_id) ?? [], topics, { format: d.format, subjectArm: d.subject_arm });
         if (!variants.has(key)) variants.set(key, ensureVariant(db, edition, key, settings, clock.now()).then((v) => ({ id: v.row.id, htmlBytes: v.row.html_bytes, compacted: v.compacted })));
         const variant = variants.get(key) as Promise<VariantFacts>;
         const message = variant.then(() => composer.compose({ key, deliveryId: d.id, subscriberId: d.subscriber_id, email: d.email, name: d.name, firstName: d.first_name, date: clock.now().getTime() }));
@@ -467,7 +469,7 @@ async function claimBatch(db: Db, editionId: number, size: number, now: Date, to
     .innerJoin('editions as e', 'e.id', 'd.edition_id')
     .leftJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').onRef('m.list_id', '=', 'e.list_id'))
     .select((eb) => [
-      'd.id', 'd.subscriber_id', 'd.queued_at', 'd.attempts', 's.email', 's.name', 's.first_name', 's.status', 's.confirmed_at', 's.paused_at', 'm.status as member_status',
+      'd.id', 'd.subscriber_id', 'd.queued_at', 'd.attempts', 'd.subject_arm', 's.email', 's.format', 's.name', 's.first_name', 's.status', 's.confirmed_at', 's.paused_at', 'm.status as member_status',
       eb.exists(eb.selectFrom('suppressions as x').select('x.id').whereRef('x.email_hash', '=', 's.email_hash')).as('suppressed'),
     ])
     .where('d.claim_token', '=', token)

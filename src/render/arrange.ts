@@ -1,5 +1,6 @@
 // How a variant orders the edition for readers of some topics. Pure. Every variant carries every
 // story of the edition; it only leads with what its readers follow.
+import type { Format } from '../../db/schema.ts';
 import { primaryTopic } from '../editions/select.ts';
 
 export interface Arrangeable {
@@ -12,13 +13,34 @@ export interface Arrangement<T> {
   sections: Array<{ topic: string; stories: T[] }>;
 }
 
-/** The variant key of a reader: the topics they follow that the edition has, sorted; '' for all. */
-export function variantKey(followed: Iterable<string>, editionTopics: ReadonlySet<string>): string {
-  return [...new Set(followed)].filter((t) => editionTopics.has(t)).sort().join(',');
+/**
+ * What one variant is made for: the edition's topics its readers follow, the format they chose and
+ * the subject they were given (an arm of a subject test; null: the edition's own).
+ */
+export interface VariantChoice {
+  topics: string[];
+  format: Format;
+  subjectArm: number | null;
+}
+
+/**
+ * The variant key of a reader, as stored (variants.topics_key): the topics they follow that the
+ * edition has, sorted and joined by commas, then `|brief` for the brief format and `|s<n>` for arm
+ * n of a subject test. '' is the full edition with its own subject. (Topic slugs have no `|`.)
+ */
+export function variantKey(followed: Iterable<string>, editionTopics: ReadonlySet<string>, choice: { format?: Format; subjectArm?: number | null } = {}): string {
+  const topics = [...new Set(followed)].filter((t) => editionTopics.has(t)).sort().join(',');
+  return topics + (choice.format === 'brief' ? '|brief' : '') + (choice.subjectArm == null ? '' : `|s${choice.subjectArm}`);
+}
+
+export function parseVariantKey(key: string): VariantChoice {
+  const [topics = '', ...parts] = key.split('|');
+  const arm = parts.find((p) => /^s\d+$/.test(p));
+  return { topics: topics === '' ? [] : topics.split(','), format: parts.includes('brief') ? 'brief' : 'full', subjectArm: arm ? Number(arm.slice(1)) : null };
 }
 
 export function topicsOfKey(key: string): string[] {
-  return key === '' ? [] : key.split(',');
+  return parseVariantKey(key).topics;
 }
 
 /** `ranked` is the edition's frozen order; a `pinnedId` story in it leads whatever the readers follow. */

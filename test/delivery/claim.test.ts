@@ -78,7 +78,7 @@ describe.skipIf(onPostgres)('the claim queries read an index in order (SQLite on
     for (const [k, id] of ids.entries()) if (k % 7 === 0) await defer(id, k % 2 === 0 ? '2026-11-30T07:00:00.000Z' : '2026-11-30T09:00:00.000Z');
     if (analyzed) await ctx.db.executeQuery(CompiledQuery.raw('analyze'));
     const deferred = await plan(dueDeferred(ctx.db, editionId, NOW, 50));
-    const queued = await plan(queuedInOrder(ctx.db, editionId, 50));
+    const queued = await plan(queuedInOrder(ctx.db, editionId, NOW, 50));
     expect(deferred.join('\n')).toMatch(/^SEARCH deliveries USING COVERING INDEX deliveries_edition_status_next_attempt \(edition_id=\? AND status=\? AND next_attempt_at<\?\)$/);
     expect(queued.join('\n')).toMatch(/^SEARCH deliveries USING COVERING INDEX deliveries_edition_status \(edition_id=\? AND status=\?\)$/);
   });
