@@ -55,6 +55,8 @@ export interface ListsTable {
   slug: string;
   name: string;
   created_at: string;
+  /** 1: click rates of recent editions weigh the next edition's stories (with RECAP_TRACK_CLICKS); the desk's switch (0019). */
+  click_weighting: Generated<number>;
 }
 
 export interface SubscribersTable {
@@ -180,6 +182,8 @@ export interface EditionArticlesTable {
   hook: Generated<string | null>;
   /** JSON of the TL;DR as this edition shows it (null: the stored article's). */
   tldr: Generated<string | null>;
+  /** What click rates multiplied its score by when the edition was made (0019); null: not weighted. */
+  click_factor: Generated<number | null>;
 }
 
 /** An editor's item: a link with a title and a line, placed in the edition's order. */
@@ -341,15 +345,10 @@ export interface FeedsTable {
   failures: number;
 }
 
-export interface ClicksTable {
-  edition_id: number;
-  article_id: number;
-  clicks: number;
-  first_at: string;
-  last_at: string;
-}
-
-/** Clicks of one message on one story (0015): the message is known only by a random tag its links carry. */
+/**
+ * Clicks of one message on one story (0015): the message is known only by a random tag its links
+ * carry. The empty tag holds clicks of links that carried none (0005's counts, and old links).
+ */
 export interface MessageClicksTable {
   edition_id: number;
   message_tag: string;
@@ -362,6 +361,24 @@ export interface MessageClicksTable {
   clicks: number;
   first_at: string;
   last_at: string;
+  /** 1: the message is a link scanner's (src/delivery/clicks.ts): none of its clicks count. */
+  scanner: Generated<number>;
+}
+
+/** What the click rates of recent editions did to an edition's stories when it was made (0019), per topic. */
+export interface EditionTopicClicksTable {
+  edition_id: number;
+  topic: string;
+  /** Counted clicks on the topic's stories in the recent editions. */
+  clicks: number;
+  /** Deliveries submitted of the recent editions the topic had stories in. */
+  deliveries: number;
+  /** Chances to be clicked: per such edition, its deliveries times the topic's stories in it. */
+  exposures: number;
+  /** clicks / exposures. */
+  rate: number;
+  /** What its stories' scores were multiplied by (src/editions/click-weights.ts). */
+  factor: number;
 }
 
 /** A fixed-window counter shared by every `recap serve` (src/web/rate-limit.ts). */
@@ -397,8 +414,8 @@ export interface Database {
   bounces: BouncesTable;
   schedule_runs: ScheduleRunsTable;
   feeds: FeedsTable;
-  clicks: ClicksTable;
   message_clicks: MessageClicksTable;
+  edition_topic_clicks: EditionTopicClicksTable;
   subscription_requests: SubscriptionRequestsTable;
   rate_limits: RateLimitsTable;
 }

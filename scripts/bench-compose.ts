@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { articleSchema, type ArticleInput } from '../src/articles/article.ts';
 import { loadConfig } from '../src/config.ts';
+import { newMessageTag } from '../src/delivery/clicks.ts';
 import { composeMessage } from '../src/delivery/compose.ts';
 import { generateDkimKey } from '../src/delivery/dkim.ts';
 import { messageTemplate, type Recipient, spliceMessage } from '../src/delivery/mime-template.ts';
@@ -33,7 +34,7 @@ function recipient(i: number): Recipient {
   const name = i % 3 === 0 ? `Zoë Müller ${i}` : `Reader Number ${i}`;
   return {
     recipient: { email: `reader${i}@example.org`, name },
-    values: { name, email: `reader${i}@example.org`, unsubscribe_url: unsubscribeUrl, preferences_url: `https://recap.example.com/preferences/${token}` },
+    values: { name, email: `reader${i}@example.org`, unsubscribe_url: unsubscribeUrl, preferences_url: `https://recap.example.com/preferences/${token}`, message_tag: newMessageTag(new Date()) },
     unsubscribeUrl,
     unsubscribeToken: token,
     messageId: `<recap.1.${i}.abc@example.com>`,

@@ -64,6 +64,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
     editorNote: options.editorNote,
     subject: options.subject,
     persist: !options.dryRun,
+    trackClicks: config.trackClicks,
   });
   if (!planned.ok) return { kind: 'too-few-stories', window: planned.window, reason: planned.reason };
   let edition = planned.edition;

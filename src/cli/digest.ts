@@ -185,6 +185,7 @@ async function buildEdition(ctx: Context, week: string | undefined, changes: { e
     now: ctx.clock.now(),
     ...changes,
     persist: true,
+    trackClicks: ctx.config.trackClicks,
   });
   if (!planned.ok) {
     say(`No edition for ${planned.window.week} (${planned.window.label}): ${planned.reason}.`);

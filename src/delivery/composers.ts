@@ -10,6 +10,7 @@ import { greetingName } from '../audience/first-name.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
 import { keyedHmac } from '../hmac.ts';
+import { newMessageTag } from './clicks.ts';
 import { type MessageTemplate, messageTemplate, spliceMessage } from './mime-template.ts';
 
 /** What every message of one send shares. */
@@ -65,7 +66,8 @@ export function composeFor(ctx: SendContext, template: MessageTemplate, job: Com
   const messageId = deliveryMessageId(ctx.config, ctx.secret, ctx.editionId, job.deliveryId);
   const raw = spliceMessage(template, {
     recipient: { email: job.email, name: job.name },
-    values: { name: greetingName(job), email: job.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl },
+    // The tag is made here and goes nowhere but into the message's links (no cost without RECAP_TRACK_CLICKS).
+    values: { name: greetingName(job), email: job.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl, message_tag: ctx.config.trackClicks ? newMessageTag(new Date(job.date)) : '' },
     unsubscribeUrl: links.unsubscribeUrl,
     unsubscribeToken: links.unsubscribeUrl.slice(links.unsubscribeUrl.lastIndexOf('/') + 1),
     messageId,

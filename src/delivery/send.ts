@@ -26,7 +26,7 @@ import { bounceKind, recordBounce } from '../audience/bounces.ts';
 import type { Config } from '../config.ts';
 import type { Clock } from '../context.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
-import { variantKey } from '../render/arrange.ts';
+import { parseVariantKey, variantKey } from '../render/arrange.ts';
 import { claimDue } from './claim.ts';
 import { type Composed, type Composer, inlineComposer, workerComposer } from './composers.ts';
 import { type Classification, classifyReply } from './classify.ts';
@@ -209,8 +209,11 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
   const settings = {
     baseUrl: config.baseUrl,
     postalAddress: config.postalAddress,
-    // An editor's item (a negative id) is no article: its link is not counted.
-    ...(config.trackClicks ? { link: (a: { id: number; url: string }) => (a.id > 0 ? clickUrl(config.baseUrl, deps.secret, edition.row.id, a) : a.url) } : {}),
+    // An editor's item (a negative id) is no article: its link is not counted. The link says which
+    // format and subject arm its variant is, and carries the message's tag (spliced per recipient).
+    ...(config.trackClicks
+      ? { link: (a: { id: number; url: string }, v: { key: string; messageTag: string }) => (a.id > 0 ? clickUrl(config.baseUrl, deps.secret, edition.row.id, a, parseVariantKey(v.key), v.messageTag) : a.url) }
+      : {}),
   };
   const policyByDomain = new Map<string, number>();
   const pace = sharedPacer(db, config.rate, clock, (ms) => deps.sleep(ms, deps.signal));

@@ -41,7 +41,7 @@ export async function previewTarget(db: Db, edition: Edition, asked: { variant?:
 /** The per-recipient values: the subscriber's own (with the links given), or a sample reader's. */
 export function previewValues(target: PreviewTarget, links: { unsubscribeUrl: string; preferencesUrl: string }): TokenValues {
   const who = target.subscriber ?? { email: 'reader@example.com', name: 'Ada Reader', first_name: null };
-  return { name: greetingName({ firstName: who.first_name, name: who.name }), email: who.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl };
+  return { name: greetingName({ firstName: who.first_name, name: who.name }), email: who.email, unsubscribe_url: links.unsubscribeUrl, preferences_url: links.preferencesUrl, message_tag: '' };
 }
 
 /** Links that lead nowhere, for samples and test sends (a test must not unsubscribe anyone). */

@@ -8,6 +8,8 @@ import { articlesByIds, articlesCollectedBetween } from '../articles/repository.
 import { plainText } from '../plain-text.ts';
 import { leadPreheader, leadSubject, oneLine } from '../render/headline.ts';
 import type { EditionForRender } from '../render/variant.ts';
+import { clickWeightingOn, recentTopicClicks } from './click-weighting.ts';
+import { storyFactor, topicWeights, weighted } from './click-weights.ts';
 import { primaryTopic, type SelectionRules, selectStories } from './select.ts';
 import { type WeekWindow, weekWindow } from './week.ts';
 
@@ -43,6 +45,8 @@ export interface EditionOptions {
   now: Date;
   editorNote?: string | undefined;
   subject?: string | undefined;
+  /** RECAP_TRACK_CLICKS: the list's click weighting (the desk's switch) applies to a new edition. */
+  trackClicks?: boolean | undefined;
 }
 
 /**
@@ -55,9 +59,13 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
   if (existing) return { ok: true, edition: existing, created: false };
 
   const candidates = await articlesCollectedBetween(db, window.start, window.end);
-  const selection = selectStories(candidates, options.rules);
+  // Click rates of the recent editions weigh the scores (frozen with the edition, as recorded).
+  const weights = options.trackClicks && (await clickWeightingOn(db, list.id)) ? topicWeights(await recentTopicClicks(db, list.id, window.start)) : null;
+  const selection = selectStories(weights ? weighted(candidates, weights) : candidates, options.rules);
   if (!selection.ok) return { ok: false, reason: selection.reason, window, found: candidates.length };
-  const stories = selection.stories;
+  // The stories as stored, with their own scores.
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const stories = selection.stories.map((s) => byId.get(s.id) as StoredArticle);
   const top = stories[0] as StoredArticle;
   const at = options.now.toISOString();
   const last = await db
@@ -100,8 +108,9 @@ export async function ensureEdition(db: Db, list: ListRow, options: EditionOptio
     if (!row) return undefined; // another process made it first
     await trx
       .insertInto('edition_articles')
-      .values(stories.map((s, position) => ({ edition_id: row.id, article_id: s.id, position })))
+      .values(stories.map((s, position) => ({ edition_id: row.id, article_id: s.id, position, click_factor: weights ? storyFactor(weights, s) : null })))
       .execute();
+    if (weights && weights.length > 0) await trx.insertInto('edition_topic_clicks').values(weights.map((w) => ({ edition_id: row.id, ...w }))).execute();
     return row;
   });
   if (!created) {

@@ -3,8 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { headerSafe } from '../audience/email.ts';
 
-/** `name` is the one the greeting uses: the first name (src/audience/first-name.ts). */
-export const TOKEN_KEYS = ['name', 'email', 'unsubscribe_url', 'preferences_url'] as const;
+/**
+ * `name` is the one the greeting uses: the first name (src/audience/first-name.ts). `message_tag`
+ * is the message's own random tag in its counted links (RECAP_TRACK_CLICKS; src/delivery/clicks.ts).
+ */
+export const TOKEN_KEYS = ['name', 'email', 'unsubscribe_url', 'preferences_url', 'message_tag'] as const;
 export type TokenKey = (typeof TOKEN_KEYS)[number];
 export type TokenValues = Record<TokenKey, string>;
 

@@ -9,6 +9,7 @@ import { headerSafe, plainText } from '../plain-text.ts';
 import { renderEmail } from './email-html.ts';
 import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
 import { leadPreheader, leadSubject } from './headline.ts';
+import { LONGEST_MESSAGE_TAG } from '../delivery/clicks.ts';
 import { escapeHtml, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
 import { renderText } from './text.ts';
@@ -38,8 +39,12 @@ export interface EditionForRender {
 export interface RenderSettings {
   baseUrl: string;
   postalAddress: string;
-  /** The link for a story (a counted redirect with RECAP_TRACK_CLICKS); the article's URL by default. */
-  link?: ((article: StoredArticle) => string) | undefined;
+  /**
+   * The link for a story in a variant (a counted redirect with RECAP_TRACK_CLICKS), given the
+   * variant's key and the placeholder of the message's tag; the article's URL by default. The web
+   * version takes none: its links are not counted.
+   */
+  link?: ((article: StoredArticle, variant: { key: string; messageTag: string }) => string) | undefined;
 }
 
 export interface RenderedVariant {
@@ -78,6 +83,8 @@ export async function renderVariant(
   const compacted = new Set<number>();
   const trimmed: Array<(typeof LEAD_TRIM_ORDER)[number]> = [];
 
+  const own = settings.link;
+  const link = own ? (a: StoredArticle) => own(a, { key: topicsKey, messageTag: tokens.message_tag }) : (a: StoredArticle) => a.url;
   const personal = {
     greetingName: tokens.name,
     links: { viewInBrowser: archiveUrl(settings.baseUrl, edition.week), preferences: tokens.preferences_url, unsubscribe: tokens.unsubscribe_url },
@@ -86,7 +93,7 @@ export async function renderVariant(
   };
 
   for (;;) {
-    const props = digestProps(edition, readerTopics, { arrangement, compacted, trimmed }, personal, settings);
+    const props = digestProps(edition, readerTopics, { arrangement, compacted, trimmed }, personal, settings, link);
     const html = await renderEmail(createElement(WeeklyRecap, props));
     const htmlBytes = worstCaseBytes(html, nonce, settings.baseUrl);
     const next = shrinkOrder.find((s) => !compacted.has(s.id));
@@ -121,7 +128,7 @@ export async function renderWebVersion(edition: EditionForRender, settings: Rend
     recipientEmail: '',
     webVersion: true,
   };
-  const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings);
+  const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings, (a) => a.url);
   return renderEmail(createElement(WeeklyRecap, props));
 }
 
@@ -136,8 +143,8 @@ function digestProps(
   layout: { arrangement: Arrangement<StoredArticle>; compacted: Set<number>; trimmed: ReadonlyArray<(typeof LEAD_TRIM_ORDER)[number]> },
   personal: Pick<Required<WeeklyRecapProps>, 'greetingName' | 'links' | 'recipientEmail' | 'webVersion'>,
   settings: RenderSettings,
+  link: (article: StoredArticle) => string,
 ): Required<WeeklyRecapProps> {
-  const link = settings.link ?? ((a: StoredArticle) => a.url);
   const lead = toStoryView(layout.arrangement.lead, false, link(layout.arrangement.lead));
   for (const section of layout.trimmed) {
     if (section === 'competitors') lead.competitors = null;
@@ -168,6 +175,7 @@ function worstCaseBytes(html: string, nonce: string, baseUrl: string): number {
     email: escapeHtml('&'.repeat(MAX_EMAIL_LENGTH)),
     unsubscribe_url: escapeHtml(baseUrl + 'x'.repeat(MAX_LINK_TAIL)),
     preferences_url: escapeHtml(baseUrl + 'x'.repeat(MAX_LINK_TAIL)),
+    message_tag: LONGEST_MESSAGE_TAG,
   };
   let bytes = Buffer.byteLength(html);
   for (const [key, value] of Object.entries(worst)) {

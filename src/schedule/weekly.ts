@@ -85,6 +85,7 @@ async function startWeek(ctx: Context, io: SendIo, list: ListRow, week: string):
     rules: { maxStories: config.maxStories, maxPerTopic: config.maxPerTopic, minStories: config.minStories },
     now: ctx.clock.now(),
     persist: true,
+    trackClicks: config.trackClicks,
   });
   if (!planned.ok) {
     await setState(ctx, list.id, week, 'skipped-thin', planned.reason);

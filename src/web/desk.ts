@@ -16,6 +16,7 @@ import { describeDeadline, describeSend, localTime, nextWeeklyRun, sendPlan } fr
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
+import { clickWeightingOn, editionWeights, setClickWeighting } from '../editions/click-weighting.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -23,6 +24,7 @@ import { headerSafe as line, plainText } from '../plain-text.ts';
 import { leadPreheader, leadSubject } from '../render/headline.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { presentedSecret, sameSecret } from './auth.ts';
+import { clickWeightingSection, storyScore } from './desk-clicks.ts';
 import { asText, formFields, type WebDeps } from './context.ts';
 import { errorList, type Markup, notice, page } from './page.ts';
 
@@ -195,6 +197,16 @@ ${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${u
           message = `Approved for ${plural(audience.total, 'reader')}${since}. ${describeSend(plan, deps.config.timeZone, now)}`;
           break;
         }
+        case 'click_weighting': {
+          if (!deps.config.trackClicks) throw new TransitionError('click weighting needs RECAP_TRACK_CLICKS=true: without it no clicks are counted');
+          const on = asText(f.weighting) === 'on';
+          await setClickWeighting(deps.db, edition.list.id, on);
+          message = on
+            ? 'Click weighting is on: the next edition made is ranked by its stories’ scores weighed by their topics’ click rates; this one keeps its order.'
+            : 'Click weighting is off: the next edition made is ranked by its stories’ scores alone; this one keeps its order.';
+          anchor = '#clicks';
+          break;
+        }
         case 'draft':
           await backToDraft(deps.db, edition, now);
           message = 'Back to draft: it will not go out until it is approved again.';
@@ -259,6 +271,8 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewe
   const stats = await editionStats(deps.db, edition);
   const sent = Object.values(stats.counts).some((n) => n > 0);
   const read = await mostRead(deps.db, r.id);
+  const weights = await editionWeights(deps.db, r.id);
+  const weighting = { trackClicks: config.trackClicks, on: await clickWeightingOn(deps.db, edition.list.id) };
   const audience = waiting ? await editionAudience(deps.db, edition) : null;
   const plan = waiting ? await sendPlan(deps.db, config, edition, now) : null;
   const results = await linkResults(deps.db, r.id);
@@ -281,7 +295,7 @@ ${draft ? html`<div class="moves">${i > 1 ? move('item', it.id, 'up', 'Up') : ''
     const s = entry.story;
     const top = i === 0;
     const check = results.get(s.url);
-    return html`<li id="story-${s.id}"><strong>${line(s.title)}</strong> <span class="muted">· score ${s.score} · ${s.topics.map(topicLabel).join(', ') || 'no topic'} · ${line(s.source.name)}${top ? ' · top story' : ''}${s.id === pinned ? ' · pinned: leads every variant' : ''}${edition.edited.has(s.id) ? ' · blurb edited for this edition' : ''}${check && !linkWorks(check) ? html` · <span class="bad">link: ${check.status ?? check.error}</span>` : ''}</span>
+    return html`<li id="story-${s.id}"><strong>${line(s.title)}</strong> <span class="muted">· ${storyScore(weights, s)} · ${s.topics.map(topicLabel).join(', ') || 'no topic'} · ${line(s.source.name)}${top ? ' · top story' : ''}${s.id === pinned ? ' · pinned: leads every variant' : ''}${edition.edited.has(s.id) ? ' · blurb edited for this edition' : ''}${check && !linkWorks(check) ? html` · <span class="bad">link: ${check.status ?? check.error}</span>` : ''}</span>
 ${draft
   ? html`<div class="moves">${s.id !== pinned ? move('story', s.id, 'pin', top ? 'Pin (lead every variant)' : 'Pin to top') : move('story', s.id, 'unpin', 'Unpin')}${!top ? move('story', s.id, 'up', 'Up') : ''}${!last ? move('story', s.id, 'down', 'Down') : ''}${edition.stories.length > 1 ? move('story', s.id, 'exclude', 'Exclude') : ''}</div>
 <details><summary>Edit the blurb for this edition</summary><form method="post"><input type="hidden" name="action" value="blurb"><input type="hidden" name="article" value="${s.id}">${keep}
@@ -306,6 +320,7 @@ ${r.status === 'approved' && plan
 ${draft && plan?.deadline ? html`<p class="notice">${describeDeadline(plan.deadline, config.timeZone)}</p>` : ''}
 ${sent ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
 ${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
+${clickWeightingSection(weights, weighting, keep)}
 <h2 id="order">Stories</h2>
 ${pinned && audience ? html`<p class="muted">The pinned story leads all ${plural(audience.variants.length, 'variant')} (${plural(audience.total, 'reader')}); it takes the place of the readers' own top story in ${pinReach.length ? html`${pinReach.map((v, i) => html`${i > 0 ? ', ' : ''}${v.key.split(',').map(topicLabel).join(' + ')} (${v.readers})`)}` : 'none of them'}.</p>` : ''}
 <ol class="stories">${order}</ol>

@@ -108,7 +108,7 @@ describe('DKIM on messages spliced from a template', () => {
     const url = `https://recap.test/unsubscribe/tok-${email}`;
     return spliceMessage(template, {
       recipient: { email, name },
-      values: { name: name ?? 'there', email, unsubscribe_url: url, preferences_url: `https://recap.test/preferences/tok-${email}` },
+      values: { name: name ?? 'there', email, unsubscribe_url: url, preferences_url: `https://recap.test/preferences/tok-${email}`, message_tag: '' },
       unsubscribeUrl: url,
       unsubscribeToken: `tok-${email}`,
       messageId: `<id-${email}@recap.test>`,

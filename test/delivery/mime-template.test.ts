@@ -8,11 +8,13 @@ import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type StoredArticle, articleSchema } from '../../src/articles/article.ts';
 import { MAX_NAME_LENGTH } from '../../src/audience/subscribers.ts';
+import { clickUrl, newMessageTag } from '../../src/delivery/clicks.ts';
 import { composeMessage } from '../../src/delivery/compose.ts';
 import { generateDkimKey } from '../../src/delivery/dkim.ts';
 import { type MessageTemplate, type Recipient, messageTemplate, spliceMessage } from '../../src/delivery/mime-template.ts';
 import { outboxTransport } from '../../src/delivery/transport.ts';
 import { rankArticles } from '../../src/editions/select.ts';
+import { parseVariantKey } from '../../src/render/arrange.ts';
 import { newNonce, personalize, placeholders } from '../../src/render/personalize.ts';
 import { type EditionForRender, renderVariant } from '../../src/render/variant.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
@@ -62,13 +64,14 @@ const HOSTILE: Array<{ email: string; name: string | null }> = [
 function recipient(r: { email: string; name: string | null }, i: number): Recipient {
   const token = `dW5zdWJzY3JpYmUuMS4${i}.LcIaD5L5b-rakTVN7QoqLTnT-${'x'.repeat(i)}`;
   const unsubscribeUrl = `https://recap.test/unsubscribe/${token}`;
+  const date = new Date(Date.UTC(2026, 10, 30, 8, 0, i));
   return {
     recipient: r,
-    values: { name: r.name ?? 'there', email: r.email, unsubscribe_url: unsubscribeUrl, preferences_url: `https://recap.test/preferences/${token}` },
+    values: { name: r.name ?? 'there', email: r.email, unsubscribe_url: unsubscribeUrl, preferences_url: `https://recap.test/preferences/${token}`, message_tag: newMessageTag(date) },
     unsubscribeUrl,
     unsubscribeToken: token,
     messageId: `<recap.1.${i}.abc@recap.test>`,
-    date: new Date(Date.UTC(2026, 10, 30, 8, 0, i)),
+    date,
   };
 }
 
@@ -86,8 +89,10 @@ interface Case {
   template: MessageTemplate;
 }
 
-async function variantCase(stories: StoredArticle[], note: string | null): Promise<Case> {
-  const rendered = await renderVariant(edition(stories, note), '', { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' });
+/** With `tracked`, story links are counted ones (RECAP_TRACK_CLICKS): each carries the message's tag, a value of its own. */
+async function variantCase(stories: StoredArticle[], note: string | null, tracked = false): Promise<Case> {
+  const link = (a: StoredArticle, v: { key: string; messageTag: string }) => clickUrl('https://recap.test', 'secret', 1, a, parseVariantKey(v.key), v.messageTag);
+  const rendered = await renderVariant(edition(stories, note), tracked ? '|brief|s1' : '', { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin', ...(tracked ? { link } : {}) });
   const variant = { html: rendered.html, text: rendered.text, placeholder_nonce: rendered.nonce };
   return { variant, template: await messageTemplate(config, variant, shared) };
 }
@@ -140,6 +145,8 @@ describe('a message spliced from its variant’s template', () => {
     // Carriage returns in the text itself (CRLF and lone CR), in a part long enough to have lines of its own, and in one that may go 7bit.
     const cr = { placeholder_nonce: nonce, text: `Hi ${p.name},\r\nshort\rlines.\r\n${p.email}\r\n`, html: `<p>Hi ${p.name}</p>\r\n${'<p>Zoë’s story\r, told at length.</p>\r\n'.repeat(20)}<a href="${p.unsubscribe_url}">x</a>\r` };
     cases.cr = { variant: cr, template: await messageTemplate(config, cr, shared) };
+    cases.tracked = await variantCase(stored(sampleArticles()), 'Counted links: a tag in each.', true);
+    expect(cases.tracked.variant.html).toContain(`:message_tag%%`);
     cases.dense = await variantCase(stored([article({ title: '€'.repeat(120), hook: `${'= '.repeat(150)}${'ü'.repeat(200)}` }), article({ hook: `trailing spaces    \n${'x'.repeat(300)}` })]), '€'.repeat(30));
   }, 60_000);
 
@@ -192,7 +199,7 @@ describe('a message spliced from its variant’s template', () => {
   });
 
   it('passes Python’s email parser and mailparser, with every line within its limit, both ways', async () => {
-    const c = cases.sample as Case;
+    const c = cases.tracked as Case;
     const files: string[] = [];
     const expected: Array<{ text: string; html: string; rec: Recipient }> = [];
     for (const [i, r] of HOSTILE.entries()) {

@@ -52,6 +52,7 @@ const reader = {
   email: LONG_EMAIL,
   unsubscribe_url: `https://recap.example.com/unsubscribe/${'t'.repeat(200)}`,
   preferences_url: `https://recap.example.com/preferences/${'t'.repeat(200)}`,
+  message_tag: '',
 };
 
 /** Each template's renderings, by file name; a template with none makes the tests fail. */

@@ -29,7 +29,7 @@ beforeAll(async () => {
     { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' },
   );
   html = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, {
-    name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/t', preferences_url: 'https://recap.test/preferences/t',
+    name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/t', preferences_url: 'https://recap.test/preferences/t', message_tag: '',
   }).html;
   mkdirSync(SHOTS, { recursive: true });
 });

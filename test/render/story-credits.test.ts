@@ -11,7 +11,7 @@ import { type EditionForRender, renderVariant, renderWebVersion } from '../../sr
 import { article, sampleArticles } from '../helpers/articles.ts';
 
 const settings = { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' };
-const reader = { name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/tok', preferences_url: 'https://recap.test/preferences/tok' };
+const reader = { name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/tok', preferences_url: 'https://recap.test/preferences/tok', message_tag: '' };
 const LABEL = 'AI-generated analysis for this event.';
 
 /** In the order given: index 0 is the top story. */

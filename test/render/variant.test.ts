@@ -15,7 +15,7 @@ function edition(stories: StoredArticle[], overrides: Partial<EditionForRender> 
   return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: null, stories, ...overrides };
 }
 
-const reader = { name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/tok', preferences_url: 'https://recap.test/preferences/tok' };
+const reader = { name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/tok', preferences_url: 'https://recap.test/preferences/tok', message_tag: '' };
 
 describe('the weekly recap template', () => {
   const stories = stored(sampleArticles());
@@ -173,7 +173,7 @@ describe('the size bound', () => {
     const lowest = stories[stories.length - 1] as StoredArticle;
     expect(variant.compacted).toContain(lowest.id);
     expect(variant.compacted).not.toContain(stories.find((s) => s.topics.includes('topic-3'))?.id);
-    const longest = { name: '"'.repeat(100), email: `${'a'.repeat(64)}@${'b'.repeat(180)}.com`, unsubscribe_url: `https://recap.test/unsubscribe/${'x'.repeat(200)}`, preferences_url: `https://recap.test/preferences/${'x'.repeat(200)}` };
+    const longest = { name: '"'.repeat(100), email: `${'a'.repeat(64)}@${'b'.repeat(180)}.com`, unsubscribe_url: `https://recap.test/unsubscribe/${'x'.repeat(200)}`, preferences_url: `https://recap.test/preferences/${'x'.repeat(200)}`, message_tag: 'x'.repeat(24) };
     const { html } = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, longest);
     expect(Buffer.byteLength(html)).toBeLessThanOrEqual(HTML_LIMIT);
   });
