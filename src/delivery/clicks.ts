@@ -5,10 +5,11 @@
 // spliced in per recipient and stored nowhere else, so a click says "some message of this edition
 // composed at T" and nothing about who read it. The tag lets link scanners be told from readers:
 // a message that clicked seconds after it was composed, or nearly every link at once, is marked
-// and none of its clicks count, wherever counts are read (countedClicks).
+// and none of its clicks count, wherever counts are read (countedClicks, src/editions/click-weighting.ts).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
 import type { Format } from '../../db/schema.ts';
+import { countedClicks } from '../editions/click-weighting.ts';
 
 /** A click this soon after its message was composed is a scanner's: mail filters follow links as the message arrives, readers take longer. */
 export const SCANNER_SECONDS = 30;
@@ -136,11 +137,6 @@ export async function recordClick(db: Db, click: ResolvedClick, now: Date): Prom
   const sentAt = rows.map((r) => r.sent_at).sort()[0] as string;
   const scanner = rows.some((r) => Number(r.scanner) === 1) || looksLikeScanner(sentAt, rows.map((r) => r.first_at), Number(links.n));
   if (scanner) await db.updateTable('message_clicks').set({ scanner: 1 }).where('edition_id', '=', click.editionId).where('message_tag', '=', message.tag).execute();
-}
-
-/** Every count of clicks reads them here: the clicks of messages not marked as a scanner's. */
-export function countedClicks(db: Db) {
-  return db.selectFrom('message_clicks as mc').where('mc.scanner', '=', 0);
 }
 
 /** The edition's stories by counted clicks, most read first. */

@@ -3,9 +3,16 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/connect.ts';
 import { articlesByIds } from '../articles/repository.ts';
-import { countedClicks } from '../delivery/clicks.ts';
 import { CLICK_EDITIONS, type TopicClicks, type TopicWeight } from './click-weights.ts';
 import { primaryTopic } from './select.ts';
+
+/**
+ * Every count of clicks reads them here (selection, most read, subject tests): the clicks of
+ * messages not marked as a link scanner's (src/delivery/clicks.ts marks them as clicks come in).
+ */
+export function countedClicks(db: Db) {
+  return db.selectFrom('message_clicks as mc').where('mc.scanner', '=', 0);
+}
 
 /**
  * Per topic, its counted clicks, deliveries and exposures over the list's last CLICK_EDITIONS sent

@@ -39,7 +39,7 @@ async function clickedHistory(env: Record<string, string> = {}) {
     await importArticles(t.ctx.db, JSON.stringify(stories), { now: t.ctx.clock.now() });
     const edition = await makeEdition(week, true);
     await t.ctx.db.updateTable('editions').set({ status: 'sent', sent_at: at }).where('id', '=', edition.row.id).execute();
-    await t.ctx.db.insertInto('deliveries').values(readers.map((id) => ({ edition_id: edition.row.id, subscriber_id: id, status: 'submitted' as const, queued_at: at, updated_at: at, submitted_at: at }))).execute();
+    await t.ctx.db.insertInto('deliveries').values(readers.map((id) => ({ edition_id: edition.row.id, subscriber_id: id, status: 'submitted' as const, attempts: 1, queued_at: at, updated_at: at, submitted_at: at }))).execute();
     for (const s of edition.stories) {
       const agents = s.topics[0] === 'agents';
       await t.ctx.db
