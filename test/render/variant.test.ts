@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type ArticleInput, articleSchema, type StoredArticle } from '../../src/articles/article.ts';
+import { clickUrl } from '../../src/delivery/clicks.ts';
 import { rankArticles } from '../../src/editions/select.ts';
+import { parseVariantKey } from '../../src/render/arrange.ts';
 import { personalize } from '../../src/render/personalize.ts';
 import { type EditionForRender, HTML_LIMIT, renderVariant } from '../../src/render/variant.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
@@ -147,7 +149,9 @@ describe('the plain-text part', () => {
 });
 
 describe('the size bound', () => {
-  it('keeps the largest possible edition under 102,000 bytes by shortening the lowest-ranked stories', async () => {
+  // Counted links (RECAP_TRACK_CLICKS) are longer, and carry each message's tag: the bound counts the longest.
+  const tracked = { ...settings, link: (a: StoredArticle, v: { key: string; messageTag: string }) => clickUrl(settings.baseUrl, 'secret', 123456789, a, parseVariantKey(v.key), v.messageTag) };
+  it.each([['plain links', settings], ['counted links', tracked]] as const)('keeps the largest possible edition under 102,000 bytes by shortening the lowest-ranked stories (%s)', async (_, settings) => {
     // Every field at its limit, full of characters that grow when escaped.
     const big = (n: number) => '&"<>'.repeat(Math.ceil(n / 4)).slice(0, n);
     const huge = Array.from({ length: 12 }, (_, i) =>
@@ -166,7 +170,7 @@ describe('the size bound', () => {
       }),
     );
     const stories = stored(huge);
-    const variant = await renderVariant(edition(stories, { editorNote: big(2000) }), 'topic-3', settings);
+    const variant = await renderVariant(edition(stories, { editorNote: big(2000) }), 'topic-3|s12', settings);
     expect(variant.htmlBytes).toBeLessThanOrEqual(HTML_LIMIT);
     expect(variant.compacted.length).toBeGreaterThan(0);
     // The lowest-ranked stories shrink first, and the lead (topic-3's best story) is never shrunk.
