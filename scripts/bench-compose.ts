@@ -6,11 +6,12 @@ import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { articleSchema, type ArticleInput } from '../src/articles/article.ts';
 import { loadConfig } from '../src/config.ts';
-import { newMessageTag } from '../src/delivery/clicks.ts';
+import { clickUrl, newMessageTag } from '../src/delivery/clicks.ts';
 import { composeMessage } from '../src/delivery/compose.ts';
 import { generateDkimKey } from '../src/delivery/dkim.ts';
 import { messageTemplate, type Recipient, spliceMessage } from '../src/delivery/mime-template.ts';
 import { rankArticles } from '../src/editions/select.ts';
+import { parseVariantKey } from '../src/render/arrange.ts';
 import { personalize } from '../src/render/personalize.ts';
 import { renderVariant } from '../src/render/variant.ts';
 
@@ -23,6 +24,13 @@ const rendered = await renderVariant(
   { baseUrl: 'https://recap.example.com', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' },
 );
 const variant = { html: rendered.html, text: rendered.text, placeholder_nonce: rendered.nonce };
+// With RECAP_TRACK_CLICKS every story link carries the message's tag: one more value per link to splice.
+const countedLinks = await renderVariant(
+  { listName: 'Weekly AI Recap', number: 1, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: 'Infrastructure beat models again this week.', stories },
+  '',
+  { baseUrl: 'https://recap.example.com', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin', link: (a, v) => clickUrl('https://recap.example.com', 'secret', 1, a, parseVariantKey(v.key), v.messageTag) },
+);
+const counted = { html: countedLinks.html, text: countedLinks.text, placeholder_nonce: countedLinks.nonce };
 const shared = { subject: 'Weekly AI Recap #1: Nvidia Beats Again as Rubin Ramp Begins', listSlug: 'weekly-ai-recap', listName: 'Weekly AI Recap' };
 const { privateKeyPem } = generateDkimKey(2048);
 const env = { DATABASE_URL: ':memory:', MAIL_FROM: '"Weekly AI Recap" <recap@example.com>', BASE_URL: 'https://recap.example.com' };
@@ -66,4 +74,6 @@ for (const [kind, config] of Object.entries(configs)) {
   }
   const template = await messageTemplate(config, variant, shared);
   await time(`${kind}: template spliced (after)`, (i) => spliceMessage(template, recipient(i)));
+  const countedTemplate = await messageTemplate(config, counted, shared);
+  await time(`${kind}: template spliced, counted links`, (i) => spliceMessage(countedTemplate, recipient(i)));
 }
