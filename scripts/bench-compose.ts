@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { articleSchema, type ArticleInput } from '../src/articles/article.ts';
 import { loadConfig } from '../src/config.ts';
-import { clickUrl, newMessageTag } from '../src/delivery/clicks.ts';
+import { clickUrl } from '../src/delivery/clicks.ts';
 import { composeMessage } from '../src/delivery/compose.ts';
 import { generateDkimKey } from '../src/delivery/dkim.ts';
 import { messageTemplate, type Recipient, spliceMessage } from '../src/delivery/mime-template.ts';
 import { rankArticles } from '../src/editions/select.ts';
 import { parseVariantKey } from '../src/render/arrange.ts';
-import { personalize } from '../src/render/personalize.ts';
+import { newMessageTag, personalize } from '../src/render/personalize.ts';
 import { renderVariant } from '../src/render/variant.ts';
 
 const messages = Number(process.argv[2] ?? 500);

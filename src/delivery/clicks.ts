@@ -6,7 +6,7 @@
 // composed at T" and nothing about who read it. The tag lets link scanners be told from readers:
 // a message that clicked seconds after it was composed, or nearly every link at once, is marked
 // and none of its clicks count, wherever counts are read (countedClicks, src/editions/click-weighting.ts).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
 import type { Format } from '../../db/schema.ts';
 import { countedClicks } from '../editions/click-weighting.ts';
@@ -39,14 +39,6 @@ function sign(secret: string, editionId: number, articleId: number, url: string,
   const what = variant === null ? `click:${editionId}:${articleId}:${url}` : `click:${editionId}:${articleId}:${variant}:${url}`;
   return createHmac('sha256', secret).update(what).digest('base64url').slice(0, 22);
 }
-
-/** A message's tag: 9 random bytes (12 characters of base64url) and the second it was composed. */
-export function newMessageTag(composedAt: Date): string {
-  return randomBytes(9).toString('base64url') + String(Math.floor(composedAt.getTime() / 1000));
-}
-
-/** The longest tag: what the size of a variant is reckoned with. */
-export const LONGEST_MESSAGE_TAG = 'x'.repeat(12 + 12);
 
 /** A story's counted link in a variant; `tag` is the message's (the per-recipient placeholder when rendering). */
 export function clickUrl(baseUrl: string, secret: string, editionId: number, article: { id: number; url: string }, variant: ClickVariant, tag: string): string {

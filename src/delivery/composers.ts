@@ -10,7 +10,7 @@ import { greetingName } from '../audience/first-name.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import type { Config } from '../config.ts';
 import { keyedHmac } from '../hmac.ts';
-import { newMessageTag } from './clicks.ts';
+import { newMessageTag } from '../render/personalize.ts';
 import { type MessageTemplate, messageTemplate, spliceMessage } from './mime-template.ts';
 
 /** What every message of one send shares. */

@@ -11,6 +11,17 @@ export const TOKEN_KEYS = ['name', 'email', 'unsubscribe_url', 'preferences_url'
 export type TokenKey = (typeof TOKEN_KEYS)[number];
 export type TokenValues = Record<TokenKey, string>;
 
+/**
+ * A message's tag, for its counted links (src/delivery/clicks.ts reads it back): 9 random bytes (12
+ * characters of base64url) and the second it was composed. Made per recipient, stored nowhere.
+ */
+export function newMessageTag(composedAt: Date): string {
+  return randomBytes(9).toString('base64url') + String(Math.floor(composedAt.getTime() / 1000));
+}
+
+/** The longest tag (12 digits of seconds is far beyond any clock): what the size of a variant is reckoned with. */
+export const LONGEST_MESSAGE_TAG = 'x'.repeat(12 + 12);
+
 export function newNonce(): string {
   return randomBytes(6).toString('hex');
 }

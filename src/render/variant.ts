@@ -9,8 +9,7 @@ import { headerSafe, plainText } from '../plain-text.ts';
 import { renderEmail } from './email-html.ts';
 import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
 import { leadPreheader, leadSubject } from './headline.ts';
-import { LONGEST_MESSAGE_TAG } from '../delivery/clicks.ts';
-import { escapeHtml, newNonce, placeholders } from './personalize.ts';
+import { escapeHtml, LONGEST_MESSAGE_TAG, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
 import { renderText } from './text.ts';
 
