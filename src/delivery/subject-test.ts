@@ -164,3 +164,41 @@ export async function recordDecision(db: Db, test: Pick<SubjectTest, 'editionId'
     return true;
   });
 }
+
+export interface SubjectTestReport {
+  state: SubjectTestState;
+  sample: string;
+  sampleSize: number | null;
+  waitMinutes: number;
+  confidence: number;
+  /** Per arm: its subject and figures, and its comparison with A (none for A). */
+  arms: Array<{ arm: number; letter: string; subject: string; delivered: number; clicked: number; rate: number; z: number | null; p: number | null }>;
+  decideAt: string | null;
+  /** Until the decision, once the wait has begun. */
+  secondsLeft: number | null;
+  decided: { at: string; winner: number | null; goes: string; reason: string; ran: boolean } | null;
+}
+
+/** What the desk and `recap digest status` show: the decision's figures once decided, the sample's as they stand before. */
+export async function subjectTestReport(db: Db, test: SubjectTest, now: Date): Promise<SubjectTestReport> {
+  const figures = test.decision?.ran ? test.decision : decideSubjectTest(await sampleFigures(db, test), test.confidence);
+  const arms = test.subjects.map((subject, arm) => {
+    const f = figures.arms[arm] ?? { delivered: 0, clicked: 0, rate: 0 };
+    const c = figures.comparisons.find((x) => x.arm === arm);
+    return { arm, letter: armLetter(arm), subject, delivered: f.delivered, clicked: f.clicked, rate: f.rate, z: c?.z ?? null, p: c?.p ?? null };
+  });
+  const decided = test.state === 'decided' && test.decision
+    ? { at: test.decidedAt as string, winner: test.winnerArm, goes: armLetter(test.winnerArm ?? 0), reason: test.decision.reason, ran: test.decision.ran }
+    : null;
+  return {
+    state: test.state,
+    sample: 'percent' in test.sample ? `${test.sample.percent} % of the audience` : `${test.sample.count.toLocaleString('en-US')} readers`,
+    sampleSize: test.sampleSize,
+    waitMinutes: test.waitMinutes,
+    confidence: test.confidence,
+    arms,
+    decideAt: test.decideAt,
+    secondsLeft: test.state === 'waiting' && test.decideAt ? Math.max(0, Math.ceil((Date.parse(test.decideAt) - now.getTime()) / 1000)) : null,
+    decided,
+  };
+}
