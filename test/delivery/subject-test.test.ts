@@ -10,17 +10,19 @@ import { importArticles } from '../../src/articles/import.ts';
 import { findList } from '../../src/audience/lists.ts';
 import { claimDue } from '../../src/delivery/claim.ts';
 import { enqueueDeliveries } from '../../src/delivery/enqueue.ts';
+import { deliveryCounts } from '../../src/delivery/send.ts';
 import { findSubjectTest, HELD, stepSubjectTest } from '../../src/delivery/subject-test.ts';
-import { createTransport } from '../../src/delivery/transport.ts';
+import { createTransport, outboxTransport } from '../../src/delivery/transport.ts';
 import { type Edition, ensureEdition } from '../../src/editions/editions.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
+import { runWorker } from '../../src/worker.ts';
 import { scheduleStatus } from '../../src/schedule/status.ts';
 import { sampleArticles } from '../helpers/articles.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { addReaders } from '../helpers/deliveries.ts';
 import { seededRandom } from '../helpers/random.ts';
-import { testIo } from '../helpers/send.ts';
+import { testIo, testLog } from '../helpers/send.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
 let ctx: TestContext;
@@ -223,16 +225,19 @@ describe('a send with a subject test, over SMTP', () => {
     const early = await runWeeklyRecap(ctx, io, { week: '2026-W48' });
     expect(early.kind === 'sent' && early.outcome.submitted).toBe(0);
 
-    // After it, two senders at once (a restarted one, a worker): one decides, the rest goes once.
+    // After it, three senders at once (two restarted ones, a `recap worker`): one decides, the rest goes once.
     ctx.clock.advance(HOUR + 1000);
     const logs: string[] = [];
-    const steps = await Promise.all([0, 1].map(() => stepSubjectTest(ctx.db, edition.row.id, ctx.clock.now(), (l) => logs.push(l))));
+    const worker = testLog(ctx);
+    const [steps] = await Promise.all([
+      Promise.all([0, 1].map(() => stepSubjectTest(ctx.db, edition.row.id, ctx.clock.now(), (l) => logs.push(l)))),
+      runWorker(ctx, io, worker.log, { once: true, pollMs: 1000 }),
+    ]);
     expect(steps.every((s) => s.released)).toBe(true);
-    expect(logs.filter((l) => l.startsWith('subject test decided'))).toHaveLength(1);
-    const last = await runWeeklyRecap(ctx, io, { week: '2026-W48' });
-    if (last.kind !== 'sent') throw new Error(last.kind);
-    expect(last.edition.row.status).toBe('sent');
-    expect(last.counts.submitted).toBe(300);
+    expect([...logs, ...worker.lines].filter((l) => l.includes('subject test decided'))).toHaveLength(1);
+    const last = await ctx.db.selectFrom('editions').select('status').where('id', '=', edition.row.id).executeTakeFirstOrThrow();
+    expect(last.status).toBe('sent');
+    expect(await deliveryCounts(ctx.db, edition.row.id)).toMatchObject({ submitted: 300, queued: 0 });
 
     const test = await findSubjectTest(ctx.db, edition.row.id);
     expect(test).toMatchObject({ state: 'decided', winnerArm: null });
@@ -247,5 +252,21 @@ describe('a send with a subject test, over SMTP', () => {
     const late = await runWeeklyRecap(ctx, io, { week: '2026-W48' });
     expect(late.kind === 'sent' && late.enqueued).toBe(1);
     expect((await subjectsByRecipient()).get('late@example.com')).toBe(SUBJECTS[0]);
+  });
+
+  it('a `recap worker` alone leaves the held rest during the wait and decides once it is over', async () => {
+    const edition = await setUp(60);
+    await planTest(edition, { percent: 50, waitMinutes: 60, subjects: SUBJECTS.slice(0, 2) });
+    const io = testIo(ctx, () => outboxTransport(ctx.config.outboxDir), { random: seededRandom(3), waitForRetries: false });
+    await runWeeklyRecap(ctx, io, { week: '2026-W48' });
+    const during = testLog(ctx);
+    // Nothing is due while the rest is held: the worker finds nothing to do and returns.
+    expect((await runWorker(ctx, io, during.log, { once: true, pollMs: 1000 })).submitted).toBe(0);
+    expect(await deliveryCounts(ctx.db, edition.row.id)).toMatchObject({ submitted: 30, queued: 30 });
+    ctx.clock.advance(61 * 60_000);
+    const after = testLog(ctx);
+    expect((await runWorker(ctx, io, after.log, { once: true, pollMs: 1000 })).submitted).toBe(30);
+    expect(after.lines.filter((l) => l.includes('edition 2026-W48: subject test decided: no subject beat A'))).toHaveLength(1);
+    expect((await ctx.db.selectFrom('editions').select('status').where('id', '=', edition.row.id).executeTakeFirstOrThrow()).status).toBe('sent');
   });
 });
