@@ -10,6 +10,7 @@ import { importArticles } from '../../src/articles/import.ts';
 import { findList } from '../../src/audience/lists.ts';
 import { claimDue } from '../../src/delivery/claim.ts';
 import { enqueueDeliveries } from '../../src/delivery/enqueue.ts';
+import { editionStatus } from '../../src/delivery/control.ts';
 import { deliveryCounts } from '../../src/delivery/send.ts';
 import { findSubjectTest, HELD, stepSubjectTest } from '../../src/delivery/subject-test.ts';
 import { createTransport, outboxTransport } from '../../src/delivery/transport.ts';
@@ -263,6 +264,8 @@ describe('a send with a subject test, over SMTP', () => {
     // Nothing is due while the rest is held: the worker finds nothing to do and returns.
     expect((await runWorker(ctx, io, during.log, { once: true, pollMs: 1000 })).submitted).toBe(0);
     expect(await deliveryCounts(ctx.db, edition.row.id)).toMatchObject({ submitted: 30, queued: 30 });
+    // `digest status` has no time left to tell while the rest waits for the decision.
+    expect((await editionStatus(ctx.db, edition, ctx.clock.now(), 20)).secondsLeft).toBeNull();
     ctx.clock.advance(61 * 60_000);
     const after = testLog(ctx);
     expect((await runWorker(ctx, io, after.log, { once: true, pollMs: 1000 })).submitted).toBe(30);
