@@ -75,7 +75,7 @@ export function decideSubjectTest(arms: ArmFigures[], confidence: number): Decis
       const b = rates[c.arm] as (typeof rates)[number];
       return `${armLetter(c.arm)} ${percent(b.rate)} of ${count(b.delivered)}, ${c.p === null ? 'too few clicks to test' : pText(c.p)}`;
     });
-    reason = `no subject beat A at ${percent(confidence, 0)} (A ${percent(a.rate)} of ${count(a.delivered)}; ${each.join('; ')}): the first subject goes`;
+    reason = `no subject beat A at ${confidenceText(confidence)} (A ${percent(a.rate)} of ${count(a.delivered)}; ${each.join('; ')}): the first subject goes`;
   }
   return { winner: best?.arm ?? null, confidence, alpha, arms: rates, comparisons, reason };
 }
@@ -98,6 +98,11 @@ export function formatP(p: number): string {
 /** "p = 0.003", or "p < 0.0001" below what two digits should claim. */
 export function pText(p: number): string {
   return p < 0.0001 ? 'p < 0.0001' : `p = ${formatP(p)}`;
+}
+
+/** 0.95 → "95 %", 0.999 → "99.9 %". */
+export function confidenceText(confidence: number): string {
+  return `${Number((confidence * 100).toFixed(1))} %`;
 }
 
 export function percent(share: number, digits = 1): string {

@@ -17,8 +17,8 @@ import { MAX_SUBJECTS, removeSubjectTest, setSubjectTest } from '../desk/subject
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
-import { findSubjectTest, type SubjectTest, subjectTestBlocked, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
-import { armLetter, formatP, percent } from '../editions/subject-stats.ts';
+import { findSubjectTest, sampleSize, type SubjectTest, subjectTestBlocked, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
+import { armLetter, confidenceText, formatP, percent } from '../editions/subject-stats.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -437,8 +437,8 @@ function subjectTestPlan(test: SubjectTest | null, readers: number, config: WebD
   if (!test) return html``;
   const blocked = subjectTestBlocked(config);
   if (blocked) return html`<p class="errors">The subject test set up will not run: ${blocked}. Every reader gets the first subject.</p>`;
-  const size = 'percent' in test.sample ? Math.round((readers * test.sample.percent) / 100) : Math.min(readers, test.sample.count);
-  return html`<p><strong>A subject test runs first:</strong> a sample of ${plural(size, 'reader')} (${'percent' in test.sample ? `${test.sample.percent} %` : 'a count'}) gets the ${test.subjects.length} subjects at random; after a wait of ${hours(test.waitMinutes)} the subject with the most messages clicked per message delivered, if it beats A at ${percent(test.confidence, 0)}, goes to the other ${plural(Math.max(0, readers - size), 'reader')} (otherwise A does).</p>`;
+  const size = sampleSize(test, readers);
+  return html`<p><strong>A subject test runs first:</strong> a sample of ${plural(size, 'reader')} (${'percent' in test.sample ? `${test.sample.percent} %` : 'a count'}) gets the ${test.subjects.length} subjects at random; after a wait of ${hours(test.waitMinutes)} the subject with the most messages clicked per message delivered, if it beats A at ${confidenceText(test.confidence)}, goes to the other ${plural(Math.max(0, readers - size), 'reader')} (otherwise A does).</p>`;
 }
 
 function hours(minutes: number): string {
@@ -449,7 +449,7 @@ function hours(minutes: number): string {
 function subjectTestSection(v: { test: SubjectTest | null; report: SubjectTestReport | null; draft: boolean; blocked: string | null; firstSubject: string; keep: Markup; timeZone: string }): Markup {
   const { test, report, draft, blocked } = v;
   const describe = test
-    ? html`<p>${test.subjects.length} subjects to a sample of ${'percent' in test.sample ? `${test.sample.percent} % of the audience` : plural(test.sample.count, 'reader')}, a wait of ${hours(test.waitMinutes)}, confidence ${percent(test.confidence, 1)} · ${test.state}</p>
+    ? html`<p>${test.subjects.length} subjects to a sample of ${'percent' in test.sample ? `${test.sample.percent} % of the audience` : plural(test.sample.count, 'reader')}, a wait of ${hours(test.waitMinutes)}, confidence ${confidenceText(test.confidence)} · ${test.state}</p>
 <ol type="A">${test.subjects.map((s) => html`<li>${line(s)}</li>`)}</ol>`
     : html``;
   if (draft) {
@@ -481,5 +481,5 @@ ${Array.from({ length: MAX_SUBJECTS }, (_, i) => html`<label for="subject_${i}">
 <p>${state}</p>
 ${report.decided ? html`<p class="notice">${report.decided.winner !== null ? 'Winner ' : ''}${report.decided.reason}.</p>` : ''}
 <table class="variants"><thead><tr><th>Arm</th><th>Subject</th><th>Delivered</th><th>Messages clicked</th><th>Rate</th><th>Against A</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="muted">Sample: ${report.sample}${report.sampleSize !== null ? ` (${report.sampleSize} readers)` : ''}; confidence ${percent(report.confidence, 1)}${report.arms.length > 2 ? `, each comparison at ${formatP((1 - report.confidence) / (report.arms.length - 1))} (Bonferroni)` : ''}.</p>`;
+<p class="muted">Sample: ${report.sample}${report.sampleSize !== null ? ` (${report.sampleSize} readers)` : ''}; confidence ${confidenceText(report.confidence)}${report.arms.length > 2 ? `, each comparison at ${formatP((1 - report.confidence) / (report.arms.length - 1))} (Bonferroni)` : ''}.</p>`;
 }
