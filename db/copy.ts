@@ -37,6 +37,7 @@ export const TABLES: ReadonlyArray<{ name: string; key: readonly string[] }> = [
   { name: 'feeds', key: ['url'] },
   { name: 'message_clicks', key: ['edition_id', 'message_tag', 'article_id'] },
   { name: 'edition_topic_clicks', key: ['edition_id', 'topic'] },
+  { name: 'subject_tests', key: ['edition_id'] },
   { name: 'subscription_requests', key: ['id'] },
   { name: 'rate_limits', key: ['key'] },
   { name: 'send_pacing', key: ['name'] },

@@ -381,6 +381,33 @@ export interface EditionTopicClicksTable {
   factor: number;
 }
 
+export const SUBJECT_TEST_STATES = ['planned', 'sampling', 'waiting', 'decided'] as const;
+export type SubjectTestState = (typeof SUBJECT_TEST_STATES)[number];
+
+/** An edition's subject test (0018): src/delivery/subject-test.ts. */
+export interface SubjectTestsTable {
+  edition_id: number;
+  /** JSON array of 2 to 4 subjects; index = arm (deliveries.subject_arm). Arm 0 goes when no other wins. */
+  subjects: string;
+  /** The sample as a share of the eligible audience (1–99), or as a count: exactly one is set. */
+  sample_percent: number | null;
+  sample_count: number | null;
+  wait_minutes: number;
+  /** 0.95 for 95 %. */
+  confidence: number;
+  state: Generated<SubjectTestState>;
+  sample_size: number | null;
+  sampled_at: string | null;
+  /** When the wait ends (set once the sample is handed over). */
+  decide_at: string | null;
+  winner_arm: number | null;
+  decided_at: string | null;
+  /** JSON of the decision (src/editions/subject-stats.ts Decision). */
+  decision: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A fixed-window counter shared by every `recap serve` (src/web/rate-limit.ts). */
 export interface RateLimitsTable {
   /** sha256 of the limit's name and what it counts (an IP, an address): no personal data kept. */
@@ -416,6 +443,7 @@ export interface Database {
   feeds: FeedsTable;
   message_clicks: MessageClicksTable;
   edition_topic_clicks: EditionTopicClicksTable;
+  subject_tests: SubjectTestsTable;
   subscription_requests: SubscriptionRequestsTable;
   rate_limits: RateLimitsTable;
 }
@@ -433,3 +461,4 @@ export type DeliveryRow = Selectable<DeliveriesTable>;
 export type ScheduleRunRow = Selectable<ScheduleRunsTable>;
 export type SegmentRow = Selectable<SegmentsTable>;
 export type ListRow = Selectable<ListsTable>;
+export type SubjectTestRow = Selectable<SubjectTestsTable>;

@@ -90,6 +90,7 @@ const envSchema = z.object({
   RECAP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
+  RECAP_LOCAL_SEND_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'is not a time of day HH:MM such as 08:00').optional(),
   RECAP_LINK_CHECK_TIMEOUT_MS: intFrom(5000, 100, 60_000),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -173,6 +174,8 @@ export interface Config {
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
   trackClicks: boolean;
+  /** Each reader's digest at this local time (HH:MM, in their time zone); unset: everyone at once. */
+  localSendTime: string | undefined;
   /** How long the desk's link check waits for each story URL to answer. */
   linkCheckTimeoutMs: number;
   port: number;
@@ -250,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.RECAP_LOG_LEVEL,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
+    localSendTime: e.RECAP_LOCAL_SEND_TIME,
     linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',

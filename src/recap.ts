@@ -9,6 +9,7 @@ import { findSegment, type SegmentRules } from './audience/segments.ts';
 import type { Context } from './context.ts';
 import { enqueueDeliveries } from './delivery/enqueue.ts';
 import { deliveryCounts, type SendDeps, type SendOutcome, sendEdition } from './delivery/send.ts';
+import { subjectTestBlocked } from './delivery/subject-test.ts';
 import type { Transport } from './delivery/transport.ts';
 import { audienceByVariant } from './delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics, ensureEdition, updateDraft } from './editions/editions.ts';
@@ -26,6 +27,8 @@ export interface WeeklyOptions {
 /** How the run reaches the outside world: the transport, the signing secret, waiting and logging. */
 export interface SendIo extends Pick<SendDeps, 'secret' | 'sleep' | 'log' | 'onProgress' | 'signal' | 'waitForRetries'> {
   transport: () => Transport;
+  /** Draws a subject test's sample; Math.random unless a test seeds it. */
+  random?: () => number;
 }
 
 export type WeeklyReport =
@@ -88,7 +91,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
   // edition stays sent while they get their copy).
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
-  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now());
+  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now(), { random: io.random, testBlocked: subjectTestBlocked(config) });
 
   // 5–6. Send, and mark the edition sent once nothing is left to try.
   return { kind: 'sent', created: planned.created, enqueued, ...(await sendQueued(ctx, io, edition)) };

@@ -5,6 +5,7 @@
 // nothing left. Run as many as the relay and the database take, on one machine or several.
 import type { Context } from './context.ts';
 import { countDue, deliveryCounts } from './delivery/send.ts';
+import { stepSubjectTest } from './delivery/subject-test.ts';
 import { loadEdition } from './editions/editions.ts';
 import type { Log } from './log.ts';
 import { type SendIo, sendQueued, setStatus } from './recap.ts';
@@ -33,7 +34,9 @@ export async function runWorker(ctx: Context, io: SendIo, log: Log, options: Wor
     for (const row of sending) {
       if (io.signal?.aborted) break;
       const edition = async () => loadEdition(db, row, await db.selectFrom('lists').selectAll().where('id', '=', row.list_id).executeTakeFirstOrThrow(), config.timeZone);
-      const due = await countDue(db, row.id, clock.now());
+      let due = await countDue(db, row.id, clock.now());
+      // A subject test whose wait is over is decided here too (by whichever sender looks first), and its rest comes due.
+      if (due === 0 && (await stepSubjectTest(db, row.id, clock.now(), (line) => log.info(`edition ${row.week}: ${line}`))).released) due = await countDue(db, row.id, clock.now());
       if (due === 0) {
         // Its last sender may have died after the last outcome: nothing left to try, it is sent.
         const counts = await deliveryCounts(db, row.id);

@@ -13,8 +13,12 @@ import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
 import { activeDomainPauses } from '../delivery/domain-pauses.ts';
 import { quotaOutlook } from '../delivery/quota.ts';
+import { findSubjectTest, subjectTestReport } from '../delivery/subject-test.ts';
+import { formatP, percent } from '../editions/subject-stats.ts';
+import { terminalSafe } from '../plain-text.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
+import { describeSubjectTest } from '../schedule/status.ts';
 import { localTime } from '../schedule/slots.ts';
 import { topicsOfKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
@@ -114,6 +118,12 @@ export function digestCommand(program: Command): void {
         }
         for (const [domain, until] of await activeDomainPauses(ctx.db, ctx.clock.now())) say(`  Paused: ${domain} until ${localTime(new Date(until), ctx.config.timeZone)} (policy rejections)`);
         if (s.nextRetryAt) say(`  Next retry: ${s.nextRetryAt}`);
+        const test = await findSubjectTest(ctx.db, edition.row.id);
+        if (test) {
+          const t = await subjectTestReport(ctx.db, test, ctx.clock.now());
+          say(`  Subject test: ${describeSubjectTest(t, ctx.config.timeZone).replace(/^subject test /, '')}`);
+          for (const a of t.arms) say(`    ${a.letter}: ${a.delivered} delivered, ${a.clicked} clicked (${percent(a.rate)})${a.p === null ? (a.arm === 0 ? '' : ', too few to test') : `, z = ${a.z?.toFixed(2)}, p = ${formatP(a.p)} against A`} · ${terminalSafe(a.subject)}`);
+        }
         if (s.counts.uncertain > 0) say(`  ${s.counts.uncertain} uncertain: sent to the server, but its reply was lost (the connection failed after the message, or the sender died); not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
       });
     });

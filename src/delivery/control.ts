@@ -69,7 +69,15 @@ export async function editionStatus(db: Db, edition: Edition, now: Date, configu
     .where('edition_id', '=', edition.row.id)
     .where('status', '=', 'deferred')
     .executeTakeFirst();
-  const due = counts.queued + counts.claimed;
+  // Held back until later (a subject test's rest, a later wave) is not on its way.
+  const held = await db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('edition_id', '=', edition.row.id)
+    .where('status', '=', 'queued')
+    .where('not_before', '>', now.toISOString())
+    .executeTakeFirstOrThrow();
+  const due = counts.queued + counts.claimed - Number(held.n);
   const rate = recentRate > 0 ? recentRate : configuredRate;
   const row = await db.selectFrom('editions').select(['status', 'paused_reason']).where('id', '=', edition.row.id).executeTakeFirstOrThrow();
   return {

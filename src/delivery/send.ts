@@ -36,6 +36,7 @@ import { acquireLease, holderIsDead } from './lease.ts';
 import { outcomeWriter } from './outcomes.ts';
 import { sharedPacer } from './pacing.ts';
 import { quotaGate } from './quota.ts';
+import { stepSubjectTest } from './subject-test.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
 
@@ -125,6 +126,8 @@ export async function countDue(db: Db, editionId: number, now: Date): Promise<nu
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('edition_id', '=', editionId)
     .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', now.toISOString())])]))
+    // Held back (a later wave, the rest of a subject test) is not due.
+    .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now.toISOString())]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -265,10 +268,15 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     const batch = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now(), token);
     if (batch.length === 0) {
       await lease.release();
+      // A subject test moves on when nothing is due: its sample handed over, its wait over.
+      const test = await stepSubjectTest(db, edition.row.id, clock.now(), deps.log);
+      if (test.released) continue;
       const next = await nextRetry(db, edition.row.id);
-      if (!next || deps.waitForRetries === false) break;
-      const wait = Math.max(0, Date.parse(next) - clock.now().getTime());
-      deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
+      const until = Math.min(next ? Date.parse(next) : Infinity, test.waitUntil ? Date.parse(test.waitUntil) : Infinity);
+      if (until === Infinity || deps.waitForRetries === false) break;
+      const wait = Math.max(0, until - clock.now().getTime());
+      const what = test.waitUntil && Date.parse(test.waitUntil) === until ? `the subject test of edition ${edition.row.week} (the rest goes once it is decided)` : 'deferred deliveries to come due';
+      deps.log(`waiting ${Math.ceil(wait / 1000)} s for ${what}`);
       // At most 30 s at a time, to look at the edition's status and renew the lease.
       await deps.sleep(Math.min(wait, 30_000), deps.signal);
       continue;

@@ -5,8 +5,9 @@ import type { Db } from '../../db/connect.ts';
 import type { VariantRow } from '../../db/schema.ts';
 import { countQuery, eligibleMembers, type SegmentRules } from '../audience/segments.ts';
 import { type Edition, editionForRender } from '../editions/editions.ts';
-import { variantKey } from '../render/arrange.ts';
+import { parseVariantKey, variantKey } from '../render/arrange.ts';
 import { type RenderSettings, type RenderedVariant, renderVariant } from '../render/variant.ts';
+import { findSubjectTest } from './subject-test.ts';
 
 /** Pages through the audience in id order (keyset pages, on either database), so memory stays flat however many subscribers there are. */
 async function* readerTopics(db: Db, query: ReturnType<typeof eligibleMembers>, topics: Set<string>, pageSize = 1000) {
@@ -41,7 +42,10 @@ export interface StoredVariant {
 export async function ensureVariant(db: Db, edition: Edition, key: string, settings: RenderSettings, now: Date): Promise<StoredVariant> {
   const found = await findVariant(db, edition.row.id, key);
   if (found) return found;
-  const rendered = await renderVariant(editionForRender(edition), key, settings);
+  // An arm of a subject test takes its subject from the test.
+  const arm = parseVariantKey(key).subjectArm;
+  const subjects = arm === null ? undefined : (await findSubjectTest(db, edition.row.id))?.subjects;
+  const rendered = await renderVariant({ ...editionForRender(edition), subjects }, key, settings);
   await db
     .insertInto('variants')
     .values(variantValues(edition.row.id, rendered, now))

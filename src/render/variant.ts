@@ -7,7 +7,7 @@ import type { StoredArticle } from '../articles/article.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { headerSafe, plainText } from '../plain-text.ts';
 import { renderEmail } from './email-html.ts';
-import { type Arrangement, arrangeVariant, topicsOfKey } from './arrange.ts';
+import { type Arrangement, arrangeVariant, parseVariantKey, topicsOfKey } from './arrange.ts';
 import { leadPreheader, leadSubject } from './headline.ts';
 import { escapeHtml, LONGEST_MESSAGE_TAG, newNonce, placeholders } from './personalize.ts';
 import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
@@ -27,6 +27,8 @@ export interface EditionForRender {
   dateRange: string;
   /** Written by the editor, for every variant; null or absent: each variant's own top story's. */
   subject?: string | null | undefined;
+  /** A subject test's subjects: a variant of arm k (its key's `|s<k>`) goes out with the k-th. */
+  subjects?: string[] | undefined;
   preheader: string | null;
   /** A story that leads every variant (null or absent: each leads with its readers' topics). */
   pinnedId?: number | null | undefined;
@@ -101,7 +103,7 @@ export async function renderVariant(
       if (htmlBytes > HTML_LIMIT) throw new Error(`variant "${topicsKey}" cannot fit in ${HTML_LIMIT} bytes`);
       return {
         topicsKey,
-        ...headlines(edition, arrangement.lead),
+        ...headlines(edition, arrangement.lead, parseVariantKey(topicsKey).subjectArm),
         nonce,
         html,
         text: renderText(props),
@@ -131,9 +133,15 @@ export async function renderWebVersion(edition: EditionForRender, settings: Rend
   return renderEmail(createElement(WeeklyRecap, props));
 }
 
-/** The variant's subject and preheader: the editor's, or its own top story's. */
-export function headlines(edition: Pick<EditionForRender, 'subject' | 'preheader'>, lead: StoredArticle): { subject: string; preheader: string } {
-  return { subject: edition.subject ? headerSafe(edition.subject) : leadSubject(lead), preheader: edition.preheader ? headerSafe(edition.preheader) : leadPreheader(lead) };
+/** The variant's subject and preheader: its arm's in a subject test, else the editor's, or its own top story's. */
+export function headlines(edition: Pick<EditionForRender, 'subject' | 'subjects' | 'preheader'>, lead: StoredArticle, subjectArm: number | null = null): { subject: string; preheader: string } {
+  const preheader = edition.preheader ? headerSafe(edition.preheader) : leadPreheader(lead);
+  if (subjectArm !== null) {
+    const subject = edition.subjects?.[subjectArm];
+    if (!subject) throw new Error(`no subject for arm ${subjectArm}: the edition's subject test has ${edition.subjects?.length ?? 0}`);
+    return { subject: headerSafe(subject), preheader };
+  }
+  return { subject: edition.subject ? headerSafe(edition.subject) : leadSubject(lead), preheader };
 }
 
 function digestProps(

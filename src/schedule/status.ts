@@ -6,6 +6,7 @@ import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { schedulerLease } from '../delivery/lease.ts';
 import { deliveryCounts } from '../delivery/send.ts';
+import { findSubjectTest, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
 
@@ -23,6 +24,8 @@ export interface WeekStatus {
   approvalDeadlineAt: string | null;
   edition: { number: number; status: string } | null;
   deliveries: { submitted: number; failed: number; queued: number; deferred: number; uncertain: number } | null;
+  /** The edition's subject test, with the sample's figures (or the decision's). */
+  subjectTest: SubjectTestReport | null;
 }
 
 export interface ScheduleStatus {
@@ -59,12 +62,15 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
     const counts = r.edition_id === null ? null : await deliveryCounts(db, r.edition_id);
     const sentAny = counts !== null && Object.values(counts).some((n) => n > 0);
     const deliveries = sentAny ? { submitted: counts.submitted, failed: counts.failed, queued: counts.queued + counts.claimed, deferred: counts.deferred, uncertain: counts.uncertain } : null;
+    const test = r.edition_id === null ? null : await findSubjectTest(db, r.edition_id);
+    const subjectTest = test ? await subjectTestReport(db, test, now) : null;
     const description =
-      r.state === 'awaiting-approval' && r.approval_deadline_at ? `waiting for approval until ${localTime(r.approval_deadline_at, config.timeZone)}`
-      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '');
+      (r.state === 'awaiting-approval' && r.approval_deadline_at ? `waiting for approval until ${localTime(r.approval_deadline_at, config.timeZone)}`
+      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '')) +
+      (subjectTest ? `; ${describeSubjectTest(subjectTest, config.timeZone)}` : '');
     recent.push({
       week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
-      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries,
+      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries, subjectTest,
     });
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);
@@ -77,4 +83,11 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
       weeks: recent,
     }],
   };
+}
+
+/** A subject test in one line: its state and, once decided, what went and why. */
+export function describeSubjectTest(t: SubjectTestReport, timeZone: string): string {
+  if (t.decided) return `subject test decided: ${t.decided.goes} went to the rest (${t.decided.reason})`;
+  if (t.state === 'waiting' && t.decideAt) return `subject test waiting for clicks until ${localTime(t.decideAt, timeZone)}`;
+  return `subject test ${t.state} (${t.arms.length} subjects, sample ${t.sample})`;
 }

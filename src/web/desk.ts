@@ -13,10 +13,13 @@ import { inboxView } from '../desk/inbox.ts';
 import { editionUrls, linkChecker, linkResults, linksNeedCheck, linkWorks } from '../desk/link-check.ts';
 import { inertLinks, type PreviewTarget, previewTarget, previewValues, renderPreview } from '../desk/preview.ts';
 import { describeDeadline, describeSend, localTime, nextWeeklyRun, sendPlan } from '../desk/schedule.ts';
+import { MAX_SUBJECTS, removeSubjectTest, setSubjectTest } from '../desk/subject-test.ts';
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
 import { clickWeightingOn, editionWeights, setClickWeighting } from '../editions/click-weighting.ts';
+import { findSubjectTest, sampleSize, type SubjectTest, subjectTestBlocked, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
+import { armLetter, confidenceText, formatP, percent } from '../editions/subject-stats.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -124,6 +127,7 @@ ${rows.length ? html`<ol class="archive">${rows}</ol>` : html`<p>No edition yet.
 <p>It goes to <strong>${plural(audience.total, 'reader')}</strong> in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}:</p>
 ${variantTable(audience)}
 <p>${describeSend(plan, deps.config.timeZone, now)}</p>
+${subjectTestPlan(await findSubjectTest(deps.db, edition.row.id), audience.total, deps.config)}
 ${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${urls.length} did not answer well: ${broken.join(', ')}. <a href="/desk/editions/${edition.row.week}#links">See the link check</a>.</p>` : ''}${unchecked ? html`<p class="muted">${plural(unchecked, 'link')} not checked yet.</p>` : ''}
 <p class="muted">Until the send starts you can take it back to draft from the edition's page.</p>
 <form method="post" action="/desk/editions/${edition.row.week}"><input type="hidden" name="action" value="approve"><input type="hidden" name="send_at" value="${asText(c.req.query('send_at'))}"><input type="hidden" name="readers" value="${audience.total}">
@@ -168,6 +172,22 @@ ${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${u
           await updateDetails(deps.db, edition, { subject: asText(f.subject), preheader: asText(f.preheader), editorNote: asText(f.note) }, now);
           message = 'Saved.';
           anchor = '#inbox';
+          break;
+        case 'subject-test':
+          await setSubjectTest(deps.db, deps.config, edition, {
+            subjects: Array.from({ length: MAX_SUBJECTS }, (_, i) => asText(f[`subject_${i}`])),
+            sampleKind: asText(f.sample_kind),
+            sample: asText(f.sample),
+            waitHours: asText(f.wait_hours),
+            confidencePercent: asText(f.confidence),
+          }, now);
+          message = 'Subject test set up: it runs when the edition is sent.';
+          anchor = '#subject-test';
+          break;
+        case 'subject-test-remove':
+          await removeSubjectTest(deps.db, edition);
+          message = 'Subject test removed: every reader gets the edition’s subject.';
+          anchor = '#subject-test';
           break;
         case 'links':
           checks.start(edition);
@@ -277,6 +297,8 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewe
   const plan = waiting ? await sendPlan(deps.db, config, edition, now) : null;
   const results = await linkResults(deps.db, r.id);
   const urls = editionUrls(edition);
+  const subjectTest = await findSubjectTest(deps.db, r.id);
+  const testReport = subjectTest && r.status !== 'draft' && r.status !== 'approved' ? await subjectTestReport(deps.db, subjectTest, now) : null;
   const previewQuery = previewed.subscriber ? `subscriber=${encodeURIComponent(previewed.subscriber.email)}` : `variant=${encodeURIComponent(previewed.key)}`;
   const keep = html`${previewed.subscriber ? html`<input type="hidden" name="subscriber" value="${previewed.subscriber.email}">` : html`<input type="hidden" name="variant" value="${previewed.key}">`}`;
 
@@ -354,6 +376,7 @@ ${draft
 <label for="note">Editor's note</label><textarea id="note" name="note" rows="4" maxlength="2000">${plainText(r.editor_note ?? '')}</textarea>
 <button type="submit">Save</button></form>`
   : ''}
+${subjectTest || draft ? subjectTestSection({ test: subjectTest, report: testReport, draft, blocked: subjectTestBlocked(config), firstSubject: line(r.subject), keep, timeZone: config.timeZone }) : ''}
 ${audience ? html`<h2 id="variants">Who gets what</h2>${variantTable(audience)}` : ''}
 ${waiting
   ? html`<h2 id="test">Test send</h2>
@@ -422,4 +445,56 @@ function chart(stats: EditionStats): Markup {
       html`<text x="0" y="${i * 22 + 15}" font-size="12" fill="currentColor">${label}</text><rect x="130" y="${i * 22 + 4}" width="${Math.round((n / max) * 300)}" height="14" fill="${color}"></rect><text x="${136 + Math.round((n / max) * 300)}" y="${i * 22 + 15}" font-size="12" fill="currentColor">${n}</text>`,
   );
   return html`<svg class="chart" role="img" aria-label="${bars.map(([l, n]) => `${n} ${l}`).join(', ')}" viewBox="0 0 480 ${bars.length * 22}" width="100%">${rows}</svg>`;
+}
+
+/** On the approval question: what the test will do, or why it will not run. */
+function subjectTestPlan(test: SubjectTest | null, readers: number, config: WebDeps['config']): Markup {
+  if (!test) return html``;
+  const blocked = subjectTestBlocked(config);
+  if (blocked) return html`<p class="errors">The subject test set up will not run: ${blocked}. Every reader gets the first subject.</p>`;
+  const size = sampleSize(test, readers);
+  return html`<p><strong>A subject test runs first:</strong> a sample of ${plural(size, 'reader')} (${'percent' in test.sample ? `${test.sample.percent} %` : 'a count'}) gets the ${test.subjects.length} subjects at random; after a wait of ${hours(test.waitMinutes)} the subject with the most messages clicked per message delivered, if it beats A at ${confidenceText(test.confidence)}, goes to the other ${plural(Math.max(0, readers - size), 'reader')} (otherwise A does).</p>`;
+}
+
+function hours(minutes: number): string {
+  return minutes % 60 === 0 ? plural(minutes / 60, 'hour') : `${(minutes / 60).toFixed(2).replace(/0+$/, '')} hours`;
+}
+
+/** The subject test: set up or removed on a draft; its figures, state and decision once the send began. */
+function subjectTestSection(v: { test: SubjectTest | null; report: SubjectTestReport | null; draft: boolean; blocked: string | null; firstSubject: string; keep: Markup; timeZone: string }): Markup {
+  const { test, report, draft, blocked } = v;
+  const describe = test
+    ? html`<p>${test.subjects.length} subjects to a sample of ${'percent' in test.sample ? `${test.sample.percent} % of the audience` : plural(test.sample.count, 'reader')}, a wait of ${hours(test.waitMinutes)}, confidence ${confidenceText(test.confidence)} · ${test.state}</p>
+<ol type="A">${test.subjects.map((s) => html`<li>${line(s)}</li>`)}</ol>`
+    : html``;
+  if (draft) {
+    const cannot = blocked ? html`<p class="errors">The subject test cannot run: ${blocked}.</p>` : '';
+    const form = blocked
+      ? ''
+      : html`<form method="post"><input type="hidden" name="action" value="subject-test">${v.keep}
+${Array.from({ length: MAX_SUBJECTS }, (_, i) => html`<label for="subject_${i}">Subject ${armLetter(i)}${i === 0 ? ' (goes to the rest unless another wins)' : i >= 2 ? ' (optional)' : ''}</label><input type="text" id="subject_${i}" name="subject_${i}" maxlength="200" value="${test?.subjects[i] ?? (i === 0 ? v.firstSubject : '')}">`)}
+<label for="sample_kind">Sample</label><select id="sample_kind" name="sample_kind"><option value="percent"${!test || 'percent' in test.sample ? html` selected` : ''}>a share of the audience (%)</option><option value="count"${test && 'count' in test.sample ? html` selected` : ''}>a number of readers</option></select>
+<input type="text" id="sample" name="sample" inputmode="numeric" aria-label="Sample size" value="${test ? ('percent' in test.sample ? test.sample.percent : test.sample.count) : 20}">
+<label for="wait_hours">Wait (hours) before the decision</label><input type="text" id="wait_hours" name="wait_hours" inputmode="decimal" value="${test ? test.waitMinutes / 60 : 4}">
+<label for="confidence">Confidence (%)</label><input type="text" id="confidence" name="confidence" inputmode="decimal" value="${test ? test.confidence * 100 : 95}">
+<button type="submit" class="secondary">${test ? 'Change the subject test' : 'Set up the subject test'}</button></form>`;
+    const remove = test ? html`<form method="post"><input type="hidden" name="action" value="subject-test-remove">${v.keep}<button type="submit" class="secondary small">Remove the subject test</button></form>` : '';
+    return html`<h2 id="subject-test">Subject test</h2>${cannot}${describe}${remove}
+<p class="muted">Measured by messages clicked per message delivered (no open pixel). The winner must beat A by a two-proportion z-test at the confidence chosen; otherwise A goes.</p>${form}`;
+  }
+  if (!test) return html``;
+  if (!report) return html`<h2 id="subject-test">Subject test</h2>${describe}`;
+  const state =
+    report.state === 'sampling' ? `Sampling: the sample of ${report.sampleSize ?? '…'} is being sent; the rest waits.`
+    : report.state === 'waiting' ? `Waiting for clicks: the decision comes at ${localTime(new Date(report.decideAt as string), v.timeZone)} (in about ${Math.ceil((report.secondsLeft ?? 0) / 60)} min); the rest waits.`
+    : report.state === 'decided' && report.decided ? `Decided at ${localTime(new Date(report.decided.at), v.timeZone)}: ${report.decided.goes} went to the rest.`
+    : 'Planned.';
+  const rows = report.arms.map(
+    (a) => html`<tr${report.decided?.winner === a.arm ? html` class="winner"` : ''}><td>${a.letter}</td><td>${line(a.subject)}</td><td>${a.delivered}</td><td>${a.clicked}</td><td>${percent(a.rate)}</td><td>${a.arm === 0 ? '—' : a.z === null ? 'too few to test' : `z = ${a.z.toFixed(2)}, p = ${formatP(a.p as number)}`}</td></tr>`,
+  );
+  return html`<h2 id="subject-test">Subject test</h2>
+<p>${state}</p>
+${report.decided ? html`<p class="notice">${report.decided.winner !== null ? 'Winner ' : ''}${report.decided.reason}.</p>` : ''}
+<table class="variants"><thead><tr><th>Arm</th><th>Subject</th><th>Delivered</th><th>Messages clicked</th><th>Rate</th><th>Against A</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="muted">Sample: ${report.sample}${report.sampleSize !== null ? ` (${report.sampleSize} readers)` : ''}; confidence ${confidenceText(report.confidence)}${report.arms.length > 2 ? `, each comparison at ${formatP((1 - report.confidence) / (report.arms.length - 1))} (Bonferroni)` : ''}.</p>`;
 }

@@ -1,6 +1,6 @@
 // A queued edition for tests of the send loop's database work: `count` active, confirmed members
 // (inserted in bulk, so thousands are quick), the sample week's edition, and a queued delivery for
-// each of them.
+// each of them. And the members alone, for tests that enqueue themselves.
 import { WEEKLY_AI_RECAP } from '../../db/migrations/0001_initial.ts';
 import { importArticles } from '../../src/articles/import.ts';
 import { hashEmail } from '../../src/audience/email.ts';
@@ -13,6 +13,19 @@ import type { TestContext } from './context.ts';
 export async function queuedEdition(ctx: TestContext, count: number): Promise<{ editionId: number; ids: number[] }> {
   await importArticles(ctx.db, JSON.stringify(sampleArticles()), { now: ctx.clock.now() });
   const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
+  await addReaders(ctx, count);
+  const rules = { maxStories: ctx.config.maxStories, maxPerTopic: ctx.config.maxPerTopic, minStories: ctx.config.minStories };
+  const planned = await ensureEdition(ctx.db, list, { week: '2026-W48', timeZone: ctx.config.timeZone, rules, now: ctx.clock.now(), persist: true });
+  if (!planned.ok) throw new Error(planned.reason);
+  const editionId = planned.edition.row.id;
+  await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now());
+  const ids = (await ctx.db.selectFrom('deliveries').select('id').where('edition_id', '=', editionId).orderBy('id').execute()).map((r) => r.id);
+  return { editionId, ids };
+}
+
+/** `count` active, confirmed members of the list (reader-0@example.com, …), inserted in bulk. */
+export async function addReaders(ctx: TestContext, count: number): Promise<void> {
+  const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
   const at = ctx.clock.now().toISOString();
   await ctx.db.transaction().execute(async (trx) => {
     for (let start = 0; start < count; start += 500) {
@@ -24,11 +37,4 @@ export async function queuedEdition(ctx: TestContext, count: number): Promise<{ 
       await trx.insertInto('list_members').values(added.map((r) => ({ list_id: list.id, subscriber_id: r.id, status: 'active' as const, created_at: at, updated_at: at }))).execute();
     }
   });
-  const rules = { maxStories: ctx.config.maxStories, maxPerTopic: ctx.config.maxPerTopic, minStories: ctx.config.minStories };
-  const planned = await ensureEdition(ctx.db, list, { week: '2026-W48', timeZone: ctx.config.timeZone, rules, now: ctx.clock.now(), persist: true });
-  if (!planned.ok) throw new Error(planned.reason);
-  const editionId = planned.edition.row.id;
-  await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now());
-  const ids = (await ctx.db.selectFrom('deliveries').select('id').where('edition_id', '=', editionId).orderBy('id').execute()).map((r) => r.id);
-  return { editionId, ids };
 }
