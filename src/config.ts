@@ -31,6 +31,11 @@ const envSchema = z.object({
   LIST_UNSUBSCRIBE_MAILTO: z.email().optional(),
   RECAP_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
   RECAP_TZ: z.string().default('UTC').refine((tz) => IANAZone.isValidZone(tz), 'is not an IANA time zone such as Europe/Berlin'),
+  RECAP_LOCAL_SEND_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'is not a time of day such as 08:00')
+    .transform((v) => ({ hour: Number(v.slice(0, 2)), minute: Number(v.slice(3)) }))
+    .optional(),
   RECAP_MAX_STORIES: intFrom(12, 1, 50),
   RECAP_MAX_PER_TOPIC: intFrom(4, 1, 50),
   RECAP_MIN_STORIES: intFrom(3, 1, 50),
@@ -133,6 +138,8 @@ export interface Config {
   /** Undefined until set; commands that sign links ask for it through `requireSecret`. */
   secret: string | undefined;
   timeZone: string;
+  /** Each reader's copy waits for this time of day in their zone (RECAP_LOCAL_SEND_TIME; src/delivery/waves.ts); unset: all at once. */
+  localSendTime: { hour: number; minute: number } | undefined;
   maxStories: number;
   maxPerTopic: number;
   minStories: number;
@@ -219,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     unsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO ?? `unsubscribe@${domain}`,
     secret: e.RECAP_SECRET,
     timeZone: e.RECAP_TZ,
+    localSendTime: e.RECAP_LOCAL_SEND_TIME,
     maxStories: e.RECAP_MAX_STORIES,
     maxPerTopic: e.RECAP_MAX_PER_TOPIC,
     minStories: e.RECAP_MIN_STORIES,

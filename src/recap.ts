@@ -85,9 +85,10 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   }
 
   // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
-  // edition stays sent while they get their copy).
+  // edition stays sent while they get their copy). With RECAP_LOCAL_SEND_TIME each row waits for
+  // its reader's wave (src/delivery/waves.ts).
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
-  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now());
+  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now(), config);
 
   // 5–6. Send, and mark the edition sent once nothing is left to try.
   return { kind: 'sent', created: planned.created, enqueued, ...(await sendQueued(ctx, io, edition)) };
@@ -98,7 +99,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
  *    deferred ones as they come due; account for every one. Other senders may work on the same
  *    edition meanwhile (`recap worker`, send.ts).
  * 6. Nothing left to try: the edition is sent (uncertain deliveries are reported, not retried),
- *    by whichever sender finds so last.
+ *    by whichever sender finds so last; rows waiting for a later wave are still to try.
  */
 export async function sendQueued(ctx: Context, io: SendIo, queued: Edition): Promise<{ edition: Edition; outcome: SendOutcome; counts: Record<DeliveryStatus, number>; target: string }> {
   const { db, config, clock } = ctx;

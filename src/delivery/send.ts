@@ -38,6 +38,7 @@ import { sharedPacer } from './pacing.ts';
 import { quotaGate } from './quota.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
+import { describeWave, nextWave } from './waves.ts';
 
 export interface SendDeps {
   db: Db;
@@ -55,7 +56,7 @@ export interface SendDeps {
    * back to the queue, a wait ends at once, and the send returns.
    */
   signal?: AbortSignal;
-  /** Wait for deferred deliveries to come due (default), or leave them for a later run. */
+  /** Wait for deferred deliveries and later waves to come due (default), or leave them for a later run. */
   waitForRetries?: boolean;
 }
 
@@ -119,12 +120,17 @@ const CHECK_EVERY_MS = 1000;
 /** Below this many due messages a send composes on the main thread: starting threads would take longer. */
 export const WORKERS_FROM = 1000;
 
+/** Deliveries that may go now: queued and not held back for a later wave, or deferred and due. */
 export async function countDue(db: Db, editionId: number, now: Date): Promise<number> {
+  const at = now.toISOString();
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('edition_id', '=', editionId)
-    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', now.toISOString())])]))
+    .where((eb) => eb.or([
+      eb.and([eb('status', '=', 'queued'), eb.or([eb('not_before', 'is', null), eb('not_before', '<=', at)])]),
+      eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', at)]),
+    ]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -242,6 +248,7 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
   const takingNoMore = () => stopping() || result.quotaUntil !== null;
   const handOver = handOvers(db, clock);
   let done = 0;
+  let waitedFor = '';
   deps.onProgress?.(0, total, result);
 
   for (;;) {
@@ -262,10 +269,16 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     const batch = await claimBatch(db, edition.row.id, config.sendBatchSize, clock.now(), token);
     if (batch.length === 0) {
       await lease.release();
-      const next = await nextRetry(db, edition.row.id);
-      if (!next || deps.waitForRetries === false) break;
-      const wait = Math.max(0, Date.parse(next) - clock.now().getTime());
-      deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
+      const retry = await nextRetry(db, edition.row.id);
+      const wave = await nextWave(db, edition.row.id, config.timeZone, clock.now());
+      if ((!retry && !wave) || deps.waitForRetries === false) break;
+      const next = Math.min(retry ? Date.parse(retry) : Infinity, wave ? Date.parse(wave.at) : Infinity);
+      const wait = Math.max(0, next - clock.now().getTime());
+      if (wave && Date.parse(wave.at) === next) {
+        // Said once a wave, not at every look.
+        if (wave.at !== waitedFor) deps.log(`waiting for ${describeWave(wave)}`);
+        waitedFor = wave.at;
+      } else deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
       // At most 30 s at a time, to look at the edition's status and renew the lease.
       await deps.sleep(Math.min(wait, 30_000), deps.signal);
       continue;
