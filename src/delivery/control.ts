@@ -1,7 +1,7 @@
 // The operator's hand on a sending edition: pause, resume, cancel, and where it stands.
 import type { Db } from '../../db/connect.ts';
 import type { BounceKind, DeliveryStatus, EditionStatus } from '../../db/schema.ts';
-import { deliveryCounts } from './send.ts';
+import { countDue, deliveryCounts } from './send.ts';
 import type { Edition } from '../editions/editions.ts';
 
 export class TransitionError extends Error {
@@ -69,7 +69,8 @@ export async function editionStatus(db: Db, edition: Edition, now: Date, configu
     .where('edition_id', '=', edition.row.id)
     .where('status', '=', 'deferred')
     .executeTakeFirst();
-  const due = counts.queued + counts.claimed;
+  // Rows held back for a later wave (local send time) are not due.
+  const due = (await countDue(db, edition.row.id, now)) + counts.claimed;
   const rate = recentRate > 0 ? recentRate : configuredRate;
   const row = await db.selectFrom('editions').select(['status', 'paused_reason']).where('id', '=', edition.row.id).executeTakeFirstOrThrow();
   return {

@@ -181,6 +181,13 @@ export async function nextWave(db: Db, editionId: number, listZone: string, now:
   return { at: iso, zones, local: hhmm(iso, zones[0] ?? listZone), readers: rows.reduce((n, r) => n + Number(r.n), 0) };
 }
 
+/** "2026-12-06 23:00 UTC · 08:00 Asia/Tokyo · 312 readers · to come" */
+export function waveLine(w: Wave): string {
+  const zones = w.zones.map((z) => `${z.local} ${z.zone}`).join(', ');
+  const left = w.state === 'sending' ? ` (${w.left} left)` : '';
+  return `${w.at.slice(0, 10)} ${w.at.slice(11, 16)} UTC · ${zones} · ${w.readers} reader${w.readers === 1 ? '' : 's'} · ${w.state}${left}`;
+}
+
 /** "the 08:00 wave of Asia/Tokyo (312 readers) at 2026-12-06T23:00Z" */
 export function describeWave(w: { at: string; zones: string[]; local: string; readers: number }): string {
   return `the ${w.local} wave of ${w.zones.join(', ')} (${w.readers} reader${w.readers === 1 ? '' : 's'}) at ${w.at.slice(0, 16)}Z`;

@@ -6,6 +6,7 @@ import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { schedulerLease } from '../delivery/lease.ts';
 import { deliveryCounts } from '../delivery/send.ts';
+import { editionWaves, type Wave } from '../delivery/waves.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
 
@@ -23,6 +24,8 @@ export interface WeekStatus {
   approvalDeadlineAt: string | null;
   edition: { number: number; status: string } | null;
   deliveries: { submitted: number; failed: number; queued: number; deferred: number; uncertain: number } | null;
+  /** Its waves of local send time (RECAP_LOCAL_SEND_TIME), earliest first; none when it went all at once. */
+  waves: Wave[];
 }
 
 export interface ScheduleStatus {
@@ -59,12 +62,15 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
     const counts = r.edition_id === null ? null : await deliveryCounts(db, r.edition_id);
     const sentAny = counts !== null && Object.values(counts).some((n) => n > 0);
     const deliveries = sentAny ? { submitted: counts.submitted, failed: counts.failed, queued: counts.queued + counts.claimed, deferred: counts.deferred, uncertain: counts.uncertain } : null;
+    const waves = r.edition_id === null ? [] : await editionWaves(db, r.edition_id, config.timeZone, now);
+    const toCome = waves.filter((w) => w.state === 'to come');
+    const wavesDone = waves.length === 0 ? '' : `; waves: ${waves.length - toCome.length} of ${waves.length} begun${toCome[0] ? `, next ${localTime(toCome[0].at, config.timeZone)}` : ''}`;
     const description =
       r.state === 'awaiting-approval' && r.approval_deadline_at ? `waiting for approval until ${localTime(r.approval_deadline_at, config.timeZone)}`
-      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '');
+      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '') + wavesDone;
     recent.push({
       week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
-      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries,
+      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries, waves,
     });
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);

@@ -16,6 +16,7 @@ import { describeDeadline, describeSend, localTime, nextWeeklyRun, sendPlan } fr
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
+import { editionWaves, waveLine } from '../delivery/waves.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -258,6 +259,7 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewe
   const waiting = draft || r.status === 'approved';
   const stats = await editionStats(deps.db, edition);
   const sent = Object.values(stats.counts).some((n) => n > 0);
+  const waves = sent ? await editionWaves(deps.db, r.id, config.timeZone, now) : [];
   const read = await mostRead(deps.db, r.id);
   const audience = waiting ? await editionAudience(deps.db, edition) : null;
   const plan = waiting ? await sendPlan(deps.db, config, edition, now) : null;
@@ -305,6 +307,7 @@ ${r.status === 'approved' && plan
   : ''}
 ${draft && plan?.deadline ? html`<p class="notice">${describeDeadline(plan.deadline, config.timeZone)}</p>` : ''}
 ${sent ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
+${waves.length ? html`<h2 id="waves">Waves</h2><p class="muted">Local send time: each reader's copy waits for their morning; the edition is frozen since the first wave.</p><ul>${waves.map((w) => html`<li>${waveLine(w)}</li>`)}</ul>` : ''}
 ${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 <h2 id="order">Stories</h2>
 ${pinned && audience ? html`<p class="muted">The pinned story leads all ${plural(audience.variants.length, 'variant')} (${plural(audience.total, 'reader')}); it takes the place of the readers' own top story in ${pinReach.length ? html`${pinReach.map((v, i) => html`${i > 0 ? ', ' : ''}${v.key.split(',').map(topicLabel).join(' + ')} (${v.readers})`)}` : 'none of them'}.</p>` : ''}

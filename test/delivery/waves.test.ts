@@ -8,11 +8,12 @@ import { editionWaves, localInstant } from '../../src/delivery/waves.ts';
 import { updateDraft } from '../../src/editions/editions.ts';
 import { runWeeklyRecap, type WeeklyReport } from '../../src/recap.ts';
 import { cronSlots } from '../../src/schedule/slots.ts';
+import { type ScheduleStatus, scheduleStatus } from '../../src/schedule/status.ts';
 import { tick } from '../../src/schedule/weekly.ts';
 import { runWorker } from '../../src/worker.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
 import { addSubscriber } from '../helpers/audience.ts';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createTestContext, testConfig, type TestContext } from '../helpers/context.ts';
 import { testIo, testLog } from '../helpers/send.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 
@@ -48,6 +49,17 @@ async function submitted(c: TestContext) {
     .orderBy('d.id')
     .execute();
 }
+
+describe('RECAP_LOCAL_SEND_TIME', () => {
+  it('is off unless set, and a time of day HH:MM when set', () => {
+    const dir = '/nonexistent'; // only read into the config, never opened
+    expect(testConfig(dir).localSendTime).toBeUndefined();
+    expect(testConfig(dir, { RECAP_LOCAL_SEND_TIME: '07:45' }).localSendTime).toEqual({ hour: 7, minute: 45 });
+    for (const bad of ['8:00', '24:00', '08:60', '8am']) {
+      expect(() => testConfig(dir, { RECAP_LOCAL_SEND_TIME: bad }), bad).toThrow('RECAP_LOCAL_SEND_TIME: is not a time of day such as 08:00');
+    }
+  });
+});
 
 describe('localInstant', () => {
   it('is the time of day in the zone, on both sides of a change', () => {
@@ -187,10 +199,21 @@ describe('local send time across daylight-saving changes', () => {
     for (const zone of zones) await reader(c, `${zone.split('/')[1]?.toLowerCase()}@example.com`, zone);
     const slots = cronSlots(c.config.cron, c.config.timeZone);
     const io = testIo(c, () => createTransport(c.config), { waitForRetries: false });
+    let midway: ScheduleStatus | undefined;
     for (let t = Date.parse('2026-10-18T15:00:00Z'); t <= Date.parse('2026-11-03T00:00:00Z'); t += 3_600_000) {
       c.clock.set(new Date(t).toISOString());
       await tick(c, io, slots);
+      // Between Berlin's wave and New York's of the first week.
+      if (c.clock.now().toISOString() === '2026-10-19T08:00:00.000Z') midway = await scheduleStatus(c);
     }
+    const week = midway?.lists[0]?.weeks[0];
+    expect(week?.state).toBe('sending');
+    expect(week?.waves.map((w) => [w.at, w.zones.map((z) => `${z.local} ${z.zone}`).join(), w.state])).toEqual([
+      ['2026-10-18T23:00:00.000Z', '08:00 Asia/Tokyo', 'done'],
+      ['2026-10-19T06:00:00.000Z', '08:00 Europe/Berlin', 'done'],
+      ['2026-10-19T12:00:00.000Z', '08:00 America/New_York', 'to come'],
+    ]);
+    expect(week?.description).toContain('waves: 2 of 3 begun, next Mon 2026-10-19 21:00');
     const rows = await submitted(c);
     const weeks = ['2026-W42', '2026-W43', '2026-W44'];
     for (const zone of zones) {

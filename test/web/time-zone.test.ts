@@ -8,13 +8,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importSubscribersCsv } from '../../src/audience/csv-import.ts';
 import { exportRecords } from '../../src/audience/subscriber-export.ts';
 import { subscriberLinks } from '../../src/audience/tokens.ts';
+import { createTransport } from '../../src/delivery/transport.ts';
+import { runWeeklyRecap } from '../../src/recap.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { TEST_SECRET } from '../helpers/context.ts';
+import { testIo } from '../helpers/send.ts';
 import { createWebTest, form, linkPath, SAME_ORIGIN, type WebTest } from '../helpers/web.ts';
 
 let t: WebTest;
+const EDITOR_TOKEN = 'desk-token-0123456789abcdef';
 beforeEach(async () => {
-  t = await createWebTest({ RECAP_TZ: 'Europe/Berlin', RECAP_LOCAL_SEND_TIME: '08:00' });
+  t = await createWebTest({ RECAP_TZ: 'Europe/Berlin', RECAP_LOCAL_SEND_TIME: '08:00', RECAP_EDITOR_TOKEN: EDITOR_TOKEN });
 });
 afterEach(async () => {
   await t.close();
@@ -120,5 +124,20 @@ describe('a CSV time_zone column', () => {
     writeFileSync(file, ['email,time_zone', 'a@example.com,', ''].join('\n'));
     await importSubscribersCsv(t.ctx.db, file, { listId: t.ctx.listId, now: t.ctx.clock.now(), confirmed: true });
     expect((await zoneOf('a@example.com'))?.time_zone).toBe('Asia/Tokyo');
+  });
+});
+
+describe('the desk', () => {
+  it('shows an edition’s waves, done and to come, and offers no edit once the first went', async () => {
+    // 08:00Z on Monday: Berlin's 08:00 has passed (at once), New York's is at 13:00Z.
+    await addSubscriber(t.ctx, 'berlin@example.com');
+    const ny = await addSubscriber(t.ctx, 'ny@example.com');
+    await t.ctx.db.updateTable('subscribers').set({ time_zone: 'America/New_York' }).where('id', '=', ny).execute();
+    await runWeeklyRecap(t.ctx, testIo(t.ctx, () => createTransport(t.ctx.config), { waitForRetries: false }), { week: '2026-W48' });
+    const page = await (await t.app.request('/desk/editions/2026-W48', { headers: { Authorization: `Bearer ${EDITOR_TOKEN}` } })).text();
+    expect(page).toContain('<h2 id="waves">Waves</h2>');
+    expect(page).toContain('<li>2026-11-30 08:00 UTC · 09:00 Europe/Berlin · 1 reader · done</li>');
+    expect(page).toContain('<li>2026-11-30 13:00 UTC · 08:00 America/New_York · 1 reader · to come</li>');
+    expect(page).not.toContain('Edit the blurb');
   });
 });
