@@ -7,6 +7,7 @@ import { createTransport } from '../../src/delivery/transport.ts';
 import { editionWaves, localInstant } from '../../src/delivery/waves.ts';
 import { updateDraft } from '../../src/editions/editions.ts';
 import { runWeeklyRecap, type WeeklyReport } from '../../src/recap.ts';
+import { runOnce } from '../../src/schedule/daemon.ts';
 import { cronSlots } from '../../src/schedule/slots.ts';
 import { type ScheduleStatus, scheduleStatus } from '../../src/schedule/status.ts';
 import { tick } from '../../src/schedule/weekly.ts';
@@ -182,6 +183,29 @@ describe('a send in waves of local send time', () => {
       expect(late, r.email).toBeLessThan(10 * 60_000);
     }
     expect(sink!.messages).toHaveLength(7);
+  });
+});
+
+describe('a schedule started mid-way', () => {
+  it('(`recap schedule --once`, as after a restart) sends the waves that came due and leaves the rest waiting', async () => {
+    const c = await setUp({ RECAP_TZ: 'Asia/Tokyo' }, '2026-11-29T21:00:00Z');
+    await importArticles(c.db, JSON.stringify(sampleArticles()), { now: c.clock.now() });
+    for (const [email, zone] of [['tokyo@example.com', 'Asia/Tokyo'], ['berlin@example.com', 'Europe/Berlin'], ['ny@example.com', 'America/New_York']] as const) await reader(c, email, zone);
+    // A send started by hand, stopped before the first wave (the process ended).
+    const first = await runWeeklyRecap(c, testIo(c, () => createTransport(c.config), { waitForRetries: false }), { week: '2026-W48' });
+    if (first.kind !== 'sent') throw new Error(first.kind);
+    expect(sink!.messages).toHaveLength(0);
+    // Later, a scheduler starts once Tokyo's and Berlin's mornings have come.
+    c.clock.set('2026-11-30T07:10:00Z');
+    const { log, lines } = testLog(c);
+    expect(await runOnce(c, testIo(c, () => createTransport(c.config)), log, new AbortController().signal)).toBe('ok');
+    expect(sink!.messages.map((m) => m.to[0]).sort()).toEqual(['berlin@example.com', 'tokyo@example.com']);
+    expect(lines.join('\n')).toContain('2026-W48: resumed the interrupted send; 2 submitted, 0 failed, edition sending; next the 08:00 wave of America/New_York (1 reader) at 2026-11-30T13:00Z');
+    c.clock.set('2026-11-30T13:00:00Z');
+    expect(await runOnce(c, testIo(c, () => createTransport(c.config)), log, new AbortController().signal)).toBe('ok');
+    expect(sink!.messages).toHaveLength(3);
+    const edition = await c.db.selectFrom('editions').select('status').where('id', '=', first.edition.row.id).executeTakeFirstOrThrow();
+    expect(edition.status).toBe('sent');
   });
 });
 
