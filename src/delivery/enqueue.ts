@@ -17,9 +17,9 @@ import { notBeforeExpression } from './waves.ts';
 /** Topics beyond this many do not take part in the grouping (a 64-bit integer holds the set). */
 const GROUPED_TOPICS = 62;
 
-export async function enqueueDeliveries(db: Db, edition: Edition, rules: SegmentRules | undefined, now: Date, config?: Pick<Config, 'localSendTime' | 'timeZone'>): Promise<number> {
+export async function enqueueDeliveries(db: Db, edition: Edition, rules: SegmentRules | undefined, now: Date, config: Pick<Config, 'localSendTime' | 'timeZone'>): Promise<number> {
   const at = now.toISOString();
-  const notBefore = config ? await notBeforeExpression(db, edition, config, now) : undefined;
+  const notBefore = await notBeforeExpression(db, edition, config, now);
   const grouped = [...editionTopics(edition)].sort().slice(0, GROUPED_TOPICS);
   // The set of the edition's topics a reader follows, as bits of an integer: plain SQL, any dialect.
   const variantBits = grouped.length
