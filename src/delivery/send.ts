@@ -38,7 +38,7 @@ import { sharedPacer } from './pacing.ts';
 import { quotaGate } from './quota.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
-import { describeWave, nextWave } from './waves.ts';
+import { describeWave, nextWaveAt, waveWaitingAt } from './waves.ts';
 
 export interface SendDeps {
   db: Db;
@@ -270,14 +270,14 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
     if (batch.length === 0) {
       await lease.release();
       const retry = await nextRetry(db, edition.row.id);
-      const wave = await nextWave(db, edition.row.id, config.timeZone, clock.now());
+      const wave = await nextWaveAt(db, edition.row.id, clock.now());
       if ((!retry && !wave) || deps.waitForRetries === false) break;
-      const next = Math.min(retry ? Date.parse(retry) : Infinity, wave ? Date.parse(wave.at) : Infinity);
+      const next = Math.min(retry ? Date.parse(retry) : Infinity, wave ? Date.parse(wave) : Infinity);
       const wait = Math.max(0, next - clock.now().getTime());
-      if (wave && Date.parse(wave.at) === next) {
-        // Said once a wave, not at every look.
-        if (wave.at !== waitedFor) deps.log(`waiting for ${describeWave(wave)}`);
-        waitedFor = wave.at;
+      if (wave && Date.parse(wave) === next) {
+        // Said (and its readers counted) once a wave, not at every look.
+        if (wave !== waitedFor) deps.log(`waiting for ${describeWave(await waveWaitingAt(db, edition.row.id, config.timeZone, wave))}`);
+        waitedFor = wave;
       } else deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
       // At most 30 s at a time, to look at the edition's status and renew the lease.
       await deps.sleep(Math.min(wait, 30_000), deps.signal);

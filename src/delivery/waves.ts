@@ -156,8 +156,8 @@ export async function editionWaves(db: Db, editionId: number, listZone: string, 
     .sort((a, b) => a.at.localeCompare(b.at));
 }
 
-/** The next wave whose rows wait (queued, not_before after `now`), or null. */
-export async function nextWave(db: Db, editionId: number, listZone: string, now: Date): Promise<{ at: string; zones: string[]; local: string; readers: number } | null> {
+/** When the next wave whose rows wait (queued, not_before after `now`) goes, or null: one look at the index. */
+export async function nextWaveAt(db: Db, editionId: number, now: Date): Promise<string | null> {
   const first = await db
     .selectFrom('deliveries')
     .select((eb) => eb.fn.min('not_before').as('at'))
@@ -165,8 +165,25 @@ export async function nextWave(db: Db, editionId: number, listZone: string, now:
     .where('status', '=', 'queued')
     .where('not_before', '>', now.toISOString())
     .executeTakeFirst();
-  if (!first?.at) return null;
-  const at = first.at as string;
+  return first?.at ? new Date(first.at as string).toISOString() : null;
+}
+
+export interface WaitingWave {
+  at: string;
+  zones: string[];
+  /** Its local time in the first of its zones ("08:00"). */
+  local: string;
+  readers: number;
+}
+
+/** The next wave whose rows wait, with its zones and readers, or null. */
+export async function nextWave(db: Db, editionId: number, listZone: string, now: Date): Promise<WaitingWave | null> {
+  const at = await nextWaveAt(db, editionId, now);
+  return at ? waveWaitingAt(db, editionId, listZone, at) : null;
+}
+
+/** The queued rows of the wave at `at`: its zones and readers. */
+export async function waveWaitingAt(db: Db, editionId: number, listZone: string, at: string): Promise<WaitingWave> {
   const rows = await db
     .selectFrom('deliveries as d')
     .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
@@ -177,8 +194,7 @@ export async function nextWave(db: Db, editionId: number, listZone: string, now:
     .groupBy('s.time_zone')
     .execute();
   const zones = [...new Set(rows.map((r) => readerZone(r.time_zone, listZone)))].sort();
-  const iso = new Date(at).toISOString();
-  return { at: iso, zones, local: hhmm(iso, zones[0] ?? listZone), readers: rows.reduce((n, r) => n + Number(r.n), 0) };
+  return { at, zones, local: hhmm(at, zones[0] ?? listZone), readers: rows.reduce((n, r) => n + Number(r.n), 0) };
 }
 
 /** "2026-12-06 23:00 UTC · 08:00 Asia/Tokyo · 312 readers · to come" */
@@ -189,6 +205,6 @@ export function waveLine(w: Wave): string {
 }
 
 /** "the 08:00 wave of Asia/Tokyo (312 readers) at 2026-12-06T23:00Z" */
-export function describeWave(w: { at: string; zones: string[]; local: string; readers: number }): string {
+export function describeWave(w: WaitingWave): string {
   return `the ${w.local} wave of ${w.zones.join(', ')} (${w.readers} reader${w.readers === 1 ? '' : 's'}) at ${w.at.slice(0, 16)}Z`;
 }
