@@ -28,6 +28,7 @@ const SQLITE_ONLY: Record<string, string> = {
   'test/deploy/container-files.test.ts': 'the Dockerfile, compose.yaml and systemd units',
   'test/web/browser.e2e.test.ts': 'the subscriber pages in chromium; their routes run on PostgreSQL in routes.test.ts',
   'test/web/desk.e2e.test.ts': "the desk in chromium; its actions run on PostgreSQL in desk.test.ts and desk-monday.test.ts",
+  'test/web/time-zone.e2e.test.ts': "the browser's zone offered in chromium; storing it runs on PostgreSQL in time-zone.test.ts",
 };
 
 const USES_TEST_DATABASE = /\bcreateTestContext\b|helpers\/web\.ts|helpers\/database\.ts/;

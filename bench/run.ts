@@ -235,7 +235,7 @@ async function measuredWorkers(n: number, week: string, smtp: Record<string, str
     const list = await findList(db, WEEKLY_AI_RECAP.slug);
     const edition = await findEdition(db, list, week, config.timeZone);
     if (!edition) throw new Error(`no edition for ${week}`);
-    await enqueueDeliveries(db, edition, undefined, new Date());
+    await enqueueDeliveries(db, edition, undefined, new Date(), config);
     await db.updateTable('editions').set({ status: 'sending' }).where('id', '=', edition.row.id).execute();
   } finally {
     await db.destroy();
@@ -399,7 +399,7 @@ async function prepareAndMeasureSteps() {
     };
     if (opts.only) return common;
     step('enqueueing…');
-    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition, undefined, new Date()));
+    const enqueue = await timed(() => enqueueDeliveries(db, measureEdition, undefined, new Date(), config));
     const enqueued = { rows: enqueue.value, ms: enqueue.ms, rowsPerSecond: enqueue.value / (enqueue.ms / 1000) };
     step(`  ${fmt(enqueued.rows)} rows in ${fmt(enqueued.ms)} ms`);
     return { ...common, enqueue: enqueued };

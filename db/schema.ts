@@ -118,6 +118,8 @@ export interface SubscriptionRequestsTable {
   name: string | null;
   /** JSON array of topic slugs. */
   topics: string;
+  /** The IANA zone chosen on the form (local send time); null: the list's. */
+  time_zone: Generated<string | null>;
   /** form, api or preferences */
   source: string;
   ip: string | null;

@@ -71,7 +71,7 @@ if (queued > 0) await withAudience(queued, async (ctx) => {
   const planned = await ensureEdition(ctx.db, list, { week: WEEK, timeZone: ctx.config.timeZone, rules: { maxStories: ctx.config.maxStories, maxPerTopic: ctx.config.maxPerTopic, minStories: ctx.config.minStories }, now: NOW, persist: true });
   if (!planned.ok) throw new Error(planned.reason);
   const editionId = planned.edition.row.id;
-  await enqueueDeliveries(ctx.db, planned.edition, undefined, NOW);
+  await enqueueDeliveries(ctx.db, planned.edition, undefined, NOW, ctx.config);
   await ctx.db.updateTable('deliveries').set({ status: 'deferred', next_attempt_at: '2026-11-30T07:00:00.000Z' }).where(sql<boolean>`id % 1000 = 0`).execute();
   const times: number[] = [];
   for (let i = 0; i < 30; i++) {

@@ -31,6 +31,11 @@ const envSchema = z.object({
   LIST_UNSUBSCRIBE_MAILTO: z.email().optional(),
   RECAP_SECRET: z.string().min(32, 'must be at least 32 characters (try: openssl rand -hex 32)').optional(),
   RECAP_TZ: z.string().default('UTC').refine((tz) => IANAZone.isValidZone(tz), 'is not an IANA time zone such as Europe/Berlin'),
+  RECAP_LOCAL_SEND_TIME: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'is not a time of day such as 08:00')
+    .transform((v) => ({ hour: Number(v.slice(0, 2)), minute: Number(v.slice(3)) }))
+    .optional(),
   RECAP_MAX_STORIES: intFrom(12, 1, 50),
   RECAP_MAX_PER_TOPIC: intFrom(4, 1, 50),
   RECAP_MIN_STORIES: intFrom(3, 1, 50),
@@ -90,7 +95,6 @@ const envSchema = z.object({
   RECAP_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   RECAP_EDITOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   RECAP_TRACK_CLICKS: z.enum(['true', 'false']).default('false'),
-  RECAP_LOCAL_SEND_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'is not a time of day HH:MM such as 08:00').optional(),
   RECAP_LINK_CHECK_TIMEOUT_MS: intFrom(5000, 100, 60_000),
   PORT: intFrom(3000, 0, 65_535),
   RECAP_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
@@ -134,6 +138,8 @@ export interface Config {
   /** Undefined until set; commands that sign links ask for it through `requireSecret`. */
   secret: string | undefined;
   timeZone: string;
+  /** Each reader's copy waits for this time of day in their zone (RECAP_LOCAL_SEND_TIME; src/delivery/waves.ts); unset: all at once. */
+  localSendTime: { hour: number; minute: number } | undefined;
   maxStories: number;
   maxPerTopic: number;
   minStories: number;
@@ -174,8 +180,6 @@ export interface Config {
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
   trackClicks: boolean;
-  /** Each reader's digest at this local time (HH:MM, in their time zone); unset: everyone at once. */
-  localSendTime: string | undefined;
   /** How long the desk's link check waits for each story URL to answer. */
   linkCheckTimeoutMs: number;
   port: number;
@@ -222,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     unsubscribeMailto: e.LIST_UNSUBSCRIBE_MAILTO ?? `unsubscribe@${domain}`,
     secret: e.RECAP_SECRET,
     timeZone: e.RECAP_TZ,
+    localSendTime: e.RECAP_LOCAL_SEND_TIME,
     maxStories: e.RECAP_MAX_STORIES,
     maxPerTopic: e.RECAP_MAX_PER_TOPIC,
     minStories: e.RECAP_MIN_STORIES,
@@ -253,7 +258,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.RECAP_LOG_LEVEL,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
-    localSendTime: e.RECAP_LOCAL_SEND_TIME,
     linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',

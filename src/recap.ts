@@ -9,7 +9,6 @@ import { findSegment, type SegmentRules } from './audience/segments.ts';
 import type { Context } from './context.ts';
 import { enqueueDeliveries } from './delivery/enqueue.ts';
 import { deliveryCounts, type SendDeps, type SendOutcome, sendEdition } from './delivery/send.ts';
-import { subjectTestBlocked } from './delivery/subject-test.ts';
 import type { Transport } from './delivery/transport.ts';
 import { audienceByVariant } from './delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics, ensureEdition, updateDraft } from './editions/editions.ts';
@@ -89,9 +88,10 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
   }
 
   // 4. One delivery row per eligible subscriber, made in SQL; a re-run adds only newcomers (a sent
-  // edition stays sent while they get their copy).
+  // edition stays sent while they get their copy). With RECAP_LOCAL_SEND_TIME each row waits for
+  // its reader's wave (src/delivery/waves.ts).
   if (edition.row.status !== 'sent') edition = await setStatus(ctx, edition, 'sending');
-  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now(), { random: io.random, testBlocked: subjectTestBlocked(config) });
+  const enqueued = await enqueueDeliveries(db, edition, rules, clock.now(), config, { random: io.random });
 
   // 5–6. Send, and mark the edition sent once nothing is left to try.
   return { kind: 'sent', created: planned.created, enqueued, ...(await sendQueued(ctx, io, edition)) };
@@ -102,7 +102,7 @@ export async function runWeeklyRecap(ctx: Context, io: SendIo, options: WeeklyOp
  *    deferred ones as they come due; account for every one. Other senders may work on the same
  *    edition meanwhile (`recap worker`, send.ts).
  * 6. Nothing left to try: the edition is sent (uncertain deliveries are reported, not retried),
- *    by whichever sender finds so last.
+ *    by whichever sender finds so last; rows waiting for a later wave are still to try.
  */
 export async function sendQueued(ctx: Context, io: SendIo, queued: Edition): Promise<{ edition: Edition; outcome: SendOutcome; counts: Record<DeliveryStatus, number>; target: string }> {
   const { db, config, clock } = ctx;

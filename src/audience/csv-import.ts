@@ -3,6 +3,7 @@
 // and line breaks, and reports every bad row by its line number while keeping the good ones (see
 // csv-records.ts for broken records). Rows are written in batches, one transaction each.
 import { createReadStream } from 'node:fs';
+import { z } from 'zod';
 import type { Db } from '../../db/connect.ts';
 import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { describeIssues } from '../articles/article.ts';
@@ -19,12 +20,14 @@ const ALIASES: Record<string, string> = {
   'given name': 'first_name',
   given_name: 'first_name',
   forename: 'first_name',
+  timezone: 'time_zone',
+  tz: 'time_zone',
   consented_at: 'consent_at',
   opt_in_at: 'consent_at',
   confirmed: 'confirmed_at',
 };
 /** The columns an import reads as such; any other column is an attribute. `subscribers export` writes these. */
-export const SUBSCRIBER_COLUMNS = ['email', 'name', 'first_name', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at'] as const;
+export const SUBSCRIBER_COLUMNS = ['email', 'name', 'first_name', 'time_zone', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at'] as const;
 const KNOWN = new Set<string>(SUBSCRIBER_COLUMNS);
 const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': '","', ';': '";"', '\t': 'tab' };
 
@@ -96,7 +99,7 @@ export async function importSubscribersCsv(db: Db, path: string, options: CsvImp
       const row = Object.fromEntries(header.map((h, i) => [h, record.fields[i] ?? '']));
       const parsed = subscriberInputSchema.safeParse(toInput(row, header, options.confirmed, options.now));
       if (!parsed.success) {
-        report.errors.push({ line, message: describeIssues(parsed.error).join('; ') });
+        report.errors.push({ line, message: describeIssues(asColumns(parsed.error)).join('; ') });
         continue;
       }
       const firstLine = seen.get(parsed.data.email);
@@ -155,6 +158,7 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
     email: row.email ?? '',
     name: row.name || null,
     firstName: row.first_name || null,
+    timeZone: row.time_zone || null,
     topics: 'topics' in row ? splitList(row.topics ?? '') : undefined,
     attributes: Object.fromEntries(header.filter((h) => !KNOWN.has(h) && row[h]).map((h) => [h, row[h] as string])),
     status: SUBSCRIBER_STATUSES.includes(effective) ? effective : status,
@@ -166,6 +170,12 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
       confirmedAt: confirmedTime,
     },
   };
+}
+
+/** Input fields spelled as the file's columns, so an error names the column ("time_zone: …"). */
+const COLUMN_OF: Record<string, string> = { firstName: 'first_name', timeZone: 'time_zone' };
+function asColumns(error: z.ZodError): z.ZodError {
+  return new z.ZodError(error.issues.map((i) => ({ ...i, path: i.path.map((p, n) => (n === 0 ? (COLUMN_OF[String(p)] ?? p) : p)) })));
 }
 
 function splitList(value: string): string[] {

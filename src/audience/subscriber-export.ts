@@ -25,6 +25,7 @@ export interface ExportRecord {
   email: string;
   name: string | null;
   first_name: string | null;
+  time_zone: string | null;
   topics: string[];
   status: SubscriberStatus;
   consent_at: string | null;
@@ -68,6 +69,7 @@ export async function* exportRecords(db: Db, filter: ExportFilter, pageSize = PA
         email: r.email,
         name: r.name,
         first_name: r.first_name,
+        time_zone: r.time_zone,
         topics: topics.filter((t) => t.subscriber_id === r.id).map((t) => t.topic),
         status: r.member_status === 'unsubscribed' ? 'unsubscribed' : r.status,
         consent_at: r.consent_at,

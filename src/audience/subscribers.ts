@@ -6,6 +6,7 @@ import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { topicSchema } from '../articles/article.ts';
 import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
 import { MAX_FIRST_NAME_LENGTH } from './first-name.ts';
+import { timeZoneSchema } from './time-zone.ts';
 
 /** Longest name we store; the size budget of an email assumes it. */
 export const MAX_NAME_LENGTH = 100;
@@ -45,6 +46,8 @@ export const subscriberInputSchema = z.object({
   name: storedName(MAX_NAME_LENGTH),
   /** The name to greet by, when it is not what the name would give (src/audience/first-name.ts). */
   firstName: storedName(MAX_FIRST_NAME_LENGTH),
+  /** The zone of their morning for RECAP_LOCAL_SEND_TIME; none: the list's. */
+  timeZone: timeZoneSchema.nullish(),
   topics: z.array(topicSchema).max(30).optional().transform((ts) => (ts ? [...new Set(ts)] : undefined)),
   attributes: z.record(z.string().min(1).max(60), z.string().max(500)).optional(),
   status: z.enum(SUBSCRIBER_STATUSES),
@@ -69,7 +72,7 @@ export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 export async function upsertSubscriber(db: Db, listId: number, input: ValidSubscriber, now: Date): Promise<UpsertResult> {
   const at = now.toISOString();
   const consent = input.consent ?? {};
-  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name', 'first_name']).where('email', '=', input.email).executeTakeFirst();
+  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name', 'first_name', 'time_zone']).where('email', '=', input.email).executeTakeFirst();
   if (!existing) {
     const { id } = await db
       .insertInto('subscribers')
@@ -78,6 +81,7 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
         email_hash: hashEmail(input.email),
         name: input.name ?? null,
         first_name: input.firstName ?? null,
+        time_zone: input.timeZone ?? null,
         status: input.status,
         created_at: consent.at ?? at,
         updated_at: at,
@@ -107,10 +111,11 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
   // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
   const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
   const confirmation = existing.status === 'pending' && status !== 'pending' && consent.confirmedAt ? confirmationFields(consent) : {};
-  // A name or first name left out (or empty) keeps the stored one.
+  // A name, first name or time zone left out (or empty) keeps the stored one.
   const names = {
     ...(input.name && input.name !== existing.name ? { name: input.name } : {}),
     ...(input.firstName && input.firstName !== existing.first_name ? { first_name: input.firstName } : {}),
+    ...(input.timeZone && input.timeZone !== existing.time_zone ? { time_zone: input.timeZone } : {}),
   };
   let changed = status !== existing.status || Object.keys(confirmation).length > 0 || Object.keys(names).length > 0;
   if (input.topics) {

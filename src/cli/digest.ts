@@ -16,6 +16,7 @@ import { quotaOutlook } from '../delivery/quota.ts';
 import { findSubjectTest, subjectTestReport } from '../delivery/subject-test.ts';
 import { formatP, percent } from '../editions/subject-stats.ts';
 import { terminalSafe } from '../plain-text.ts';
+import { describeWave, editionWaves, nextWave, waveLine } from '../delivery/waves.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { describeSubjectTest } from '../schedule/status.ts';
@@ -86,9 +87,10 @@ export function digestCommand(program: Command): void {
 
   digest
     .command('status')
-    .description('where an edition stands: deliveries per state, bounces, rate and time left')
+    .description('where an edition stands: deliveries per state, waves of local send time, bounces, rate and time left')
     .option('--week <week>', weekHelp)
-    .action(async (opts: { week?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { week?: string; json?: boolean }) => {
       await withContext(async (ctx) => {
         const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
         const week = weekWindow(opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone), ctx.config.timeZone).week;
@@ -101,11 +103,21 @@ export function digestCommand(program: Command): void {
         }
         const edition = found ?? (await existingEdition(ctx, week));
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
+        const waves = await editionWaves(ctx.db, edition.row.id, ctx.config.timeZone, ctx.clock.now());
+        if (opts.json) {
+          say(JSON.stringify({ week: edition.row.week, number: edition.row.number, ...s, waves }, null, 2));
+          return;
+        }
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
         if (run) say(`  Schedule: ${describeRun(run)}`);
         // The edition does not record a send's segment: the operator knows whether it had one.
         if (s.status === 'paused') say(`  To go on: \`${commandToGoOn('paused', { week: edition.row.week })}\` (with --segment NAME if the paused send had one)`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
+        if (waves.length > 0) {
+          const count = (state: string) => waves.filter((w) => w.state === state).length;
+          say(`  Waves (local send time): ${count('done')} done, ${count('sending')} sending, ${count('to come')} to come`);
+          for (const w of waves) say(`    ${waveLine(w)}`);
+        }
         const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
         say(`  Since it went out: ${after.bounced} bounced, ${after.complained} complained, ${after.unsubscribedSince} unsubscribed`);
@@ -270,6 +282,10 @@ export async function sendAndReport(
   if (outcome.recoveredUncertain > 0) say(`Uncertain: ${outcome.recoveredUncertain} deliveries were in flight when an earlier run died; not re-sent (RECAP_RESEND_UNCERTAIN=true would).`);
   if (outcome.requeuedUncertain > 0) say(`Re-sent: ${outcome.requeuedUncertain} uncertain deliveries (RECAP_RESEND_UNCERTAIN=true), with their original Message-IDs.`);
   say(`Edition total: ${describeCounts(counts)} · status ${report.edition.row.status}`);
+  const wave = await nextWave(ctx.db, report.edition.row.id, ctx.config.timeZone, ctx.clock.now());
+  if (wave && !outcome.interrupted) {
+    say(`Later waves: the next is ${describeWave(wave)}. \`recap schedule\` or a \`recap worker\` sends each as it comes due; by hand, \`${commandToGoOn(report.edition.row.status, { ...opts, week: report.edition.row.week, wait: true })}\` waits for them.`);
+  }
   for (const d of outcome.pausedDomains) warn(`  paused sending to ${d.domain} until ${d.until} after policy rejections (last: ${d.reply})`);
   for (const e of outcome.errors) warn(`  not submitted: ${e.email}: ${e.error}`);
   if (outcome.quotaUntil) {

@@ -22,10 +22,11 @@ export function subscribersCommand(program: Command): void {
     .argument('<email>', 'their address')
     .option('--name <name>', 'their name ("Ada Lindqvist", "Okafor, Chidi")')
     .option('--first-name <name>', 'what the greeting calls them (default: taken from --name)')
+    .option('--time-zone <zone>', 'the IANA zone of their morning for RECAP_LOCAL_SEND_TIME, e.g. Asia/Tokyo (default: the list\'s, RECAP_TZ)')
     .option('--topics <topics>', 'comma-separated topics they follow (none: the full edition)')
     .option('--pending', 'add unconfirmed; they receive nothing until they confirm')
     .option(...listOption)
-    .action(async (email: string, opts: { name?: string; firstName?: string; topics?: string; pending?: boolean; list: string }) => {
+    .action(async (email: string, opts: { name?: string; firstName?: string; timeZone?: string; topics?: string; pending?: boolean; list: string }) => {
       await withContext(async (ctx) => {
         const list = await findList(ctx.db, opts.list);
         const now = ctx.clock.now().toISOString();
@@ -33,6 +34,7 @@ export function subscribersCommand(program: Command): void {
           email,
           name: opts.name ?? null,
           firstName: opts.firstName ?? null,
+          timeZone: opts.timeZone ?? null,
           topics: opts.topics === undefined ? undefined : opts.topics.split(',').map((t) => t.trim()).filter(Boolean),
           status: opts.pending ? 'pending' : 'active',
           consent: opts.pending ? { source: 'cli' } : { at: now, source: 'cli', confirmedAt: now },

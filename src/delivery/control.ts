@@ -1,7 +1,7 @@
 // The operator's hand on a sending edition: pause, resume, cancel, and where it stands.
 import type { Db } from '../../db/connect.ts';
 import type { BounceKind, DeliveryStatus, EditionStatus } from '../../db/schema.ts';
-import { deliveryCounts } from './send.ts';
+import { countDue, deliveryCounts } from './send.ts';
 import type { Edition } from '../editions/editions.ts';
 
 export class TransitionError extends Error {
@@ -69,15 +69,8 @@ export async function editionStatus(db: Db, edition: Edition, now: Date, configu
     .where('edition_id', '=', edition.row.id)
     .where('status', '=', 'deferred')
     .executeTakeFirst();
-  // Held back until later (a subject test's rest, a later wave) is not on its way.
-  const held = await db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('edition_id', '=', edition.row.id)
-    .where('status', '=', 'queued')
-    .where('not_before', '>', now.toISOString())
-    .executeTakeFirstOrThrow();
-  const due = counts.queued + counts.claimed - Number(held.n);
+  // Rows held back (a later wave, the rest of a subject test) are not due.
+  const due = (await countDue(db, edition.row.id, now)) + counts.claimed;
   const rate = recentRate > 0 ? recentRate : configuredRate;
   const row = await db.selectFrom('editions').select(['status', 'paused_reason']).where('id', '=', edition.row.id).executeTakeFirstOrThrow();
   return {

@@ -9,12 +9,18 @@
 // lowest ids: drawn at random from the eligible audience (only their ids pass through memory), an
 // arm each, then the rest, held back (not_before = HELD) until the test is decided. Rows added
 // after the decision get the winning arm at once.
-import { sql } from 'kysely';
+//
+// With local send time (waves.ts) each row also gets the instant its reader's wave may go, and the
+// waves come first in the numbering: a claim never reads past rows held back for a later wave. (A
+// subject test and local send time exclude each other: subjectTestBlocked.)
+import { type RawBuilder, sql } from 'kysely';
 import { selectedValue } from '../../db/column-types.ts';
 import type { Db } from '../../db/connect.ts';
 import { eligibleMembers, type SegmentRules } from '../audience/segments.ts';
+import type { Config } from '../config.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
-import { drawSample, findSubjectTest, HELD, recordDecision, sampleSize, type SubjectTest } from './subject-test.ts';
+import { drawSample, findSubjectTest, HELD, recordDecision, sampleSize, type SubjectTest, subjectTestBlocked } from './subject-test.ts';
+import { notBeforeExpression } from './waves.ts';
 
 /** Topics beyond this many do not take part in the grouping (a 64-bit integer holds the set). */
 const GROUPED_TOPICS = 62;
@@ -24,15 +30,21 @@ const IDS_PER_INSERT = 5000;
 export interface EnqueueOptions {
   /** Draws a subject test's sample (a seeded generator in tests). */
   random?: () => number;
-  /** Why a subject test cannot run here (subjectTestBlocked), or null. */
-  testBlocked?: string | null;
 }
 
-export async function enqueueDeliveries(db: Db, edition: Edition, rules: SegmentRules | undefined, now: Date, options: EnqueueOptions = {}): Promise<number> {
+export async function enqueueDeliveries(
+  db: Db,
+  edition: Edition,
+  rules: SegmentRules | undefined,
+  now: Date,
+  config: Pick<Config, 'localSendTime' | 'timeZone' | 'trackClicks'>,
+  options: EnqueueOptions = {},
+): Promise<number> {
   let test = await findSubjectTest(db, edition.row.id);
-  if (!test) return insertRows(db, edition, rules, now, {});
-  if (test.state === 'planned' && options.testBlocked) {
-    const reason = `the test could not run: ${options.testBlocked}; the first subject went to everyone`;
+  if (!test) return insertRows(db, edition, rules, now, { notBefore: await notBeforeExpression(db, edition, config, now) });
+  const blocked = subjectTestBlocked(config);
+  if (test.state === 'planned' && blocked) {
+    const reason = `the test could not run: ${blocked}; the first subject went to everyone`;
     await recordDecision(db, test, { winner: null, confidence: test.confidence, alpha: 1 - test.confidence, arms: [], comparisons: [], reason, ran: false }, now);
     test = (await findSubjectTest(db, edition.row.id)) as SubjectTest;
   }
@@ -56,7 +68,7 @@ export async function enqueueDeliveries(db: Db, edition: Edition, rules: Segment
       state = 'sampling';
     }
     const decided = state === 'decided' ? ((await findSubjectTest(trx, edition.row.id)) as SubjectTest) : null;
-    return n + (await insertRows(trx, edition, rules, now, decided ? { subjectArm: decided.winnerArm ?? 0 } : { notBefore: HELD }));
+    return n + (await insertRows(trx, edition, rules, now, decided ? { subjectArm: decided.winnerArm ?? 0 } : { notBefore: selectedValue(trx, HELD, 'timestamp') }));
   });
 }
 
@@ -64,7 +76,8 @@ interface RowChoice {
   /** Only these subscribers (a sample's share), else the whole eligible audience. */
   ids?: number[];
   subjectArm?: number;
-  notBefore?: string;
+  /** When the rows may go: a subject test's HELD, or each reader's wave (waves.ts); the rows are numbered in its order. */
+  notBefore?: RawBuilder<string> | undefined;
 }
 
 async function insertRows(db: Db, edition: Edition, rules: SegmentRules | undefined, now: Date, choice: RowChoice): Promise<number> {
@@ -89,7 +102,7 @@ async function insertRows(db: Db, edition: Edition, rules: SegmentRules | undefi
           selectedValue(db, at, 'timestamp').as('updated_at'),
         ])
         .$if(choice.subjectArm !== undefined, (q) => q.select(selectedValue(db, choice.subjectArm as number, 'integer').as('subject_arm')))
-        .$if(choice.notBefore !== undefined, (q) => q.select(selectedValue(db, choice.notBefore as string, 'timestamp').as('not_before')))
+        .$if(choice.notBefore !== undefined, (q) => q.select((choice.notBefore as RawBuilder<string>).as('not_before')).orderBy(choice.notBefore as RawBuilder<string>))
         .orderBy(variantBits)
         .orderBy('s.id'),
     )

@@ -39,6 +39,7 @@ import { quotaGate } from './quota.ts';
 import { stepSubjectTest } from './subject-test.ts';
 import { SubmitError, type Transport } from './transport.ts';
 import { ensureVariant, variantBody, topicsOfSubscribers } from './variants.ts';
+import { describeWave, nextWaveAt, waveWaitingAt } from './waves.ts';
 
 export interface SendDeps {
   db: Db;
@@ -56,7 +57,7 @@ export interface SendDeps {
    * back to the queue, a wait ends at once, and the send returns.
    */
   signal?: AbortSignal;
-  /** Wait for deferred deliveries to come due (default), or leave them for a later run. */
+  /** Wait for deferred deliveries and later waves to come due (default), or leave them for a later run. */
   waitForRetries?: boolean;
 }
 
@@ -120,14 +121,17 @@ const CHECK_EVERY_MS = 1000;
 /** Below this many due messages a send composes on the main thread: starting threads would take longer. */
 export const WORKERS_FROM = 1000;
 
+/** Deliveries that may go now: queued and not held back for a later wave, or deferred and due. */
 export async function countDue(db: Db, editionId: number, now: Date): Promise<number> {
+  const at = now.toISOString();
   const row = await db
     .selectFrom('deliveries')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('edition_id', '=', editionId)
-    .where((eb) => eb.or([eb('status', '=', 'queued'), eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', now.toISOString())])]))
-    // Held back (a later wave, the rest of a subject test) is not due.
-    .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now.toISOString())]))
+    .where((eb) => eb.or([
+      eb.and([eb('status', '=', 'queued'), eb.or([eb('not_before', 'is', null), eb('not_before', '<=', at)])]),
+      eb.and([eb('status', '=', 'deferred'), eb('next_attempt_at', '<=', at)]),
+    ]))
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
@@ -248,6 +252,7 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
   const takingNoMore = () => stopping() || result.quotaUntil !== null;
   const handOver = handOvers(db, clock);
   let done = 0;
+  let waitedFor = '';
   deps.onProgress?.(0, total, result);
 
   for (;;) {
@@ -271,12 +276,18 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
       // A subject test moves on when nothing is due: its sample handed over, its wait over.
       const test = await stepSubjectTest(db, edition.row.id, clock.now(), deps.log);
       if (test.released) continue;
-      const next = await nextRetry(db, edition.row.id);
-      const until = Math.min(next ? Date.parse(next) : Infinity, test.waitUntil ? Date.parse(test.waitUntil) : Infinity);
-      if (until === Infinity || deps.waitForRetries === false) break;
-      const wait = Math.max(0, until - clock.now().getTime());
-      const what = test.waitUntil && Date.parse(test.waitUntil) === until ? `the subject test of edition ${edition.row.week} (the rest goes once it is decided)` : 'deferred deliveries to come due';
-      deps.log(`waiting ${Math.ceil(wait / 1000)} s for ${what}`);
+      const retry = await nextRetry(db, edition.row.id);
+      const wave = await nextWaveAt(db, edition.row.id, clock.now());
+      const at = (t: string | null) => (t ? Date.parse(t) : Infinity);
+      const next = Math.min(at(retry), at(wave), at(test.waitUntil));
+      if (next === Infinity || deps.waitForRetries === false) break;
+      const wait = Math.max(0, next - clock.now().getTime());
+      if (wave && at(wave) === next) {
+        // Said (and its readers counted) once a wave, not at every look.
+        if (wave !== waitedFor) deps.log(`waiting for ${describeWave(await waveWaitingAt(db, edition.row.id, config.timeZone, wave))}`);
+        waitedFor = wave;
+      } else if (at(test.waitUntil) === next) deps.log(`waiting ${Math.ceil(wait / 1000)} s for the subject test of edition ${edition.row.week} (the rest goes once it is decided)`);
+      else deps.log(`waiting ${Math.ceil(wait / 1000)} s for deferred deliveries to come due`);
       // At most 30 s at a time, to look at the edition's status and renew the lease.
       await deps.sleep(Math.min(wait, 30_000), deps.signal);
       continue;

@@ -15,6 +15,7 @@ import type { SubjectTestRow, SubjectTestState } from '../../db/schema.ts';
 import type { Config } from '../config.ts';
 import { type ArmFigures, armLetter, type Decision, decideSubjectTest } from '../editions/subject-stats.ts';
 import { clickedMessagesByArm } from './clicks.ts';
+import { timeOfDayText } from './waves.ts';
 
 /** not_before of the rest of a subject test until the test is decided: never due by itself. */
 export const HELD = '9999-12-31T00:00:00.000Z';
@@ -63,7 +64,7 @@ export async function findSubjectTest(db: Db, editionId: number): Promise<Subjec
  */
 export function subjectTestBlocked(config: Pick<Config, 'trackClicks' | 'localSendTime'>): string | null {
   if (!config.trackClicks) return 'a subject test needs counted clicks (RECAP_TRACK_CLICKS=true): it measures the messages clicked per message delivered, and without click counting there is no measure (Recap has no open pixel)';
-  if (config.localSendTime) return `a subject test cannot run with RECAP_LOCAL_SEND_TIME=${config.localSendTime}: the rest waits for the test's result, which would move readers' mornings`;
+  if (config.localSendTime) return `a subject test cannot run with RECAP_LOCAL_SEND_TIME=${timeOfDayText(config.localSendTime)}: the rest waits for the test's result, which would move readers' mornings`;
   return null;
 }
 

@@ -7,6 +7,7 @@ import type { Context } from '../context.ts';
 import { schedulerLease } from '../delivery/lease.ts';
 import { deliveryCounts } from '../delivery/send.ts';
 import { findSubjectTest, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
+import { editionWaves, type Wave } from '../delivery/waves.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
 
@@ -26,6 +27,8 @@ export interface WeekStatus {
   deliveries: { submitted: number; failed: number; queued: number; deferred: number; uncertain: number } | null;
   /** The edition's subject test, with the sample's figures (or the decision's). */
   subjectTest: SubjectTestReport | null;
+  /** Its waves of local send time (RECAP_LOCAL_SEND_TIME), earliest first; none when it went all at once. */
+  waves: Wave[];
 }
 
 export interface ScheduleStatus {
@@ -64,13 +67,16 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
     const deliveries = sentAny ? { submitted: counts.submitted, failed: counts.failed, queued: counts.queued + counts.claimed, deferred: counts.deferred, uncertain: counts.uncertain } : null;
     const test = r.edition_id === null ? null : await findSubjectTest(db, r.edition_id);
     const subjectTest = test ? await subjectTestReport(db, test, now) : null;
+    const waves = r.edition_id === null ? [] : await editionWaves(db, r.edition_id, config.timeZone, now);
+    const toCome = waves.filter((w) => w.state === 'to come');
+    const wavesDone = waves.length === 0 ? '' : `; waves: ${waves.length - toCome.length} of ${waves.length} begun${toCome[0] ? `, next ${localTime(toCome[0].at, config.timeZone)}` : ''}`;
     const description =
       (r.state === 'awaiting-approval' && r.approval_deadline_at ? `waiting for approval until ${localTime(r.approval_deadline_at, config.timeZone)}`
-      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '')) +
+      : describeRun(r) + (deliveries ? `; ${deliveries.submitted} submitted, ${deliveries.failed} failed` + (deliveries.queued + deliveries.deferred > 0 ? `, ${deliveries.queued + deliveries.deferred} still to send` : '') : '') + wavesDone) +
       (subjectTest ? `; ${describeSubjectTest(subjectTest, config.timeZone)}` : '');
     recent.push({
       week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
-      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries, subjectTest,
+      edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries, subjectTest, waves,
     });
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);

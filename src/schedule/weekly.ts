@@ -8,6 +8,7 @@ import type { ListRow, ScheduleRunRow, ScheduleState } from '../../db/schema.ts'
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { LeaseHeldError } from '../delivery/lease.ts';
+import { describeWave, nextWave } from '../delivery/waves.ts';
 import { sendTransactional } from '../delivery/transactional.ts';
 import { type Edition, ensureEdition, findEdition } from '../editions/editions.ts';
 import { runWeeklyRecap, type SendIo } from '../recap.ts';
@@ -174,7 +175,8 @@ async function send(ctx: Context, io: SendIo, list: ListRow, week: string, why: 
       return `${week}: stopped mid-send; ${submitted} submitted, ${queued} stay queued${deferred ? ` and ${deferred} deferred` : ''}; the next start of \`recap schedule\` resumes them`;
     }
     const uncertain = report.counts.uncertain > 0 ? `, ${report.counts.uncertain} uncertain` : '';
-    return `${week}: ${why}; ${report.counts.submitted} submitted, ${report.counts.failed} failed${uncertain}, edition ${status}`;
+    const wave = status === 'sending' ? await nextWave(ctx.db, report.edition.row.id, ctx.config.timeZone, ctx.clock.now()) : null;
+    return `${week}: ${why}; ${report.counts.submitted} submitted, ${report.counts.failed} failed${uncertain}, edition ${status}${wave ? `; next ${describeWave(wave)}` : ''}`;
   } catch (e) {
     // Another scheduler is sending it: its lease says so, and it will finish.
     if (e instanceof LeaseHeldError) return `${week}: another process is sending it`;

@@ -20,6 +20,7 @@ import { controlEdition, editionStats, type EditionStats, TransitionError } from
 import { clickWeightingOn, editionWeights, setClickWeighting } from '../editions/click-weighting.ts';
 import { findSubjectTest, sampleSize, type SubjectTest, subjectTestBlocked, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
 import { armLetter, confidenceText, formatP, percent } from '../editions/subject-stats.ts';
+import { editionWaves, waveLine } from '../delivery/waves.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -290,6 +291,7 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewe
   const waiting = draft || r.status === 'approved';
   const stats = await editionStats(deps.db, edition);
   const sent = Object.values(stats.counts).some((n) => n > 0);
+  const waves = sent ? await editionWaves(deps.db, r.id, config.timeZone, now) : [];
   const read = await mostRead(deps.db, r.id);
   const weights = await editionWeights(deps.db, r.id);
   const weighting = { trackClicks: config.trackClicks, on: await clickWeightingOn(deps.db, edition.list.id) };
@@ -341,6 +343,7 @@ ${r.status === 'approved' && plan
   : ''}
 ${draft && plan?.deadline ? html`<p class="notice">${describeDeadline(plan.deadline, config.timeZone)}</p>` : ''}
 ${sent ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
+${waves.length ? html`<h2 id="waves">Waves</h2><p class="muted">Local send time: each reader's copy waits for their morning; the edition is frozen since the first wave.</p><ul>${waves.map((w) => html`<li>${waveLine(w)}</li>`)}</ul>` : ''}
 ${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 ${clickWeightingSection(weights, weighting, keep)}
 <h2 id="order">Stories</h2>

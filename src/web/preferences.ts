@@ -17,6 +17,7 @@ import {
   updatePreferences,
 } from '../audience/subscriptions.ts';
 import { greetingName, MAX_FIRST_NAME_LENGTH } from '../audience/first-name.ts';
+import { timeZoneSchema } from '../audience/time-zone.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { type TokenClaims, verifyToken } from '../audience/tokens.ts';
 import { topicLabel } from '../render/story-view.ts';
@@ -24,6 +25,7 @@ import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from '.
 import { errorList, type Markup, notice, page } from './page.ts';
 import { invalidLink } from './subscribe.ts';
 import { queueSubscriptionRequest } from './subscription-requests.ts';
+import { timeZoneField } from './time-zone-field.ts';
 
 export function preferencesRoutes(app: Hono, deps: WebDeps): void {
   const load = async (c: Context) => {
@@ -56,14 +58,14 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
       case 'save': {
         const known = new Set(await knownTopics(deps.db));
         const parsed = z
-          .object({ name: personNameSchema, firstName: firstNameSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')) })
-          .safeParse({ name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics) });
+          .object({ name: personNameSchema, firstName: firstNameSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')), timeZone: timeZoneSchema })
+          .safeParse({ name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics), timeZone: asText(fields.time_zone) });
         if (!parsed.success) {
-          const typed = { ...s, name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics) };
+          const typed = { ...s, name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics), timeZone: asText(fields.time_zone) || null };
           return preferencesPage(c, deps, typed, null, describeIssues(parsed.error), 400);
         }
-        const { name, firstName, topics } = parsed.data;
-        await updatePreferences(deps.db, s.id, { name, firstName, topics: [...new Set(topics)] }, now);
+        const { name, firstName, topics, timeZone } = parsed.data;
+        await updatePreferences(deps.db, s.id, { name, firstName, topics: [...new Set(topics)], timeZone }, now);
         return reload(c, deps, claims, 'Saved. The next edition leads with your topics.');
       }
       case 'pause':
@@ -78,7 +80,7 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
       case 'resubscribe': {
         // Coming back needs a new confirmation, like a first subscription, through the same queue.
         const meta = { source: 'preferences' as const, ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) };
-        await queueSubscriptionRequest(deps.db, { listId: claims.listId, email: s.email, name: s.name, topics: s.topics, meta, at: now });
+        await queueSubscriptionRequest(deps.db, { listId: claims.listId, email: s.email, name: s.name, timeZone: s.timeZone, topics: s.topics, meta, at: now });
         deps.subscriptionWorker.wake();
         return reload(c, deps, claims, 'We are sending you a confirmation link: click it to come back.');
       }
@@ -121,6 +123,7 @@ ${notice(message)}${errorList(errors)}
 <input type="text" id="name" name="name" maxlength="${MAX_NAME_LENGTH}" value="${s.name ?? ''}">
 <label for="first_name">First name <span class="muted">(left empty, the emails say “Hi ${greetingName({ firstName: null, name: s.name })}”)</span></label>
 <input type="text" id="first_name" name="first_name" maxlength="${MAX_FIRST_NAME_LENGTH}" autocomplete="given-name" value="${s.firstName ?? ''}">
+${timeZoneField(s.timeZone, deps.config.timeZone, { fromBrowser: false })}
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>
 <div class="topics">${boxes}</div></fieldset>
 <button type="submit">Save preferences</button>

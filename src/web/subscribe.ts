@@ -15,21 +15,23 @@ import { renderWelcome } from '../render/transactional.ts';
 import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from './context.ts';
 import { errorList, type Markup, page } from './page.ts';
 import { queueSubscriptionRequest } from './subscription-requests.ts';
+import { SUBSCRIBE_CSP, timeZoneField } from './time-zone-field.ts';
 
 const ACCEPTED = 'Thanks! If this address can be subscribed, a confirmation link is on its way. Please check your inbox (and the spam folder).';
 
 interface FormValues {
   email: string;
   name: string;
+  timeZone: string;
   topics: string[];
 }
 
 export function subscribeRoutes(app: Hono, deps: WebDeps): void {
-  app.get('/subscribe', async (c) => subscribePage(c, deps, { email: '', name: '', topics: [] }, []));
+  app.get('/subscribe', async (c) => subscribePage(c, deps, { email: '', name: '', timeZone: '', topics: [] }, []));
 
   app.post('/subscribe', async (c) => {
     const fields = await formFields(c);
-    const values = { email: asText(fields.email), name: asText(fields.name), topics: asList(fields.topics) };
+    const values = { email: asText(fields.email), name: asText(fields.name), timeZone: asText(fields.time_zone), topics: asList(fields.topics) };
     const result = await handleRequest(c, deps, values, asText(fields.website), 'form');
     if (result.kind === 'invalid') return subscribePage(c, deps, values, result.errors, 400);
     if (result.kind === 'limited') return page(c, { listName: deps.list.name, title: 'Slow down', status: 429, body: html`<h1>Too many requests</h1><p>Please try again in a few minutes.</p>` });
@@ -46,7 +48,7 @@ export function subscribeRoutes(app: Hono, deps: WebDeps): void {
       return c.json({ ok: false, errors: ['the body is not JSON'] }, 400);
     }
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const values = { email: String(b.email ?? ''), name: String(b.name ?? ''), topics: Array.isArray(b.topics) ? b.topics.map(String) : [] };
+    const values = { email: String(b.email ?? ''), name: String(b.name ?? ''), timeZone: String(b.timeZone ?? ''), topics: Array.isArray(b.topics) ? b.topics.map(String) : [] };
     const result = await handleRequest(c, deps, values, String(b.website ?? ''), 'api');
     if (result.kind === 'invalid') return c.json({ ok: false, errors: result.errors }, 400);
     if (result.kind === 'limited') {
@@ -131,6 +133,7 @@ async function subscribePage(c: Context, deps: WebDeps, values: FormValues, erro
   const boxes: Markup[] = topics.map(
     (t) => html`<label><input type="checkbox" name="topics" value="${t}"${chosen.has(t) ? html` checked` : ''}> ${topicLabel(t)}</label>`,
   );
+  c.header('Content-Security-Policy', SUBSCRIBE_CSP);
   return page(c, {
     listName: deps.list.name,
     title: 'Subscribe',
@@ -143,11 +146,12 @@ ${errorList(errors)}
 <input type="text" inputmode="email" id="email" name="email" required maxlength="254" autocomplete="email" autocapitalize="off" spellcheck="false" value="${values.email}">
 <label for="name">Name <span class="muted">(optional, for the greeting)</span></label>
 <input type="text" id="name" name="name" maxlength="100" autocomplete="name" value="${values.name}">
+${timeZoneField(values.timeZone || null, deps.config.timeZone, { fromBrowser: true })}
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>
 <div class="topics">${boxes}</div></fieldset>
 <div class="hp" aria-hidden="true"><label for="website">Leave this empty</label><input type="text" id="website" name="website" tabindex="-1" autocomplete="off"></div>
 <button type="submit">Subscribe</button>
 </form>
-<p class="muted">We send a confirmation link first. We store your address, name, topics, and when and from where you subscribed, to prove your consent; you can download or erase it all from any email.</p>`,
+<p class="muted">We send a confirmation link first. We store your address, name, time zone, topics, and when and from where you subscribed, to prove your consent; you can download or erase it all from any email.</p>`,
   });
 }

@@ -28,6 +28,8 @@ export interface SubscriptionRequest {
   listId: number;
   email: string;
   name: string | null;
+  /** Chosen on the form; it waits here until the confirmation email goes. */
+  timeZone: string | null;
   topics: string[];
   meta: RequestMeta;
   at: Date;
@@ -41,6 +43,7 @@ export async function queueSubscriptionRequest(db: Db, r: SubscriptionRequest): 
       list_id: r.listId,
       email: r.email,
       name: r.name,
+      time_zone: r.timeZone,
       topics: JSON.stringify(r.topics),
       source: r.meta.source,
       ip: r.meta.ip,
@@ -159,7 +162,7 @@ async function handle(deps: DrainDeps, row: Row): Promise<'mailed' | 'quiet'> {
     // Per address, quietly: nobody can flood one inbox with confirmation emails.
     if (!(await deps.limits.perAddress.take(`to:${row.email}`)).allowed) return done('over the per-address limit; nothing sent');
     const meta: RequestMeta = { source: row.source as RequestMeta['source'], ip: row.ip, userAgent: row.user_agent };
-    const request = { email: row.email, name: row.name, topics: JSON.parse(row.topics) as string[] };
+    const request = { email: row.email, name: row.name, timeZone: row.time_zone, topics: JSON.parse(row.topics) as string[] };
     const outcome = await db.transaction().execute(async (trx) => {
       const o = await requestSubscription(trx, row.list_id, request, meta, new Date(row.requested_at));
       if (o.send) await trx.updateTable('subscription_requests').set({ subscriber_id: o.subscriberId, confirm_nonce: o.nonce }).where('id', '=', row.id).execute();

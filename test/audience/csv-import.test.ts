@@ -546,7 +546,7 @@ describe('importSubscribersCsv: first names', () => {
   it('reports an overlong first name by line and field, and keeps the rows around it', async () => {
     const report = await importCsv(['email,first_name', 'a@example.com,Ada', `b@example.com,${'x'.repeat(51)}`, 'c@example.com,Chidi']);
     expect(report.inserted).toBe(2);
-    expect(report.errors).toEqual([{ line: 3, message: 'firstName: longer than 50 characters' }]);
+    expect(report.errors).toEqual([{ line: 3, message: 'first_name: longer than 50 characters' }]);
     expect(await subscriber('b@example.com')).toBeUndefined();
   });
 

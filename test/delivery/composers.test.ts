@@ -141,7 +141,7 @@ describe('a send large enough for the workers', () => {
     const list = await findList(ctx.db, 'weekly-ai-recap');
     const planned = await ensureEdition(ctx.db, list, { week: '2026-W48', timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now: ctx.clock.now(), persist: true });
     if (!planned.ok) throw new Error(planned.reason);
-    expect(await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now())).toBe(count);
+    expect(await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now(), ctx.config)).toBe(count);
 
     // Walking the rows in id order, each variant comes as one run.
     const topics = editionTopics(planned.edition);

@@ -183,7 +183,7 @@ describe('digest send over SMTP', () => {
       week: '2026-W48', timeZone: 'UTC', rules: { maxStories: 12, maxPerTopic: 4, minStories: 3 }, now: ctx.clock.now(), persist: true,
     });
     if (!planned.ok) throw new Error(planned.reason);
-    await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now());
+    await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now(), ctx.config);
     await ctx.db.updateTable('subscribers').set({ status: 'unsubscribed' }).where('email', '=', 'chidi@example.org').execute();
     const report = await send();
     if (report.kind !== 'sent') throw new Error(report.kind);

@@ -82,7 +82,7 @@ describe('the sample', () => {
   it('is drawn at random from the seed, balanced over the arms, numbered first; the rest is held', async () => {
     const edition = await setUp(1000);
     await planTest(edition, { percent: 20 });
-    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { random: seededRandom(42) })).toBe(1000);
+    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), ctx.config, { random: seededRandom(42) })).toBe(1000);
     const rows = await deliveries(edition.row.id);
     const sample = rows.filter((r) => r.subject_arm !== null);
     const rest = rows.filter((r) => r.subject_arm === null);
@@ -108,7 +108,7 @@ describe('the sample', () => {
     expect(await claimDue(ctx.db, edition.row.id, 1000, ctx.clock.now().toISOString(), 'batch-2')).toBe(0);
 
     // A second enqueue (a re-run) draws no second sample.
-    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { random: seededRandom(7) })).toBe(0);
+    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), ctx.config, { random: seededRandom(7) })).toBe(0);
     const byArm = new Map(sample.map((r) => [r.subscriber_id, r.subject_arm]));
 
     // The same seed on a fresh database draws the same readers into the same arms; another seed does not.
@@ -116,7 +116,7 @@ describe('the sample', () => {
       await ctx.close();
       const e = await setUp(1000);
       await planTest(e, { percent: 20 });
-      await enqueueDeliveries(ctx.db, e, undefined, ctx.clock.now(), { random: seededRandom(seed) });
+      await enqueueDeliveries(ctx.db, e, undefined, ctx.clock.now(), ctx.config, { random: seededRandom(seed) });
       return new Map((await deliveries(e.row.id)).filter((r) => r.subject_arm !== null).map((r) => [r.subscriber_id, r.subject_arm]));
     };
     expect(await again(42)).toEqual(byArm);
@@ -126,9 +126,9 @@ describe('the sample', () => {
   it('can be a count, and newcomers join the held rest', async () => {
     const edition = await setUp(100);
     await planTest(edition, { count: 30, subjects: SUBJECTS.slice(0, 2) });
-    await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { random: seededRandom(1) });
+    await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), ctx.config, { random: seededRandom(1) });
     await addSubscriber(ctx, 'newcomer@example.com');
-    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { random: seededRandom(1) })).toBe(1);
+    expect(await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), ctx.config, { random: seededRandom(1) })).toBe(1);
     const rows = await deliveries(edition.row.id);
     expect(rows.filter((r) => r.subject_arm === 0)).toHaveLength(15);
     expect(rows.filter((r) => r.subject_arm === 1)).toHaveLength(15);
@@ -139,7 +139,7 @@ describe('the sample', () => {
   it('without click counting at send time, does not run: everyone gets the first subject at once', async () => {
     const edition = await setUp(40);
     await planTest(edition, { percent: 50 });
-    await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { random: seededRandom(1), testBlocked: 'no clicks counted' });
+    await enqueueDeliveries(ctx.db, edition, undefined, ctx.clock.now(), { ...ctx.config, trackClicks: false }, { random: seededRandom(1) });
     const rows = await deliveries(edition.row.id);
     expect(rows.every((r) => r.subject_arm === 0 && r.not_before === null)).toBe(true);
     const test = await findSubjectTest(ctx.db, edition.row.id);

@@ -18,7 +18,7 @@ export async function queuedEdition(ctx: TestContext, count: number): Promise<{ 
   const planned = await ensureEdition(ctx.db, list, { week: '2026-W48', timeZone: ctx.config.timeZone, rules, now: ctx.clock.now(), persist: true });
   if (!planned.ok) throw new Error(planned.reason);
   const editionId = planned.edition.row.id;
-  await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now());
+  await enqueueDeliveries(ctx.db, planned.edition, undefined, ctx.clock.now(), ctx.config);
   const ids = (await ctx.db.selectFrom('deliveries').select('id').where('edition_id', '=', editionId).orderBy('id').execute()).map((r) => r.id);
   return { editionId, ids };
 }
