@@ -16,6 +16,7 @@ import * as leaseSince from './migrations/0012_lease_since.ts';
 import * as sharedServeState from './migrations/0013_shared_serve_state.ts';
 import * as sendWorkers from './migrations/0014_send_workers.ts';
 import * as readerChoices from './migrations/0015_reader_choices.ts';
+import * as requestFormat from './migrations/0016_request_format.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013_shared_serve_state': sharedServeState,
   '0014_send_workers': sendWorkers,
   '0015_reader_choices': readerChoices,
+  '0016_request_format': requestFormat,
 };
 
 /** The newest migration's name: the level a fully migrated database is at. */

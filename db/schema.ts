@@ -116,6 +116,8 @@ export interface SubscriptionRequestsTable {
   name: string | null;
   /** JSON array of topic slugs. */
   topics: string;
+  /** The format chosen with the request (0016); it becomes the subscriber's. */
+  format: Generated<Format>;
   /** form, api or preferences */
   source: string;
   ip: string | null;

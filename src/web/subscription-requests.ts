@@ -13,7 +13,7 @@
 // while one email can take; a claim of a process known to be gone (lease.ts) is taken over at once.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
-import type { SubscriptionRequestsTable } from '../../db/schema.ts';
+import type { Format, SubscriptionRequestsTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { greetingName } from '../audience/first-name.ts';
 import { confirmationExpiry, requestSubscription, type RequestMeta } from '../audience/subscriptions.ts';
@@ -28,6 +28,7 @@ export interface SubscriptionRequest {
   listId: number;
   email: string;
   name: string | null;
+  format: Format;
   topics: string[];
   meta: RequestMeta;
   at: Date;
@@ -41,6 +42,7 @@ export async function queueSubscriptionRequest(db: Db, r: SubscriptionRequest): 
       list_id: r.listId,
       email: r.email,
       name: r.name,
+      format: r.format,
       topics: JSON.stringify(r.topics),
       source: r.meta.source,
       ip: r.meta.ip,
@@ -159,7 +161,7 @@ async function handle(deps: DrainDeps, row: Row): Promise<'mailed' | 'quiet'> {
     // Per address, quietly: nobody can flood one inbox with confirmation emails.
     if (!(await deps.limits.perAddress.take(`to:${row.email}`)).allowed) return done('over the per-address limit; nothing sent');
     const meta: RequestMeta = { source: row.source as RequestMeta['source'], ip: row.ip, userAgent: row.user_agent };
-    const request = { email: row.email, name: row.name, topics: JSON.parse(row.topics) as string[] };
+    const request = { email: row.email, name: row.name, format: row.format, topics: JSON.parse(row.topics) as string[] };
     const outcome = await db.transaction().execute(async (trx) => {
       const o = await requestSubscription(trx, row.list_id, request, meta, new Date(row.requested_at));
       if (o.send) await trx.updateTable('subscription_requests').set({ subscriber_id: o.subscriberId, confirm_nonce: o.nonce }).where('id', '=', row.id).execute();
