@@ -16,8 +16,8 @@ import { quotaOutlook } from '../delivery/quota.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { localTime } from '../schedule/slots.ts';
-import { topicsOfKey } from '../render/arrange.ts';
-import { HTML_LIMIT } from '../render/variant.ts';
+import { describeVariantKey, parseVariantKey } from '../render/arrange.ts';
+import { BRIEF_HTML_LIMIT, HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
 import { EXIT, kb, plural, progress, say, table, warn } from './output.ts';
 
@@ -297,13 +297,13 @@ function printVariants(edition: Edition, variants: Array<{ key: string; recipien
   const rows = [...variants]
     .sort((a, b) => b.recipients - a.recipients)
     .map((v) => [
-      v.key === '' ? 'full edition' : topicsOfKey(v.key).join(' + '),
+      describeVariantKey(v.key),
       plural(v.recipients, 'recipient'),
       `${kb(v.htmlBytes)} HTML`,
-      v.compacted.length ? `${v.compacted.length} shortened to title and link to stay under ${kb(HTML_LIMIT)}` : '',
+      v.compacted.length ? `${v.compacted.length} shortened to title and link to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? BRIEF_HTML_LIMIT : HTML_LIMIT)}` : '',
     ]);
   for (const line of table(rows)) say(`  ${line}`);
   for (const v of variants) {
-    for (const id of v.compacted) say(`    shortened in "${v.key || 'full edition'}": ${titles.get(id)}`);
+    for (const id of v.compacted) say(`    shortened in "${describeVariantKey(v.key)}": ${titles.get(id)}`);
   }
 }

@@ -9,6 +9,7 @@ import { previewTarget } from '../desk/preview.ts';
 import { describeSend, sendPlan } from '../desk/schedule.ts';
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
+import { describeVariantKey } from '../render/arrange.ts';
 import { editionEntries } from '../editions/editions.ts';
 import type { Context } from '../context.ts';
 import { withContext } from './context.ts';
@@ -198,7 +199,7 @@ export function editionCommand(program: Command): void {
 function printAudience(audience: Audience): void {
   say(`  Audience: ${plural(audience.total, 'reader')} in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}`);
   for (const v of audience.variants) {
-    say(`    ${v.key === '' ? 'full edition' : v.key.split(',').join(' + ')}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
+    say(`    ${describeVariantKey(v.key)}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
     say(`      ${v.preheader}`);
   }
 }
