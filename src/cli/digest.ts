@@ -12,6 +12,7 @@ import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
 import { activeDomainPauses } from '../delivery/domain-pauses.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { quotaOutlook } from '../delivery/quota.ts';
 import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from '../recap.ts';
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
@@ -82,9 +83,10 @@ export function digestCommand(program: Command): void {
 
   digest
     .command('status')
-    .description('where an edition stands: deliveries per state, bounces, rate and time left')
+    .description('where an edition stands: deliveries per state and per format, bounces, clicks, rate and time left')
     .option('--week <week>', weekHelp)
-    .action(async (opts: { week?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { week?: string; json?: boolean }) => {
       await withContext(async (ctx) => {
         const list = await findList(ctx.db, WEEKLY_AI_RECAP.slug);
         const week = weekWindow(opts.week ?? previousWeek(ctx.clock.now(), ctx.config.timeZone), ctx.config.timeZone).week;
@@ -97,11 +99,17 @@ export function digestCommand(program: Command): void {
         }
         const edition = found ?? (await existingEdition(ctx, week));
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
+        const formats = await statsByFormat(ctx.db, edition.row.id);
+        if (opts.json) {
+          say(JSON.stringify({ week: edition.row.week, number: edition.row.number, ...s, formats }, null, 2));
+          return;
+        }
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
         if (run) say(`  Schedule: ${describeRun(run)}`);
         // The edition does not record a send's segment: the operator knows whether it had one.
         if (s.status === 'paused') say(`  To go on: \`${commandToGoOn('paused', { week: edition.row.week })}\` (with --segment NAME if the paused send had one)`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
+        for (const f of formats) say(`    ${f.format}: ${describeFormat(f)}`);
         const after = await editionStats(ctx.db, edition);
         say(`  Bounces: ${s.bounces.hard} hard, ${s.bounces.soft} soft, ${s.bounces.policy} policy, ${s.bounces.complaint} complaints`);
         say(`  Since it went out: ${after.bounced} bounced, ${after.complained} complained, ${after.unsubscribedSince} unsubscribed`);
@@ -272,6 +280,11 @@ export async function sendAndReport(
     process.exitCode = EXIT.stopped;
   } else if (counts.failed + counts.uncertain + counts.deferred > 0) process.exitCode = EXIT.partial;
   return report;
+}
+
+/** "12 readers: 10 submitted, 1 failed, 1 deferred, 0 uncertain · 7 clicks". */
+export function describeFormat(f: FormatStats): string {
+  return `${plural(f.readers, 'reader')}: ${f.submitted} submitted, ${f.failed} failed, ${f.deferred} deferred, ${f.uncertain} uncertain${f.queued ? `, ${f.queued} to send` : ''} · ${plural(f.clicks, 'click')}`;
 }
 
 export function describeCounts(counts: Record<DeliveryStatus, number>): string {

@@ -5,6 +5,7 @@ import type { ScheduleState } from '../../db/schema.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { schedulerLease } from '../delivery/lease.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { deliveryCounts } from '../delivery/send.ts';
 import { describeRun } from './runs.ts';
 import { cronSlots, localTime, nextRuns } from './slots.ts';
@@ -23,6 +24,8 @@ export interface WeekStatus {
   approvalDeadlineAt: string | null;
   edition: { number: number; status: string } | null;
   deliveries: { submitted: number; failed: number; queued: number; deferred: number; uncertain: number } | null;
+  /** The same per format (full, brief), with clicks; null before anything was queued. */
+  formats: FormatStats[] | null;
 }
 
 export interface ScheduleStatus {
@@ -65,6 +68,7 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
     recent.push({
       week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
       edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries,
+      formats: sentAny && r.edition_id !== null ? await statsByFormat(db, r.edition_id) : null,
     });
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);

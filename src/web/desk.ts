@@ -16,6 +16,7 @@ import { describeDeadline, describeSend, localTime, nextWeeklyRun, sendPlan } fr
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
 import { controlEdition, editionStats, type EditionStats, TransitionError } from '../delivery/control.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
@@ -312,7 +313,7 @@ ${r.status === 'approved' && plan
 <form method="post"><input type="hidden" name="action" value="draft">${keep}<button type="submit" class="secondary">Back to draft</button></form></section>`
   : ''}
 ${draft && plan?.deadline ? html`<p class="notice">${describeDeadline(plan.deadline, config.timeZone)}</p>` : ''}
-${sent ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
+${sent ? html`<h2>Deliveries</h2>${chart(stats)}${formatTable(await statsByFormat(deps.db, r.id))}` : ''}
 ${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 <h2 id="order">Stories</h2>
 ${pinned && audience ? html`<p class="muted">The pinned story leads all ${plural(reached.length, 'variant')} (${plural(audience.total, 'reader')}); it takes the place of the readers' own top story in ${pinReach.length ? html`${pinReach.map((v, i) => html`${i > 0 ? ', ' : ''}${describeVariantKey(v.key, topicLabel)} (${v.readers})`)}` : 'none of them'}.</p>` : ''}
@@ -397,6 +398,14 @@ function linkList(urls: string[], results: Map<string, LinkCheckRow>, timeZone: 
 }
 
 const TLDR_LABELS = { whatChanged: 'what changed', whyItMatters: 'why it matters', whatToDoNext: 'what to do next', whoShouldCare: 'who should care' } as const;
+
+/** The deliveries and clicks of each format. */
+function formatTable(formats: FormatStats[]): Markup {
+  const columns = ['readers', 'submitted', 'failed', 'deferred', 'uncertain', 'queued', 'clicks'] as const;
+  return html`<table class="formats"><thead><tr><th>Format</th>${columns.map((c) => html`<th>${c === 'queued' ? 'to send' : c}</th>`)}</tr></thead><tbody>${formats.map(
+    (f) => html`<tr><td>${f.format}</td>${columns.map((c) => html`<td>${f[c]}</td>`)}</tr>`,
+  )}</tbody></table>`;
+}
 
 /** A small bar chart of the delivery outcomes (SVG attributes only: the CSP allows no inline style). */
 function chart(stats: EditionStats): Markup {
