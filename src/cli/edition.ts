@@ -198,7 +198,8 @@ export function editionCommand(program: Command): void {
 /** Who gets which variant, with the subject and preheader each goes out with. */
 function printAudience(audience: Audience): void {
   say(`  Audience: ${plural(audience.total, 'reader')} in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}`);
-  for (const v of audience.variants) {
+  // The other format's twins with no readers are for the desk's preview.
+  for (const v of audience.variants.filter((x) => x.readers > 0 || x.key === '')) {
     say(`    ${describeVariantKey(v.key)}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
     say(`      ${v.preheader}`);
   }

@@ -209,6 +209,7 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
   const settings = {
     baseUrl: config.baseUrl,
     postalAddress: config.postalAddress,
+    briefHtmlLimit: config.briefMaxBytes,
     // An editor's item (a negative id) is no article: its link is not counted.
     ...(config.trackClicks ? { link: (a: { id: number; url: string }) => (a.id > 0 ? clickUrl(config.baseUrl, deps.secret, edition.row.id, a) : a.url) } : {}),
   };

@@ -15,7 +15,7 @@ import { renderText } from './text.ts';
 
 /** Gmail clips a message whose HTML is larger than this. */
 export const HTML_LIMIT = 102_000;
-/** The brief format's bound: a quick read that loads at once on a phone. */
+/** The brief format's bound by default (RECAP_BRIEF_MAX_BYTES): a quick read that loads at once on a phone. */
 export const BRIEF_HTML_LIMIT = 15_000;
 /** An editor's note a brief had to cut short keeps this many characters. */
 const BRIEF_NOTE_LENGTH = 240;
@@ -44,6 +44,8 @@ export interface RenderSettings {
   postalAddress: string;
   /** The link for a story (a counted redirect with RECAP_TRACK_CLICKS); the article's URL by default. */
   link?: ((article: StoredArticle) => string) | undefined;
+  /** The brief's bound (RECAP_BRIEF_MAX_BYTES); BRIEF_HTML_LIMIT by default. */
+  briefHtmlLimit?: number | undefined;
 }
 
 export interface RenderedVariant {
@@ -80,7 +82,7 @@ export async function renderVariant(
   const { topics: readerTopics, format } = parseVariantKey(topicsKey);
   const brief = format === 'brief';
   const arrangement = arrangeVariant(edition.stories, readerTopics, edition.pinnedId ?? null);
-  const limit = brief ? BRIEF_HTML_LIMIT : HTML_LIMIT;
+  const limit = brief ? (settings.briefHtmlLimit ?? BRIEF_HTML_LIMIT) : HTML_LIMIT;
   const steps = shrinkSteps(edition.stories, arrangement.lead, brief);
   const layout: Layout = { arrangement, brief, compacted: new Set(), omitted: new Set(), trimmed: [], leadCut: 0, noteClipped: false };
 

@@ -7,7 +7,7 @@ import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import { renderEmail } from '../../src/render/email-html.ts';
 import { personalize } from '../../src/render/personalize.ts';
-import { toBriefLeadView, toBriefView, toSectionView, toStoryView } from '../../src/render/story-view.ts';
+import { clipText, toBriefLeadView, toBriefView, toSectionView, toStoryView } from '../../src/render/story-view.ts';
 import { renderText } from '../../src/render/text.ts';
 import { BRIEF_HTML_LIMIT, type EditionForRender, renderVariant } from '../../src/render/variant.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
@@ -142,6 +142,19 @@ describe('the brief’s size bound', () => {
     const variant = await renderVariant(edition(stories), '|brief', settings);
     expect(variant.omitted).toHaveLength(11);
     expect(variant.html).toContain(`id="story-${(stories[0] as StoredArticle).id}"`);
+  });
+
+  it('keeps an ordinary week whole under a larger bound (RECAP_BRIEF_MAX_BYTES)', async () => {
+    const week = edition(stored(sampleArticles()).slice(0, 12));
+    const roomy = await renderVariant(week, '|brief', { ...settings, briefHtmlLimit: 36_000 });
+    expect(roomy).toMatchObject({ compacted: [], omitted: [] });
+    expect(roomy.htmlBytes).toBeLessThanOrEqual(36_000);
+    for (const story of week.stories.slice(1)) expect(visible(roomy.html)).toContain(`<strong>TL;DR:</strong> ${escape(clipText(story.tldr?.whatChanged as string, 160))}`);
+    // At the default bound the same week keeps its top story's TL;DR and says what it left out.
+    const tight = await renderVariant(week, '|brief', settings);
+    expect(tight.omitted.length).toBeGreaterThan(0);
+    expect(visible(tight.html)).toContain(`${tight.omitted.length} more stories and the full analysis of every story:`);
+    expect(visible(tight.html)).toContain('30-second TL;DR');
   });
 
   it('holds an ordinary week under the bound too', async () => {
