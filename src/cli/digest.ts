@@ -18,7 +18,7 @@ import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { localTime } from '../schedule/slots.ts';
 import { describeVariantKey, parseVariantKey } from '../render/arrange.ts';
-import { BRIEF_HTML_LIMIT, HTML_LIMIT } from '../render/variant.ts';
+import { HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
 import { EXIT, kb, plural, progress, say, table, warn } from './output.ts';
 
@@ -254,12 +254,12 @@ export async function sendAndReport(
 
   if (report.kind === 'dry-run') {
     say('Variants (dry run: nothing written, nothing sent):');
-    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted })));
+    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted, omitted: v.rendered.omitted })), ctx.config.briefMaxBytes);
     return report;
   }
   if (report.outcome.variants.length > 0) {
     say('Variants:');
-    printVariants(report.edition, report.outcome.variants);
+    printVariants(report.edition, report.outcome.variants, ctx.config.briefMaxBytes);
   }
   const { outcome, counts } = report;
   say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped${outcome.uncertain > 0 ? `, ${outcome.uncertain} uncertain` : ''} (${report.enqueued} newly queued) → ${report.target}`);
@@ -305,7 +305,8 @@ export function printEdition(edition: Edition): void {
   for (const line of table(rows)) say(`    ${line}`);
 }
 
-function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[] }>): void {
+/** `briefLimit`: RECAP_BRIEF_MAX_BYTES, the bound the brief variants were shortened to. */
+function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[]; omitted?: number[] }>, briefLimit: number): void {
   const titles = new Map(edition.stories.map((s) => [s.id, s.title]));
   const rows = [...variants]
     .sort((a, b) => b.recipients - a.recipients)
@@ -313,7 +314,7 @@ function printVariants(edition: Edition, variants: Array<{ key: string; recipien
       describeVariantKey(v.key),
       plural(v.recipients, 'recipient'),
       `${kb(v.htmlBytes)} HTML`,
-      v.compacted.length ? `${v.compacted.length} shortened to title and link to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? BRIEF_HTML_LIMIT : HTML_LIMIT)}` : '',
+      v.compacted.length ? `${v.compacted.length} shortened to title and link${v.omitted?.length ? `, ${v.omitted.length} left out` : ''} to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? briefLimit : HTML_LIMIT)}` : '',
     ]);
   for (const line of table(rows)) say(`  ${line}`);
   for (const v of variants) {

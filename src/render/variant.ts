@@ -1,6 +1,7 @@
 // Renders one variant of an edition: HTML through React Email and the text part from the same
 // props, with placeholders for per-recipient values. Keeps the HTML under Gmail's clipping size by
-// shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections.
+// shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections;
+// the brief format (a key with |brief) under its own, much smaller bound (see shrinkSteps).
 import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
