@@ -110,7 +110,7 @@ export function formatChoice(chosen: string): Markup {
   const brief = chosen.trim().toLowerCase() === 'brief';
   return html`<fieldset><legend>How much of it</legend>
 <label><input type="radio" name="format" value="full"${brief ? '' : html` checked`}> Full digest <span class="muted">(every story with its TL;DR, the top story analysed in depth)</span></label>
-<label><input type="radio" name="format" value="brief"${brief ? html` checked` : ''}> Brief <span class="muted">(each story as headline, hook and one TL;DR line: a two-minute read)</span></label></fieldset>`;
+<label><input type="radio" name="format" value="brief"${brief ? html` checked` : ''}> Brief <span class="muted">(the top story’s TL;DR and the week’s headlines: a two-minute read)</span></label></fieldset>`;
 }
 
 function meta(c: Context, deps: WebDeps, source: RequestMeta['source']): RequestMeta {
