@@ -16,6 +16,7 @@ import * as leaseSince from './migrations/0012_lease_since.ts';
 import * as sharedServeState from './migrations/0013_shared_serve_state.ts';
 import * as sendWorkers from './migrations/0014_send_workers.ts';
 import * as readerChoices from './migrations/0015_reader_choices.ts';
+import * as requestFormat from './migrations/0016_request_format.ts';
 import * as localSendTime from './migrations/0017_local_send_time.ts';
 import * as subjectTests from './migrations/0018_subject_tests.ts';
 import * as clickWeighting from './migrations/0019_click_weighting.ts';
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0013_shared_serve_state': sharedServeState,
   '0014_send_workers': sendWorkers,
   '0015_reader_choices': readerChoices,
+  '0016_request_format': requestFormat,
   '0017_local_send_time': localSendTime,
   '0018_subject_tests': subjectTests,
   '0019_click_weighting': clickWeighting,

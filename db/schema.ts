@@ -120,6 +120,8 @@ export interface SubscriptionRequestsTable {
   topics: string;
   /** The IANA zone chosen on the form (local send time); null: the list's. */
   time_zone: Generated<string | null>;
+  /** The format chosen with the request (0016); it becomes the subscriber's. */
+  format: Generated<Format>;
   /** form, api or preferences */
   source: string;
   ip: string | null;

@@ -1,6 +1,6 @@
 // The weekly digest. Content arrives through props (see src/render/variant.ts); every prop has a
 // default so `email export` and the React Email preview render it as a realistic edition.
-import { Heading, Hr, Text } from '@react-email/components';
+import { Heading, Hr, Link, Text } from '@react-email/components';
 import { type AnchorHTMLAttributes, createElement, Fragment } from 'react';
 import { Block } from './_components/block.tsx';
 import { Frame } from './_components/frame.tsx';
@@ -31,14 +31,21 @@ export interface WeeklyRecapProps {
   postalAddress?: string;
   /** The archive's web version: no greeting, and a footer that invites to subscribe. */
   webVersion?: boolean;
+  /**
+   * The brief format (src/render/variant.ts shapes its stories): each story a headline, its hook and
+   * one TL;DR line, no contents, and a link to the full edition in the browser.
+   */
+  brief?: boolean;
+  /** Stories of the brief left out to keep it small: the link to the full edition counts them. */
+  omitted?: number;
 }
 
 export function WeeklyRecap(props: WeeklyRecapProps) {
   const {
     listName, editionNumber, dateRange, preheader, greetingName, editorNote, leadTopics, topStory, sections,
-    links, recipientEmail, postalAddress, webVersion,
-  } = { ...previewDigest, webVersion: false, ...props } as Required<WeeklyRecapProps>;
-  const storyCount = 1 + sections.reduce((n, section) => n + section.stories.length, 0);
+    links, recipientEmail, postalAddress, webVersion, brief, omitted,
+  } = { ...previewDigest, webVersion: false, brief: false, omitted: 0, ...props } as Required<WeeklyRecapProps>;
+  const storyCount = 1 + omitted + sections.reduce((n, section) => n + section.stories.length, 0);
   return (
     <Frame title={`${listName} #${editionNumber}`} preview={preheader}>
       {/* Kept short so that the top story starts on a phone's first screen. */}
@@ -52,11 +59,11 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
           mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
         </Text>
-        {storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
+        {!brief && storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
         <Hr className="dark-rule" style={{ ...s.rule, margin: '16px 0' }} />
       </Block>
 
-      <TopStory story={topStory} />
+      <TopStory story={topStory} brief={brief} />
 
       {editorNote ? (
         <Block className="pad" style={s.pad}>
@@ -75,10 +82,20 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           <Anchor name={sectionAnchor(i)} />
           <Heading as="h2" className="dark-text" style={{ ...s.h3, marginTop: 0 }}>{section.label}</Heading>
           {section.stories.map((story) => (
-            <StoryCard key={story.anchor} story={story} />
+            <StoryCard key={story.anchor} story={story} brief={brief} />
           ))}
         </Block>
       ))}
+
+      {brief ? (
+        <Block className="pad" style={s.pad}>
+          <Hr className="dark-rule" style={{ ...s.rule, margin: '8px 0 16px' }} />
+          <Text className="dark-text" style={s.text}>
+            {omitted > 0 ? `${omitted === 1 ? 'One more story' : `${omitted} more stories`} and the` : 'The'} full analysis of every story:{' '}
+            <Link href={links.viewInBrowser} className="dark-link" style={s.link}>read the full edition</Link>.
+          </Text>
+        </Block>
+      ) : null}
 
       <Footer listName={listName} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} webVersion={webVersion} />
     </Frame>

@@ -7,8 +7,11 @@ import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
-/** The week's top story in full, in the aggregator's own visual language. */
-export function TopStory({ story }: { story: StoryView }) {
+/**
+ * The week's top story in full, in the aggregator's own visual language. The brief's (its story
+ * already shortened, src/render/story-view.ts) has no "Read original" line: its headline is the link.
+ */
+export function TopStory({ story, brief = false }: { story: StoryView; brief?: boolean }) {
   return (
     <Block className="pad" style={s.pad}>
       <Text className="dark-muted" style={{ ...s.small, textTransform: 'uppercase', letterSpacing: '0.06em', fontWeight: 700 }}>
@@ -33,10 +36,9 @@ export function TopStory({ story }: { story: StoryView }) {
       {story.tldr ? (
         <Block className="dark-tint" spacing="8px 0 4px" style={{ backgroundColor: colors.tint, borderLeft: `4px solid ${colors.accent}`, padding: '12px 16px' }}>
           <PartHeading emoji="⚡" style={{ ...s.h3, marginTop: 0 }}>30-second TL;DR</PartHeading>
-          <Tldr label="What changed" value={story.tldr.whatChanged} />
-          <Tldr label="Why it matters" value={story.tldr.whyItMatters} />
-          <Tldr label="What to do next" value={story.tldr.whatToDoNext} />
-          <Tldr label="Who should care" value={story.tldr.whoShouldCare} last />
+          {tldrParts(story.tldr).map(([label, value], i, parts) => (
+            <Tldr key={label} label={label} value={value} last={i === parts.length - 1} />
+          ))}
         </Block>
       ) : null}
 
@@ -101,11 +103,13 @@ export function TopStory({ story }: { story: StoryView }) {
         </>
       ) : null}
 
-      <Text style={s.text}>
-        <Link href={story.url} className="dark-link" style={{ ...s.link, fontWeight: 700 }}>
-          Read original on {story.sourceName} →
-        </Link>
-      </Text>
+      {brief ? null : (
+        <Text style={s.text}>
+          <Link href={story.url} className="dark-link" style={{ ...s.link, fontWeight: 700 }}>
+            Read original on {story.sourceName} →
+          </Link>
+        </Text>
+      )}
       <RightsLine story={story} />
     </Block>
   );
@@ -119,6 +123,17 @@ function PartHeading({ emoji, children, style = s.h3 }: { emoji: string; childre
       {children}
     </Heading>
   );
+}
+
+/** The TL;DR's parts that have words (a brief that had to shrink keeps only what changed). */
+function tldrParts(tldr: NonNullable<StoryView['tldr']>): Array<[string, string]> {
+  const parts: Array<[string, string]> = [
+    ['What changed', tldr.whatChanged],
+    ['Why it matters', tldr.whyItMatters],
+    ['What to do next', tldr.whatToDoNext],
+    ['Who should care', tldr.whoShouldCare],
+  ];
+  return parts.filter(([, value]) => value !== '');
 }
 
 function Tldr({ label, value, last = false }: { label: string; value: string; last?: boolean }) {

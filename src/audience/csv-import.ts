@@ -27,7 +27,7 @@ const ALIASES: Record<string, string> = {
   confirmed: 'confirmed_at',
 };
 /** The columns an import reads as such; any other column is an attribute. `subscribers export` writes these. */
-export const SUBSCRIBER_COLUMNS = ['email', 'name', 'first_name', 'time_zone', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at'] as const;
+export const SUBSCRIBER_COLUMNS = ['email', 'name', 'first_name', 'format', 'time_zone', 'topics', 'status', 'consent_at', 'consent_source', 'consent_ip', 'consent_user_agent', 'confirmed_at'] as const;
 const KNOWN = new Set<string>(SUBSCRIBER_COLUMNS);
 const DELIMITER_NAMES: Record<CsvDelimiter, string> = { ',': '","', ';': '";"', '\t': 'tab' };
 
@@ -159,6 +159,7 @@ function toInput(row: Record<string, string>, header: string[], confirmed: boole
     name: row.name || null,
     firstName: row.first_name || null,
     timeZone: row.time_zone || null,
+    format: row.format || null,
     topics: 'topics' in row ? splitList(row.topics ?? '') : undefined,
     attributes: Object.fromEntries(header.filter((h) => !KNOWN.has(h) && row[h]).map((h) => [h, row[h] as string])),
     status: SUBSCRIBER_STATUSES.includes(effective) ? effective : status,

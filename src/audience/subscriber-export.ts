@@ -1,12 +1,12 @@
 // `recap subscribers export`: a list's subscribers with every column an import takes (the consent
-// record, topics, first name, status, attributes as columns of their own), as CSV that
+// record, topics, first name, format, status, attributes as columns of their own), as CSV that
 // `subscribers import` reads back, or NDJSON. Rows are read a page at a time in id order and
 // written as the output takes them: memory stays flat however long the list.
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Db } from '../../db/connect.ts';
-import type { SubscriberStatus } from '../../db/schema.ts';
+import type { Format, SubscriberStatus } from '../../db/schema.ts';
 import { SUBSCRIBER_COLUMNS } from './csv-import.ts';
 import { segmentMembers, type SegmentRules } from './segments.ts';
 
@@ -26,6 +26,7 @@ export interface ExportRecord {
   name: string | null;
   first_name: string | null;
   time_zone: string | null;
+  format: Format;
   topics: string[];
   status: SubscriberStatus;
   consent_at: string | null;
@@ -70,6 +71,7 @@ export async function* exportRecords(db: Db, filter: ExportFilter, pageSize = PA
         name: r.name,
         first_name: r.first_name,
         time_zone: r.time_zone,
+        format: r.format,
         topics: topics.filter((t) => t.subscriber_id === r.id).map((t) => t.topic),
         status: r.member_status === 'unsubscribed' ? 'unsubscribed' : r.status,
         consent_at: r.consent_at,

@@ -2,7 +2,7 @@
 // which never re-subscribes someone who left: consent withdrawn stays withdrawn.
 import { z } from 'zod';
 import type { Db } from '../../db/connect.ts';
-import { SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
+import { FORMATS, SUBSCRIBER_STATUSES, type SubscriberStatus } from '../../db/schema.ts';
 import { topicSchema } from '../articles/article.ts';
 import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
 import { MAX_FIRST_NAME_LENGTH } from './first-name.ts';
@@ -34,6 +34,13 @@ function storedName(max: number) {
     .transform((n) => n || null);
 }
 
+/** A format by its name, in any case: full or brief. */
+export const formatNameSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(FORMATS, { error: (issue) => `must be full or brief, not "${headerSafe(String(issue.input)).slice(0, 40)}"` }));
+
 export const subscriberInputSchema = z.object({
   email: z.string().transform((raw, ctx) => {
     const email = normalizeEmail(raw);
@@ -48,6 +55,12 @@ export const subscriberInputSchema = z.object({
   firstName: storedName(MAX_FIRST_NAME_LENGTH),
   /** The zone of their morning for RECAP_LOCAL_SEND_TIME; none: the list's. */
   timeZone: timeZoneSchema.nullish(),
+  /** Full or brief; left out (or empty): the stored one, for a new subscriber the full digest. */
+  format: z
+    .string()
+    .nullish()
+    .transform((f) => f?.trim() || undefined)
+    .pipe(formatNameSchema.optional()),
   topics: z.array(topicSchema).max(30).optional().transform((ts) => (ts ? [...new Set(ts)] : undefined)),
   attributes: z.record(z.string().min(1).max(60), z.string().max(500)).optional(),
   status: z.enum(SUBSCRIBER_STATUSES),
@@ -72,7 +85,7 @@ export type UpsertResult = 'inserted' | 'updated' | 'unchanged';
 export async function upsertSubscriber(db: Db, listId: number, input: ValidSubscriber, now: Date): Promise<UpsertResult> {
   const at = now.toISOString();
   const consent = input.consent ?? {};
-  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name', 'first_name', 'time_zone']).where('email', '=', input.email).executeTakeFirst();
+  const existing = await db.selectFrom('subscribers').select(['id', 'status', 'name', 'first_name', 'format', 'time_zone']).where('email', '=', input.email).executeTakeFirst();
   if (!existing) {
     const { id } = await db
       .insertInto('subscribers')
@@ -82,6 +95,7 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
         name: input.name ?? null,
         first_name: input.firstName ?? null,
         time_zone: input.timeZone ?? null,
+        ...(input.format ? { format: input.format } : {}),
         status: input.status,
         created_at: consent.at ?? at,
         updated_at: at,
@@ -111,11 +125,12 @@ export async function upsertSubscriber(db: Db, listId: number, input: ValidSubsc
   // Only a pending address can be promoted by an import; unsubscribed, bounced and complained stay so.
   const status = existing.status === 'pending' && input.status !== 'pending' ? input.status : existing.status;
   const confirmation = existing.status === 'pending' && status !== 'pending' && consent.confirmedAt ? confirmationFields(consent) : {};
-  // A name, first name or time zone left out (or empty) keeps the stored one.
+  // A name, first name, format or time zone left out (or empty) keeps the stored one.
   const names = {
     ...(input.name && input.name !== existing.name ? { name: input.name } : {}),
     ...(input.firstName && input.firstName !== existing.first_name ? { first_name: input.firstName } : {}),
     ...(input.timeZone && input.timeZone !== existing.time_zone ? { time_zone: input.timeZone } : {}),
+    ...(input.format && input.format !== existing.format ? { format: input.format } : {}),
   };
   let changed = status !== existing.status || Object.keys(confirmation).length > 0 || Object.keys(names).length > 0;
   if (input.topics) {

@@ -4,10 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../db/connect.ts';
+import type { Format } from '../../db/schema.ts';
 import { topicSchema } from '../articles/article.ts';
 import { hashEmail, headerSafe, normalizeEmail } from './email.ts';
 import { MAX_FIRST_NAME_LENGTH } from './first-name.ts';
-import { MAX_NAME_LENGTH, setTopics } from './subscribers.ts';
+import { formatNameSchema, MAX_NAME_LENGTH, setTopics } from './subscribers.ts';
 import { timeZoneSchema } from './time-zone.ts';
 
 /** What a person may type as a name: no markup, no links (names end up in emails we send). */
@@ -23,6 +24,12 @@ function typedName(max: number) {
 export const personNameSchema = typedName(MAX_NAME_LENGTH);
 /** The name to greet by; empty: taken from the name. */
 export const firstNameSchema = typedName(MAX_FIRST_NAME_LENGTH);
+
+/** The digest's shape a reader chooses: full or brief (any case); empty is the full one. */
+export const formatSchema = z
+  .string()
+  .transform((f) => f.trim() || 'full')
+  .pipe(formatNameSchema);
 
 export const emailFieldSchema = z
   .string()
@@ -43,6 +50,7 @@ export function subscribeSchema(knownTopics: ReadonlySet<string>) {
     name: personNameSchema.optional().default(''),
     /** The zone of their morning (the form offers the browser's); none: the list's. */
     timeZone: timeZoneSchema.nullish().transform((z) => z ?? null),
+    format: formatSchema.optional().default('full'),
     topics: z
       .array(topicSchema.refine((t) => knownTopics.has(t), 'is not a topic of this list'))
       .max(knownTopics.size)
@@ -78,7 +86,7 @@ async function isSuppressed(db: Db, email: string, ignoreErased: boolean): Promi
 export async function requestSubscription(
   trx: Db,
   listId: number,
-  request: { email: string; name: string | null; timeZone: string | null; topics: string[] },
+  request: { email: string; name: string | null; format: Format; timeZone: string | null; topics: string[] },
   meta: RequestMeta,
   at: Date,
 ): Promise<SubscribeOutcome> {
@@ -97,7 +105,7 @@ export async function requestSubscription(
   if (!existing) {
     const row = await trx
       .insertInto('subscribers')
-      .values({ email: request.email, email_hash: hashEmail(request.email), name: request.name, time_zone: request.timeZone, status: 'pending', created_at: when, updated_at: when, confirmed_at: null, paused_at: null, ...consent })
+      .values({ email: request.email, email_hash: hashEmail(request.email), name: request.name, format: request.format, time_zone: request.timeZone, status: 'pending', created_at: when, updated_at: when, confirmed_at: null, paused_at: null, ...consent })
       .returning('id')
       .executeTakeFirstOrThrow();
     id = row.id;
@@ -107,7 +115,7 @@ export async function requestSubscription(
     if (existing.status === 'active' && existing.member_status === 'active') return { send: false, reason: 'active' };
     // Pending or left: the new request replaces the old one; status changes only on confirmation.
     const zone = request.timeZone ? { time_zone: request.timeZone } : {};
-    await trx.updateTable('subscribers').set({ ...consent, ...(request.name ? { name: request.name } : {}), ...zone, updated_at: when }).where('id', '=', id).execute();
+    await trx.updateTable('subscribers').set({ ...consent, ...(request.name ? { name: request.name } : {}), format: request.format, ...zone, updated_at: when }).where('id', '=', id).execute();
   }
   // A new address is held back by its pending status; an existing one joins only on confirmation.
   await trx
@@ -116,7 +124,7 @@ export async function requestSubscription(
     .onConflict((oc) => oc.columns(['list_id', 'subscriber_id']).doUpdateSet({ confirm_nonce: nonce, updated_at: when }))
     .execute();
   await setTopics(trx, id, request.topics);
-  await recordEvent(trx, id, 'subscribe_requested', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, topics: request.topics, listId }, when);
+  await recordEvent(trx, id, 'subscribe_requested', { source: meta.source, ip: meta.ip, userAgent: meta.userAgent, topics: request.topics, format: request.format, listId }, when);
   return { send: true, subscriberId: id, nonce };
 }
 
@@ -209,15 +217,15 @@ export async function unsubscribe(db: Db, listId: number, subscriberId: number, 
 export async function updatePreferences(
   db: Db,
   subscriberId: number,
-  changes: { name: string | null; firstName: string | null; topics: string[]; timeZone: string | null },
+  changes: { name: string | null; firstName: string | null; format: Format; topics: string[]; timeZone: string | null },
   now: Date,
 ): Promise<void> {
   const at = now.toISOString();
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('subscribers').set({ name: changes.name, first_name: changes.firstName, updated_at: at }).where('id', '=', subscriberId).execute();
+    await trx.updateTable('subscribers').set({ name: changes.name, first_name: changes.firstName, format: changes.format, updated_at: at }).where('id', '=', subscriberId).execute();
     await trx.updateTable('subscribers').set({ time_zone: changes.timeZone }).where('id', '=', subscriberId).execute();
     await setTopics(trx, subscriberId, changes.topics);
-    await recordEvent(trx, subscriberId, 'preferences_changed', { topics: changes.topics }, at);
+    await recordEvent(trx, subscriberId, 'preferences_changed', { topics: changes.topics, format: changes.format }, at);
   });
 }
 
@@ -236,6 +244,7 @@ export interface SubscriberView {
   firstName: string | null;
   /** Their zone for local send time; null: the list's. */
   timeZone: string | null;
+  format: Format;
   status: string;
   memberStatus: string;
   paused: boolean;
@@ -247,12 +256,12 @@ export async function subscriberView(db: Db, listId: number, subscriberId: numbe
   const s = await db
     .selectFrom('subscribers as s')
     .innerJoin('list_members as m', (j) => j.onRef('m.subscriber_id', '=', 's.id').on('m.list_id', '=', listId))
-    .select(['s.id', 's.email', 's.name', 's.first_name', 's.time_zone', 's.status', 's.paused_at', 'm.status as member_status'])
+    .select(['s.id', 's.email', 's.name', 's.first_name', 's.format', 's.time_zone', 's.status', 's.paused_at', 'm.status as member_status'])
     .where('s.id', '=', subscriberId)
     .executeTakeFirst();
   if (!s || s.email.endsWith('@erased.invalid')) return undefined;
   const topics = await db.selectFrom('subscriber_topics').select('topic').where('subscriber_id', '=', s.id).orderBy('topic').execute();
-  return { id: s.id, email: s.email, name: s.name, firstName: s.first_name, timeZone: s.time_zone, status: s.status, memberStatus: s.member_status, paused: s.paused_at !== null, topics: topics.map((t) => t.topic) };
+  return { id: s.id, email: s.email, name: s.name, firstName: s.first_name, format: s.format, timeZone: s.time_zone, status: s.status, memberStatus: s.member_status, paused: s.paused_at !== null, topics: topics.map((t) => t.topic) };
 }
 
 /** Everything we hold about a subscriber (GDPR Art. 15 and 20), as one JSON document. */
@@ -272,7 +281,7 @@ export async function exportSubscriber(db: Db, subscriberId: number) {
       .execute(),
   ]);
   return {
-    profile: { email: s.email, name: s.name, firstName: s.first_name, timeZone: s.time_zone, status: s.status, paused: s.paused_at !== null, signedUpAt: s.created_at, topics: topics.map((t) => t.topic), attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value])) },
+    profile: { email: s.email, name: s.name, firstName: s.first_name, format: s.format, timeZone: s.time_zone, status: s.status, paused: s.paused_at !== null, signedUpAt: s.created_at, topics: topics.map((t) => t.topic), attributes: Object.fromEntries(attributes.map((a) => [a.name, a.value])) },
     consent: { at: s.consent_at, source: s.consent_source, ip: s.consent_ip, userAgent: s.consent_user_agent, confirmedAt: s.confirmed_at },
     lists: lists.map((l) => ({ list: l.name, status: l.status, since: l.created_at })),
     events: events.map((e) => ({ type: e.type, at: e.created_at, ...(e.data ? { details: JSON.parse(e.data) as unknown } : {}) })),

@@ -12,6 +12,7 @@ import { primaryTopic } from '../editions/select.ts';
 import { previousWeek, weekWindow } from '../editions/week.ts';
 import { controlEdition, editionStats, editionStatus } from '../delivery/control.ts';
 import { activeDomainPauses } from '../delivery/domain-pauses.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { quotaOutlook } from '../delivery/quota.ts';
 import { findSubjectTest, subjectTestReport } from '../delivery/subject-test.ts';
 import { formatP, percent } from '../editions/subject-stats.ts';
@@ -21,7 +22,7 @@ import { commandToGoOn, renderSettings, runWeeklyRecap, type WeeklyReport } from
 import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { describeSubjectTest } from '../schedule/status.ts';
 import { localTime } from '../schedule/slots.ts';
-import { topicsOfKey } from '../render/arrange.ts';
+import { describeVariantKey, parseVariantKey } from '../render/arrange.ts';
 import { HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
 import { EXIT, kb, plural, progress, say, table, warn } from './output.ts';
@@ -87,7 +88,7 @@ export function digestCommand(program: Command): void {
 
   digest
     .command('status')
-    .description('where an edition stands: deliveries per state, waves of local send time, bounces, rate and time left')
+    .description('where an edition stands: deliveries per state and per format, waves of local send time, bounces, clicks, rate and time left')
     .option('--week <week>', weekHelp)
     .option('--json', 'print JSON')
     .action(async (opts: { week?: string; json?: boolean }) => {
@@ -104,8 +105,9 @@ export function digestCommand(program: Command): void {
         const edition = found ?? (await existingEdition(ctx, week));
         const s = await editionStatus(ctx.db, edition, ctx.clock.now(), ctx.config.rate);
         const waves = await editionWaves(ctx.db, edition.row.id, ctx.config.timeZone, ctx.clock.now());
+        const formats = await statsByFormat(ctx.db, edition.row.id);
         if (opts.json) {
-          say(JSON.stringify({ week: edition.row.week, number: edition.row.number, ...s, waves }, null, 2));
+          say(JSON.stringify({ week: edition.row.week, number: edition.row.number, ...s, formats, waves }, null, 2));
           return;
         }
         say(`Edition #${edition.row.number} · ${edition.row.week} · ${s.status}${s.pausedReason ? ` (${s.pausedReason})` : ''}`);
@@ -113,6 +115,7 @@ export function digestCommand(program: Command): void {
         // The edition does not record a send's segment: the operator knows whether it had one.
         if (s.status === 'paused') say(`  To go on: \`${commandToGoOn('paused', { week: edition.row.week })}\` (with --segment NAME if the paused send had one)`);
         say(`  Deliveries: ${describeCounts(s.counts)}`);
+        for (const f of formats) say(`    ${f.format}: ${describeFormat(f)}`);
         if (waves.length > 0) {
           const count = (state: string) => waves.filter((w) => w.state === state).length;
           say(`  Waves (local send time): ${count('done')} done, ${count('sending')} sending, ${count('to come')} to come`);
@@ -269,12 +272,12 @@ export async function sendAndReport(
 
   if (report.kind === 'dry-run') {
     say('Variants (dry run: nothing written, nothing sent):');
-    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted })));
+    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted, omitted: v.rendered.omitted })), ctx.config.briefMaxBytes);
     return report;
   }
   if (report.outcome.variants.length > 0) {
     say('Variants:');
-    printVariants(report.edition, report.outcome.variants);
+    printVariants(report.edition, report.outcome.variants, ctx.config.briefMaxBytes);
   }
   const { outcome, counts } = report;
   say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped${outcome.uncertain > 0 ? `, ${outcome.uncertain} uncertain` : ''} (${report.enqueued} newly queued) → ${report.target}`);
@@ -301,6 +304,11 @@ export async function sendAndReport(
   return report;
 }
 
+/** "12 readers: 10 submitted, 1 failed, 1 deferred, 0 uncertain · 7 clicks". */
+export function describeFormat(f: FormatStats): string {
+  return `${plural(f.readers, 'reader')}: ${f.submitted} submitted, ${f.failed} failed, ${f.deferred} deferred, ${f.uncertain} uncertain${f.queued ? `, ${f.queued} to send` : ''} · ${plural(f.clicks, 'click')}`;
+}
+
 export function describeCounts(counts: Record<DeliveryStatus, number>): string {
   return (['submitted', 'deferred', 'failed', 'skipped', 'uncertain', 'queued', 'claimed'] as const)
     .filter((s) => counts[s] > 0 || s === 'submitted' || s === 'failed')
@@ -319,18 +327,19 @@ export function printEdition(edition: Edition): void {
   for (const line of table(rows)) say(`    ${line}`);
 }
 
-function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[] }>): void {
+/** `briefLimit`: RECAP_BRIEF_MAX_BYTES, the bound the brief variants were shortened to. */
+function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[]; omitted?: number[] }>, briefLimit: number): void {
   const titles = new Map(edition.stories.map((s) => [s.id, s.title]));
   const rows = [...variants]
     .sort((a, b) => b.recipients - a.recipients)
     .map((v) => [
-      v.key === '' ? 'full edition' : topicsOfKey(v.key).join(' + '),
+      describeVariantKey(v.key),
       plural(v.recipients, 'recipient'),
       `${kb(v.htmlBytes)} HTML`,
-      v.compacted.length ? `${v.compacted.length} shortened to title and link to stay under ${kb(HTML_LIMIT)}` : '',
+      v.compacted.length ? `${v.compacted.length} shortened to title and link${v.omitted?.length ? `, ${v.omitted.length} left out` : ''} to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? briefLimit : HTML_LIMIT)}` : '',
     ]);
   for (const line of table(rows)) say(`  ${line}`);
   for (const v of variants) {
-    for (const id of v.compacted) say(`    shortened in "${v.key || 'full edition'}": ${titles.get(id)}`);
+    for (const id of v.compacted) say(`    shortened in "${describeVariantKey(v.key)}": ${titles.get(id)}`);
   }
 }

@@ -9,6 +9,7 @@ import { previewTarget } from '../desk/preview.ts';
 import { describeSend, sendPlan } from '../desk/schedule.ts';
 import { testSend } from '../desk/test-send.ts';
 import { type Audience, editionAudience } from '../desk/variants.ts';
+import { describeVariantKey } from '../render/arrange.ts';
 import { editionEntries } from '../editions/editions.ts';
 import type { Context } from '../context.ts';
 import { withContext } from './context.ts';
@@ -197,8 +198,9 @@ export function editionCommand(program: Command): void {
 /** Who gets which variant, with the subject and preheader each goes out with. */
 function printAudience(audience: Audience): void {
   say(`  Audience: ${plural(audience.total, 'reader')} in ${plural(audience.variants.filter((v) => v.readers > 0).length, 'variant')}`);
-  for (const v of audience.variants) {
-    say(`    ${v.key === '' ? 'full edition' : v.key.split(',').join(' + ')}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
+  // The other format's twins with no readers are for the desk's preview.
+  for (const v of audience.variants.filter((x) => x.readers > 0 || x.key === '')) {
+    say(`    ${describeVariantKey(v.key)}: ${plural(v.readers, 'reader')} · ${v.subject}${v.displaced ? `  (pinned, instead of: ${v.displaced.title})` : ''}`);
     say(`      ${v.preheader}`);
   }
 }

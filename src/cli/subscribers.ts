@@ -24,9 +24,10 @@ export function subscribersCommand(program: Command): void {
     .option('--first-name <name>', 'what the greeting calls them (default: taken from --name)')
     .option('--time-zone <zone>', 'the IANA zone of their morning for RECAP_LOCAL_SEND_TIME, e.g. Asia/Tokyo (default: the list\'s, RECAP_TZ)')
     .option('--topics <topics>', 'comma-separated topics they follow (none: the full edition)')
+    .option('--format <format>', 'full (the whole digest; the default for a new subscriber) or brief (headlines, hooks, one TL;DR line)')
     .option('--pending', 'add unconfirmed; they receive nothing until they confirm')
     .option(...listOption)
-    .action(async (email: string, opts: { name?: string; firstName?: string; timeZone?: string; topics?: string; pending?: boolean; list: string }) => {
+    .action(async (email: string, opts: { name?: string; firstName?: string; format?: string; timeZone?: string; topics?: string; pending?: boolean; list: string }) => {
       await withContext(async (ctx) => {
         const list = await findList(ctx.db, opts.list);
         const now = ctx.clock.now().toISOString();
@@ -35,6 +36,7 @@ export function subscribersCommand(program: Command): void {
           name: opts.name ?? null,
           firstName: opts.firstName ?? null,
           timeZone: opts.timeZone ?? null,
+          format: opts.format ?? null,
           topics: opts.topics === undefined ? undefined : opts.topics.split(',').map((t) => t.trim()).filter(Boolean),
           status: opts.pending ? 'pending' : 'active',
           consent: opts.pending ? { source: 'cli' } : { at: now, source: 'cli', confirmedAt: now },
@@ -72,7 +74,7 @@ export function subscribersCommand(program: Command): void {
 
   subscribers
     .command('export')
-    .description('write the list\'s subscribers to stdout with every column an import takes (consent, topics, first_name, status, attributes)')
+    .description('write the list\'s subscribers to stdout with every column an import takes (consent, topics, first_name, format, status, attributes)')
     .option('--status <statuses>', `only these statuses, comma-separated (${SUBSCRIBER_STATUSES.join(', ')})`, parseStatuses)
     .option('--segment <name>', "only the segment's members (of the segment's list)")
     .option('--format <format>', 'csv (what `subscribers import` reads) or ndjson', parseFormat, 'csv' as ExportFormat)

@@ -1,8 +1,8 @@
 // Which variants an audience needs, and their stored renders. Readers are grouped by the topics
-// they follow that the edition has; each group's variant is rendered once and stored, so a resumed
-// send (or another worker) uses exactly the same body.
+// they follow that the edition has and the format they chose; each group's variant is rendered once
+// and stored, so a resumed send (or another worker) uses exactly the same body.
 import type { Db } from '../../db/connect.ts';
-import type { VariantRow } from '../../db/schema.ts';
+import type { Format, VariantRow } from '../../db/schema.ts';
 import { countQuery, eligibleMembers, type SegmentRules } from '../audience/segments.ts';
 import { type Edition, editionForRender } from '../editions/editions.ts';
 import { parseVariantKey, variantKey } from '../render/arrange.ts';
@@ -10,24 +10,28 @@ import { type RenderSettings, type RenderedVariant, renderVariant } from '../ren
 import { findSubjectTest } from './subject-test.ts';
 
 /** Pages through the audience in id order (keyset pages, on either database), so memory stays flat however many subscribers there are. */
-async function* readerTopics(db: Db, query: ReturnType<typeof eligibleMembers>, topics: Set<string>, pageSize = 1000) {
+async function* readerChoices(db: Db, query: ReturnType<typeof eligibleMembers>, topics: Set<string>, pageSize = 1000): AsyncGenerator<{ id: number; topics: string[]; format: Format }> {
   for (let after = 0; ; ) {
-    const ids = (await query.select('s.id as id').where('s.id', '>', after).orderBy('s.id').limit(pageSize).execute()).map((r) => r.id);
-    if (ids.length === 0) return;
-    const followed = await topicsOfSubscribers(db, ids, topics);
-    for (const id of ids) yield { id, topics: followed.get(id) ?? [] };
-    after = ids[ids.length - 1] as number;
+    const readers = await query.select(['s.id as id', 's.format as format']).where('s.id', '>', after).orderBy('s.id').limit(pageSize).execute();
+    if (readers.length === 0) return;
+    const followed = await topicsOfSubscribers(db, readers.map((r) => r.id), topics);
+    for (const r of readers) yield { id: r.id, topics: followed.get(r.id) ?? [], format: r.format };
+    after = (readers[readers.length - 1] as { id: number }).id;
   }
 }
 
 /** Recipients per variant key, for an audience that has not been enqueued (dry runs, previews). */
 export async function audienceByVariant(db: Db, edition: Edition, topics: Set<string>, rules?: SegmentRules): Promise<Map<string, number>> {
   const audience = eligibleMembers(db, edition.list.id, rules);
-  // Without topics every reader gets the full edition.
-  if (topics.size === 0) return new Map([['', await countQuery(audience)]]);
+  // Without topics every reader gets the full edition, in their format.
+  if (topics.size === 0) {
+    const brief = await countQuery(audience.where('s.format', '=', 'brief'));
+    const all = await countQuery(audience);
+    return new Map([['', all - brief], ...(brief > 0 ? [['|brief', brief] as [string, number]] : [])]);
+  }
   const counts = new Map<string, number>();
-  for await (const reader of readerTopics(db, audience, topics)) {
-    const key = variantKey(reader.topics, topics);
+  for await (const reader of readerChoices(db, audience, topics)) {
+    const key = variantKey(reader.topics, topics, { format: reader.format });
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;

@@ -8,6 +8,7 @@ import type { SegmentRules } from '../audience/segments.ts';
 import { subscriberLinks } from '../audience/tokens.ts';
 import { audienceByVariant } from '../delivery/variants.ts';
 import { type Edition, editionTopics } from '../editions/editions.ts';
+import { describeVariantKey, parseVariantKey } from '../render/arrange.ts';
 import type { TokenValues } from '../render/personalize.ts';
 import type { RenderSettings } from '../render/variant.ts';
 import { inertLinks, type PreviewTarget, previewTarget, previewValues, renderPreview } from './preview.ts';
@@ -48,7 +49,8 @@ export async function writePreview(db: Db, edition: Edition, request: PreviewReq
   const files: PreviewFile[] = [];
   for (const [key, recipients] of [...audience.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const target = await previewTarget(db, edition, { variant: key });
-    const base = join(dir, `${edition.row.week}-${key === '' ? 'full' : key.replace(/,/g, '+')}`);
+    const { topics, format } = parseVariantKey(key);
+    const base = join(dir, `${edition.row.week}-${topics.join('+') || 'full'}${format === 'brief' ? '-brief' : ''}`);
     files.push({ ...(await writeVariant(edition, target, previewValues(target, inertLinks(request.settings.baseUrl, 'preview')), request, base)), recipients });
   }
   return files;
@@ -59,7 +61,7 @@ async function writeVariant(edition: Edition, target: PreviewTarget, values: Tok
   await writeFile(`${base}.html`, body.html);
   await writeFile(`${base}.txt`, body.text);
   return {
-    variant: target.key === '' ? 'full edition' : target.key,
+    variant: describeVariantKey(target.key),
     subject: variant.subject,
     html: `${base}.html`,
     text: `${base}.txt`,

@@ -6,22 +6,23 @@ import { greetingName } from '../audience/first-name.ts';
 import { NotFoundError } from '../audience/lists.ts';
 import { topicsOfSubscribers } from '../delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics } from '../editions/editions.ts';
-import { topicsOfKey, variantKey } from '../render/arrange.ts';
+import { describeVariantKey, parseVariantKey, variantKey } from '../render/arrange.ts';
 import { type PersonalizedBody, personalize, type TokenValues } from '../render/personalize.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { type RenderedVariant, type RenderSettings, renderVariant } from '../render/variant.ts';
 
 export interface PreviewTarget {
-  /** The variant's topics key ('' is the full edition). */
+  /** The variant's key ('' is the full edition, '|brief' its brief). */
   key: string;
   /** The subscriber previewed, if any. */
   subscriber: { id: number; email: string; name: string | null; first_name: string | null } | null;
-  /** In words: "the full edition", "the Policy + Models variant", "what ada@example.com gets (the Policy variant)". */
+  /** In words: "the full edition", "the Policy + Models variant · brief", "what ada@example.com gets (the Policy variant)". */
   label: string;
 }
 
 function variantLabel(key: string): string {
-  return key === '' ? 'the full edition' : `the ${topicsOfKey(key).map(topicLabel).join(' + ')} variant`;
+  const { topics } = parseVariantKey(key);
+  return topics.length === 0 ? `the ${describeVariantKey(key)}` : `the ${describeVariantKey(key, topicLabel).replace(/( · |$)/, ' variant$1')}`;
 }
 
 /** The variant asked for (unknown topics dropped), or the one a subscriber gets; a subscriber wins. */
@@ -29,12 +30,14 @@ export async function previewTarget(db: Db, edition: Edition, asked: { variant?:
   const topics = editionTopics(edition);
   if (asked.subscriber?.trim()) {
     const email = normalizeEmail(asked.subscriber.trim());
-    const s = email ? await db.selectFrom('subscribers').select(['id', 'email', 'name', 'first_name']).where('email', '=', email).executeTakeFirst() : undefined;
-    if (!s) throw new NotFoundError(`no subscriber ${asked.subscriber.trim()}`);
-    const key = variantKey((await topicsOfSubscribers(db, [s.id], topics)).get(s.id) ?? [], topics);
+    const found = email ? await db.selectFrom('subscribers').select(['id', 'email', 'name', 'first_name', 'format']).where('email', '=', email).executeTakeFirst() : undefined;
+    if (!found) throw new NotFoundError(`no subscriber ${asked.subscriber.trim()}`);
+    const { format, ...s } = found;
+    const key = variantKey((await topicsOfSubscribers(db, [s.id], topics)).get(s.id) ?? [], topics, { format });
     return { key, subscriber: s, label: `what ${s.email} gets (${variantLabel(key)})` };
   }
-  const key = variantKey(topicsOfKey(asked.variant ?? ''), topics);
+  const asking = parseVariantKey(asked.variant ?? '');
+  const key = variantKey(asking.topics, topics, { format: asking.format });
   return { key, subscriber: null, label: variantLabel(key) };
 }
 

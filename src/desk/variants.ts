@@ -1,15 +1,17 @@
-// Who gets which variant, and what each one's inbox line says: its readers, the story it leads
-// with, its subject and preheader. Worked out from the arrangement alone (nothing is rendered), so
+// Who gets which variant, and what each one's inbox line says: its readers, its format, the story
+// it leads with, its subject and preheader. Worked out from the arrangement alone (nothing is rendered), so
 // the desk can show every variant on each page load.
 import type { Db } from '../../db/connect.ts';
+import { FORMATS, type Format } from '../../db/schema.ts';
 import type { SegmentRules } from '../audience/segments.ts';
 import { audienceByVariant } from '../delivery/variants.ts';
 import { type Edition, editionForRender, editionTopics } from '../editions/editions.ts';
-import { arrangeVariant, topicsOfKey } from '../render/arrange.ts';
+import { arrangeVariant, parseVariantKey, topicsOfKey, variantKey } from '../render/arrange.ts';
 import { headlines } from '../render/variant.ts';
 
 export interface VariantLine {
   key: string;
+  format: Format;
   readers: number;
   leadId: number;
   leadTitle: string;
@@ -24,15 +26,24 @@ export interface Audience {
   total: number;
 }
 
-/** Every variant the audience needs (the full edition always among them), most readers first. */
+/**
+ * Every variant the audience needs, in both formats (the full edition always among them, so the
+ * editor can look at each before readers choose it), most readers first.
+ */
 export async function editionAudience(db: Db, edition: Edition, rules?: SegmentRules): Promise<Audience> {
-  const counts = await audienceByVariant(db, edition, editionTopics(edition), rules);
-  if (!counts.has('')) counts.set('', 0);
+  const topics = editionTopics(edition);
+  const counts = await audienceByVariant(db, edition, topics, rules);
+  for (const key of ['', ...counts.keys()]) {
+    for (const format of FORMATS) {
+      const twin = variantKey(topicsOfKey(key), topics, { format });
+      if (!counts.has(twin)) counts.set(twin, 0);
+    }
+  }
   const view = editionForRender(edition);
   const variants = [...counts.entries()].map(([key, readers]) => {
     const lead = arrangeVariant(view.stories, topicsOfKey(key), view.pinnedId ?? null).lead;
     const own = view.pinnedId ? arrangeVariant(view.stories, topicsOfKey(key)).lead : lead;
-    return { key, readers, leadId: lead.id, leadTitle: lead.title, ...headlines(view, lead), displaced: own.id !== lead.id ? { id: own.id, title: own.title } : null };
+    return { key, format: parseVariantKey(key).format, readers, leadId: lead.id, leadTitle: lead.title, ...headlines(view, lead), displaced: own.id !== lead.id ? { id: own.id, title: own.title } : null };
   });
   variants.sort((a, b) => b.readers - a.readers || a.key.localeCompare(b.key));
   return { variants, total: variants.reduce((n, v) => n + v.readers, 0) };

@@ -39,6 +39,12 @@ export function parseVariantKey(key: string): VariantChoice {
   return { topics: topics === '' ? [] : topics.split(','), format: parts.includes('brief') ? 'brief' : 'full', subjectArm: arm ? Number(arm.slice(1)) : null };
 }
 
+/** A variant in words: "full edition", "policy + safety", "full edition · brief" (`label` names a topic). */
+export function describeVariantKey(key: string, label: (topic: string) => string = (t) => t): string {
+  const { topics, format } = parseVariantKey(key);
+  return `${topics.length ? topics.map(label).join(' + ') : 'full edition'}${format === 'brief' ? ' · brief' : ''}`;
+}
+
 export function topicsOfKey(key: string): string[] {
   return parseVariantKey(key).topics;
 }

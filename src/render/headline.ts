@@ -2,11 +2,11 @@
 // taken from the story the variant leads with unless an editor wrote them. Pure.
 import type { StoredArticle } from '../articles/article.ts';
 import { headerSafe } from '../plain-text.ts';
+import { clipText } from './story-view.ts';
 
 /** One line, no control characters, at most `max` characters (cut at a word, with an ellipsis). */
 export function oneLine(value: string, max: number): string {
-  const line = headerSafe(value);
-  return line.length <= max ? line : `${line.slice(0, max - 1).replace(/\s+\S*$/, '')}…`;
+  return clipText(headerSafe(value), max);
 }
 
 /**

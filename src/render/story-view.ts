@@ -33,6 +33,53 @@ export function toStoryView(article: StoredArticle, compact = false, link = arti
   };
 }
 
+/** Stories of the brief: the hook and the one TL;DR line (what changed) are cut at these lengths. */
+const BRIEF_HOOK_LENGTH = 200;
+const BRIEF_TLDR_LENGTH = 160;
+/** The brief's top story, a little longer: its hook and two lines of its TL;DR. */
+const BRIEF_LEAD_HOOK_LENGTH = 400;
+const BRIEF_LEAD_TLDR_LENGTH = 240;
+
+/** A story of the brief (not its top one): headline, hook, and what changed as its one TL;DR line. */
+export function toBriefView(story: StoryView): StoryView {
+  return {
+    ...story,
+    hook: clipText(story.hook, BRIEF_HOOK_LENGTH),
+    tldr: story.tldr && { ...story.tldr, whatChanged: clipText(story.tldr.whatChanged, BRIEF_TLDR_LENGTH) },
+  };
+}
+
+/** How far the brief's top story shrank to fit: 0 not at all, 1 to one TL;DR line, 2 to a short hook. */
+export type BriefLeadCut = 0 | 1 | 2;
+
+/**
+ * The brief's top story: its hook and two lines of its TL;DR, what changed and why it matters; as it
+ * has to shrink, only what changed, then no TL;DR and a shorter hook. No analysis.
+ */
+export function toBriefLeadView(story: StoryView, cut: BriefLeadCut): StoryView {
+  return {
+    ...story,
+    hook: clipText(story.hook, cut === 2 ? BRIEF_HOOK_LENGTH : BRIEF_LEAD_HOOK_LENGTH),
+    tldr: story.tldr && cut < 2 ? {
+      whatChanged: clipText(story.tldr.whatChanged, BRIEF_LEAD_TLDR_LENGTH),
+      whyItMatters: cut === 1 ? '' : clipText(story.tldr.whyItMatters, BRIEF_LEAD_TLDR_LENGTH),
+      whatToDoNext: '',
+      whoShouldCare: '',
+    } : null,
+    analysisLabel: null,
+    takeaways: [],
+    competitors: null,
+    deepDive: [],
+    predictions: [],
+    timeline: [],
+  };
+}
+
+/** At most `max` characters, cut at a word with an ellipsis. */
+export function clipText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1).replace(/\s+\S*$/, '')}…`;
+}
+
 /**
  * The URL as a browser would send it, when it is http(s); otherwise null. Intake refuses other
  * schemes already; this keeps a stored `javascript:` or `data:` URL from ever becoming a link.

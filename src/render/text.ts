@@ -5,6 +5,7 @@ import { RIGHTS_NOTICE } from '../../emails/_components/rights-line.tsx';
 import type { StoryView } from '../../emails/_components/types.ts';
 
 const WIDTH = 76;
+const TLDR_PARTS = [['What changed', 'whatChanged'], ['Why it matters', 'whyItMatters'], ['What to do next', 'whatToDoNext'], ['Who should care', 'whoShouldCare']] as const;
 
 export function renderText(props: Required<WeeklyRecapProps>): string {
   const links: string[] = [];
@@ -22,7 +23,7 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   };
 
   heading(`${props.listName.toUpperCase()} #${props.editionNumber} · ${props.dateRange}`, '=');
-  const count = 1 + props.sections.reduce((n, s) => n + s.stories.length, 0);
+  const count = 1 + props.omitted + props.sections.reduce((n, s) => n + s.stories.length, 0);
   const leading = props.leadTopics.length > 0 ? `, leading with what you follow: ${props.leadTopics.join(', ')}` : '';
   para(`Hi ${props.greetingName}, here ${count === 1 ? 'is the story' : `are the ${count} stories`} that mattered in AI this week${leading}.`);
 
@@ -37,10 +38,8 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   if (story.hook) para(story.hook);
   if (story.tldr) {
     heading('30-second TL;DR', '-');
-    para(`What changed: ${story.tldr.whatChanged}`);
-    para(`Why it matters: ${story.tldr.whyItMatters}`);
-    para(`What to do next: ${story.tldr.whatToDoNext}`);
-    para(`Who should care: ${story.tldr.whoShouldCare}`);
+    // A brief that had to shrink keeps only what changed.
+    for (const [label, value] of TLDR_PARTS) if (story.tldr[value]) para(`${label}: ${story.tldr[value]}`);
   }
   if (story.analysisLabel) para(story.analysisLabel);
   if (story.takeaways.length) {
@@ -80,7 +79,11 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
 
   for (const section of props.sections) {
     heading(section.label.toUpperCase(), '=');
-    for (const s of section.stories) writeCard(s, out, ref);
+    for (const s of section.stories) writeCard(s, out, ref, props.brief);
+  }
+  if (props.brief) {
+    const more = props.omitted === 0 ? 'The' : `${props.omitted === 1 ? 'One more story' : `${props.omitted} more stories`} and the`;
+    para(`${more} full analysis of every story: read the full edition ${ref(props.links.viewInBrowser)}`);
   }
 
   heading('Links', '-');
@@ -99,7 +102,8 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
-function writeCard(story: StoryView, out: string[], ref: (url: string) => string): void {
+/** As the HTML's StoryCard; the brief's has one TL;DR line. */
+function writeCard(story: StoryView, out: string[], ref: (url: string) => string, brief: boolean): void {
   if (story.compact) {
     out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), ...(story.fromPublisher ? [wrap(`  ${rightsLine(story, ref)}`, '  ')] : []), '');
     return;
@@ -107,7 +111,8 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
   const title = wrap(story.title);
   out.push(title, '-'.repeat(Math.max(...title.split('\n').map(displayWidth))));
   if (story.hook) out.push(wrap(story.hook));
-  if (story.tldr) {
+  if (story.tldr && brief) out.push(wrap(`TL;DR: ${story.tldr.whatChanged}`));
+  else if (story.tldr) {
     out.push(wrap(`What changed: ${story.tldr.whatChanged}`));
     out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
   }

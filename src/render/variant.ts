@@ -1,20 +1,25 @@
 // Renders one variant of an edition: HTML through React Email and the text part from the same
 // props, with placeholders for per-recipient values. Keeps the HTML under Gmail's clipping size by
-// shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections.
+// shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections;
+// the brief format (a key with |brief) under its own, much smaller bound (see shrinkSteps).
 import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
 import { MAX_NAME_LENGTH } from '../audience/subscribers.ts';
 import { headerSafe, plainText } from '../plain-text.ts';
 import { renderEmail } from './email-html.ts';
-import { type Arrangement, arrangeVariant, parseVariantKey, topicsOfKey } from './arrange.ts';
+import { type Arrangement, arrangeVariant, parseVariantKey } from './arrange.ts';
 import { leadPreheader, leadSubject } from './headline.ts';
 import { escapeHtml, LONGEST_MESSAGE_TAG, newNonce, placeholders } from './personalize.ts';
-import { toSectionView, toStoryView, topicLabel } from './story-view.ts';
+import { type BriefLeadCut, clipText, toBriefLeadView, toBriefView, toSectionView, toStoryView, topicLabel } from './story-view.ts';
 import { renderText } from './text.ts';
 
 /** Gmail clips a message whose HTML is larger than this. */
 export const HTML_LIMIT = 102_000;
+/** The brief format's bound by default (RECAP_BRIEF_MAX_BYTES): a quick read that loads at once on a phone. */
+export const BRIEF_HTML_LIMIT = 15_000;
+/** An editor's note a brief had to cut short keeps this many characters. */
+const BRIEF_NOTE_LENGTH = 240;
 
 /** Longest per-recipient values we allow, used to size the worst case. */
 const MAX_EMAIL_LENGTH = 254;
@@ -46,6 +51,8 @@ export interface RenderSettings {
    * version takes none: its links are not counted.
    */
   link?: ((article: StoredArticle, variant: { key: string; messageTag: string }) => string) | undefined;
+  /** The brief's bound (RECAP_BRIEF_MAX_BYTES); BRIEF_HTML_LIMIT by default. */
+  briefHtmlLimit?: number | undefined;
 }
 
 export interface RenderedVariant {
@@ -60,6 +67,8 @@ export interface RenderedVariant {
   htmlBytes: number;
   /** Article ids shown as title and link only. */
   compacted: number[];
+  /** Article ids a brief left out to stay under BRIEF_HTML_LIMIT. */
+  omitted: number[];
   /** Sections of the top story left out to fit. */
   trimmedLeadSections: string[];
 }
@@ -77,12 +86,12 @@ export async function renderVariant(
 ): Promise<RenderedVariant> {
   const nonce = newNonce();
   const tokens = placeholders(nonce);
-  const readerTopics = topicsOfKey(topicsKey);
+  const { topics: readerTopics, format, subjectArm } = parseVariantKey(topicsKey);
+  const brief = format === 'brief';
   const arrangement = arrangeVariant(edition.stories, readerTopics, edition.pinnedId ?? null);
-  // Lowest-ranked first: the order in which stories give up their cards.
-  const shrinkOrder = [...edition.stories].reverse().filter((s) => s !== arrangement.lead);
-  const compacted = new Set<number>();
-  const trimmed: Array<(typeof LEAD_TRIM_ORDER)[number]> = [];
+  const limit = brief ? (settings.briefHtmlLimit ?? BRIEF_HTML_LIMIT) : HTML_LIMIT;
+  const steps = shrinkSteps(edition.stories, arrangement.lead, brief);
+  const layout: Layout = { arrangement, brief, compacted: new Set(), omitted: new Set(), trimmed: [], leadCut: 0, noteClipped: false };
 
   const own = settings.link;
   const link = own ? (a: StoredArticle) => own(a, { key: topicsKey, messageTag: tokens.message_tag }) : (a: StoredArticle) => a.url;
@@ -93,28 +102,66 @@ export async function renderVariant(
     webVersion: false,
   };
 
-  for (;;) {
-    const props = digestProps(edition, readerTopics, { arrangement, compacted, trimmed }, personal, settings, link);
+  for (let step = 0; ; step++) {
+    const props = digestProps(edition, readerTopics, layout, personal, settings, link);
     const html = await renderEmail(createElement(WeeklyRecap, props));
     const htmlBytes = worstCaseBytes(html, nonce, settings.baseUrl);
-    const next = shrinkOrder.find((s) => !compacted.has(s.id));
-    const nextTrim = LEAD_TRIM_ORDER.find((t) => !trimmed.includes(t));
-    if (htmlBytes <= HTML_LIMIT || (!next && !nextTrim)) {
-      if (htmlBytes > HTML_LIMIT) throw new Error(`variant "${topicsKey}" cannot fit in ${HTML_LIMIT} bytes`);
+    const next = steps[step];
+    if (htmlBytes <= limit || !next) {
+      // A brief still over its bound has links of thousands of characters: it goes out at its
+      // smallest (readers of the brief must not miss the edition); a full edition cannot get there.
+      if (htmlBytes > limit && !brief) throw new Error(`variant "${topicsKey}" cannot fit in ${limit} bytes`);
       return {
         topicsKey,
-        ...headlines(edition, arrangement.lead, parseVariantKey(topicsKey).subjectArm),
+        ...headlines(edition, arrangement.lead, subjectArm),
         nonce,
         html,
         text: renderText(props),
         htmlBytes,
-        compacted: [...compacted],
-        trimmedLeadSections: [...trimmed],
+        compacted: [...layout.compacted],
+        omitted: [...layout.omitted],
+        trimmedLeadSections: [...layout.trimmed],
       };
     }
-    if (next) compacted.add(next.id);
-    else if (nextTrim) trimmed.push(nextTrim);
+    next(layout);
   }
+}
+
+/** How a variant is laid out: which stories shrank to fit its size bound, and how far. */
+interface Layout {
+  arrangement: Arrangement<StoredArticle>;
+  brief: boolean;
+  /** Shown as title and link only. */
+  compacted: Set<number>;
+  /** Left out of a brief (its link to the full edition counts them). */
+  omitted: Set<number>;
+  /** Sections of the full edition's top story left out. */
+  trimmed: Array<(typeof LEAD_TRIM_ORDER)[number]>;
+  /** How far the brief's top story shrank (see toBriefLeadView). */
+  leadCut: BriefLeadCut;
+  /** The editor's note of a brief is cut short (the full edition carries it whole). */
+  noteClipped: boolean;
+}
+
+/**
+ * What a variant gives up, in order, until it fits: the lowest-ranked stories shrink to title and
+ * link first; then the full edition trims its top story's sections, and the brief keeps only what
+ * changed of its top story's TL;DR, cuts the editor's note short, leaves out its lowest-ranked
+ * stories and, last, shortens its top story to headline and hook (an edition of hostile size needs
+ * all of it to fit in BRIEF_HTML_LIMIT).
+ */
+function shrinkSteps(stories: StoredArticle[], lead: StoredArticle, brief: boolean): Array<(layout: Layout) => void> {
+  // Lowest-ranked first: the order in which stories give up their cards.
+  const shrinkOrder = [...stories].reverse().filter((s) => s !== lead);
+  const compact = shrinkOrder.map((s) => (l: Layout) => void l.compacted.add(s.id));
+  if (!brief) return [...compact, ...LEAD_TRIM_ORDER.map((t) => (l: Layout) => void l.trimmed.push(t))];
+  return [
+    ...compact,
+    (l) => void (l.leadCut = 1),
+    (l) => void (l.noteClipped = true),
+    ...shrinkOrder.map((s) => (l: Layout) => void l.omitted.add(s.id)),
+    (l) => void (l.leadCut = 2),
+  ];
 }
 
 /**
@@ -129,7 +176,8 @@ export async function renderWebVersion(edition: EditionForRender, settings: Rend
     recipientEmail: '',
     webVersion: true,
   };
-  const props = digestProps(edition, [], { arrangement, compacted: new Set(), trimmed: [] }, personal, settings, (a) => a.url);
+  const layout: Layout = { arrangement, brief: false, compacted: new Set(), omitted: new Set(), trimmed: [], leadCut: 0, noteClipped: false };
+  const props = digestProps(edition, [], layout, personal, settings, (a) => a.url);
   return renderEmail(createElement(WeeklyRecap, props));
 }
 
@@ -147,30 +195,38 @@ export function headlines(edition: Pick<EditionForRender, 'subject' | 'subjects'
 function digestProps(
   edition: EditionForRender,
   readerTopics: string[],
-  layout: { arrangement: Arrangement<StoredArticle>; compacted: Set<number>; trimmed: ReadonlyArray<(typeof LEAD_TRIM_ORDER)[number]> },
+  layout: Layout,
   personal: Pick<Required<WeeklyRecapProps>, 'greetingName' | 'links' | 'recipientEmail' | 'webVersion'>,
   settings: RenderSettings,
   link: (article: StoredArticle) => string,
 ): Required<WeeklyRecapProps> {
-  const lead = toStoryView(layout.arrangement.lead, false, link(layout.arrangement.lead));
+  const view = (a: StoredArticle) => {
+    const story = toStoryView(a, layout.compacted.has(a.id), link(a));
+    return layout.brief ? toBriefView(story) : story;
+  };
+  const whole = toStoryView(layout.arrangement.lead, false, link(layout.arrangement.lead));
+  const lead = layout.brief ? toBriefLeadView(whole, layout.leadCut) : whole;
   for (const section of layout.trimmed) {
     if (section === 'competitors') lead.competitors = null;
     else lead[section] = [];
   }
   // The label goes with the analysis it labels: none when the article has none, or all of it was trimmed.
   if (!(lead.takeaways.length || lead.competitors || lead.deepDive.length || lead.predictions.length)) lead.analysisLabel = null;
+  const note = edition.editorNote && plainText(edition.editorNote);
   return {
     listName: headerSafe(edition.listName),
     editionNumber: edition.number,
     dateRange: edition.dateRange,
     preheader: headlines(edition, layout.arrangement.lead).preheader,
-    editorNote: edition.editorNote && plainText(edition.editorNote),
+    editorNote: note && layout.noteClipped ? clipText(note, BRIEF_NOTE_LENGTH) : note,
     leadTopics: readerTopics.map(topicLabel),
     topStory: lead,
-    sections: layout.arrangement.sections.map((section) =>
-      toSectionView(section.topic, section.stories.map((a) => toStoryView(a, layout.compacted.has(a.id), link(a)))),
-    ),
+    sections: layout.arrangement.sections
+      .map((section) => toSectionView(section.topic, section.stories.filter((a) => !layout.omitted.has(a.id)).map(view)))
+      .filter((section) => section.stories.length > 0),
     postalAddress: settings.postalAddress,
+    brief: layout.brief,
+    omitted: layout.omitted.size,
     ...personal,
   };
 }

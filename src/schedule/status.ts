@@ -5,6 +5,7 @@ import type { ScheduleState } from '../../db/schema.ts';
 import { findList } from '../audience/lists.ts';
 import type { Context } from '../context.ts';
 import { schedulerLease } from '../delivery/lease.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { deliveryCounts } from '../delivery/send.ts';
 import { findSubjectTest, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
 import { editionWaves, type Wave } from '../delivery/waves.ts';
@@ -29,6 +30,8 @@ export interface WeekStatus {
   subjectTest: SubjectTestReport | null;
   /** Its waves of local send time (RECAP_LOCAL_SEND_TIME), earliest first; none when it went all at once. */
   waves: Wave[];
+  /** The same per format (full, brief), with clicks; null before anything was queued. */
+  formats: FormatStats[] | null;
 }
 
 export interface ScheduleStatus {
@@ -77,6 +80,7 @@ export async function scheduleStatus(ctx: Context, weeks = RECENT_WEEKS): Promis
     recent.push({
       week: r.week, state: r.state, description, startedAt: r.created_at, updatedAt: r.updated_at, approvalDeadlineAt: r.approval_deadline_at,
       edition: r.number === null || r.edition_status === null ? null : { number: r.number, status: r.edition_status }, deliveries, subjectTest, waves,
+      formats: sentAny && r.edition_id !== null ? await statsByFormat(db, r.edition_id) : null,
     });
   }
   const [next] = nextRuns(now, cronSlots(config.cron, config.timeZone), config.timeZone, 1);

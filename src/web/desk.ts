@@ -21,11 +21,13 @@ import { clickWeightingOn, editionWeights, setClickWeighting } from '../editions
 import { findSubjectTest, sampleSize, type SubjectTest, subjectTestBlocked, type SubjectTestReport, subjectTestReport } from '../delivery/subject-test.ts';
 import { armLetter, confidenceText, formatP, percent } from '../editions/subject-stats.ts';
 import { editionWaves, waveLine } from '../delivery/waves.ts';
+import { type FormatStats, statsByFormat } from '../delivery/format-stats.ts';
 import { type Edition, editionEntries, findEdition } from '../editions/editions.ts';
 import { parseWeek } from '../editions/week.ts';
 import type { LinkCheckRow } from '../../db/schema.ts';
 import { headerSafe as line, plainText } from '../plain-text.ts';
 import { leadPreheader, leadSubject } from '../render/headline.ts';
+import { describeVariantKey, topicsOfKey } from '../render/arrange.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { presentedSecret, sameSecret } from './auth.ts';
 import { clickWeightingSection, storyScore } from './desk-clicks.ts';
@@ -259,7 +261,7 @@ ${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${u
     const what = await target(edition, { variant: c.req.query('variant'), subscriber: c.req.query('subscriber') });
     if (typeof what === 'string') return c.text(`${what[0]?.toUpperCase()}${what.slice(1)}.`, 404);
     const links = what.subscriber ? subscriberLinks(deps.config.baseUrl, deps.secret, what.subscriber.id, deps.list.id) : inertLinks(deps.config.baseUrl, 'preview');
-    const { body } = await renderPreview(edition, what, previewValues(what, links), { baseUrl: deps.config.baseUrl, postalAddress: deps.config.postalAddress });
+    const { body } = await renderPreview(edition, what, previewValues(what, links), { baseUrl: deps.config.baseUrl, postalAddress: deps.config.postalAddress, briefHtmlLimit: deps.config.briefMaxBytes });
     c.header('Content-Security-Policy', PREVIEW_CSP);
     return c.html(body.html);
   });
@@ -276,11 +278,16 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** Every variant: its readers, the story it leads with, and the subject and preheader it goes out with. */
+/** A variant's topics in words: "full edition", "Policy + Safety". */
+function variantTopics(key: string): string {
+  return describeVariantKey(topicsOfKey(key).join(','), topicLabel);
+}
+
+/** Every variant: its readers, its format, the story it leads with, and the subject and preheader it goes out with. */
 function variantTable(audience: Audience): Markup {
-  return html`<table class="variants"><thead><tr><th>Variant</th><th>Readers</th><th>Top story</th><th>Subject · preheader</th></tr></thead><tbody>${audience.variants.map(
-    (v) => html`<tr><td>${v.key === '' ? 'full edition' : v.key.split(',').map(topicLabel).join(' + ')}</td><td>${v.readers}</td><td>${line(v.leadTitle)}${v.displaced ? html`<br><span class="muted">pinned, instead of ${line(v.displaced.title)}</span>` : ''}</td><td>${line(v.subject)}<br><span class="muted">${line(v.preheader)}</span></td></tr>`,
-  )}</tbody><tfoot><tr><td>Total</td><td>${audience.total}</td><td colspan="2"></td></tr></tfoot></table>`;
+  return html`<table class="variants"><thead><tr><th>Variant</th><th>Format</th><th>Readers</th><th>Top story</th><th>Subject · preheader</th></tr></thead><tbody>${audience.variants.map(
+    (v) => html`<tr><td>${variantTopics(v.key)}</td><td>${v.format}</td><td>${v.readers}</td><td>${line(v.leadTitle)}${v.displaced ? html`<br><span class="muted">pinned, instead of ${line(v.displaced.title)}</span>` : ''}</td><td>${line(v.subject)}<br><span class="muted">${line(v.preheader)}</span></td></tr>`,
+  )}</tbody><tfoot><tr><td>Total</td><td></td><td>${audience.total}</td><td colspan="2"></td></tr></tfoot></table>`;
 }
 
 async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewed: PreviewTarget, message: string | null, errors: string[], status: 200 | 400 | 404 = 200) {
@@ -308,7 +315,9 @@ async function editionPage(c: Context, deps: WebDeps, edition: Edition, previewe
     html`<form method="post" class="inline"><input type="hidden" name="action" value="move"><input type="hidden" name="${kind === 'item' ? 'item' : 'article'}" value="${id}"><input type="hidden" name="move" value="${what}">${keep}<button type="submit" class="secondary small" aria-label="${label}">${label}</button></form>`;
   const entries = editionEntries(edition);
   const pinned = r.pinned_article_id;
-  const pinReach = audience && pinned ? audience.variants.filter((v) => v.displaced) : [];
+  // The variants readers get (each format's twin is listed with none, for the preview).
+  const reached = audience ? audience.variants.filter((v) => v.readers > 0 || v.key === '') : [];
+  const pinReach = pinned ? reached.filter((v) => v.displaced) : [];
   const order = entries.map((entry, i) => {
     const last = i === entries.length - 1;
     if (entry.kind === 'item') {
@@ -342,12 +351,12 @@ ${r.status === 'approved' && plan
 <form method="post"><input type="hidden" name="action" value="draft">${keep}<button type="submit" class="secondary">Back to draft</button></form></section>`
   : ''}
 ${draft && plan?.deadline ? html`<p class="notice">${describeDeadline(plan.deadline, config.timeZone)}</p>` : ''}
-${sent ? html`<h2>Deliveries</h2>${chart(stats)}` : ''}
+${sent ? html`<h2>Deliveries</h2>${chart(stats)}${formatTable(await statsByFormat(deps.db, r.id))}` : ''}
 ${waves.length ? html`<h2 id="waves">Waves</h2><p class="muted">Local send time: each reader's copy waits for their morning; the edition is frozen since the first wave.</p><ul>${waves.map((w) => html`<li>${waveLine(w)}</li>`)}</ul>` : ''}
 ${read.length ? html`<h2>Most read</h2><ol>${read.map((s) => html`<li>${line(s.title)} <span class="muted">· ${s.clicks} clicks</span></li>`)}</ol>` : ''}
 ${clickWeightingSection(weights, weighting, keep)}
 <h2 id="order">Stories</h2>
-${pinned && audience ? html`<p class="muted">The pinned story leads all ${plural(audience.variants.length, 'variant')} (${plural(audience.total, 'reader')}); it takes the place of the readers' own top story in ${pinReach.length ? html`${pinReach.map((v, i) => html`${i > 0 ? ', ' : ''}${v.key.split(',').map(topicLabel).join(' + ')} (${v.readers})`)}` : 'none of them'}.</p>` : ''}
+${pinned && audience ? html`<p class="muted">The pinned story leads all ${plural(reached.length, 'variant')} (${plural(audience.total, 'reader')}); it takes the place of the readers' own top story in ${pinReach.length ? html`${pinReach.map((v, i) => html`${i > 0 ? ', ' : ''}${describeVariantKey(v.key, topicLabel)} (${v.readers})`)}` : 'none of them'}.</p>` : ''}
 <ol class="stories">${order}</ol>
 ${draft
   ? html`<details><summary>Add an editor's item (a link with a title and a line)</summary><form method="post"><input type="hidden" name="action" value="item">${keep}
@@ -395,11 +404,11 @@ ${draft
   : ''}
 ${['draft', 'approved', 'sending', 'paused'].includes(r.status) ? html`<form method="post"><input type="hidden" name="action" value="cancel"><button type="submit" class="danger">Cancel this edition</button></form>` : ''}`;
 
-  const variants: Array<[string, number]> = audience ? audience.variants.map((v) => [v.key, v.readers]) : [['', 0]];
+  const variants: Array<[string, number]> = audience ? audience.variants.map((v) => [v.key, v.readers]) : [['', 0], ['|brief', 0]];
   const preview = html`<h2>Preview</h2>
 <form method="get" class="preview-pick">
 <label for="variant">Variant</label>
-<select id="variant" name="variant">${variants.map(([k, n]) => html`<option value="${k}"${k === previewed.key && !previewed.subscriber ? html` selected` : ''}>${k === '' ? 'full edition' : k.split(',').map(topicLabel).join(' + ')}${audience ? ` (${plural(n, 'reader')})` : ''}</option>`)}</select>
+<select id="variant" name="variant">${variants.map(([k, n]) => html`<option value="${k}"${k === previewed.key && !previewed.subscriber ? html` selected` : ''}>${describeVariantKey(k, topicLabel)}${audience ? ` (${plural(n, 'reader')})` : ''}</option>`)}</select>
 <label for="subscriber">…or what this subscriber gets</label><input type="text" inputmode="email" autocomplete="off" id="subscriber" name="subscriber" value="${previewed.subscriber?.email ?? ''}" placeholder="reader@example.com">
 <button type="submit" class="secondary">Show</button></form>
 <p class="showing">Showing ${previewed.label}${!previewed.subscriber && previewed.key === '' && audience ? ` (${plural(fullReaders, 'reader')} ${fullReaders === 1 ? 'gets' : 'get'} it)` : ''}.</p>
@@ -430,6 +439,14 @@ function linkList(urls: string[], results: Map<string, LinkCheckRow>, timeZone: 
 }
 
 const TLDR_LABELS = { whatChanged: 'what changed', whyItMatters: 'why it matters', whatToDoNext: 'what to do next', whoShouldCare: 'who should care' } as const;
+
+/** The deliveries and clicks of each format. */
+function formatTable(formats: FormatStats[]): Markup {
+  const columns = ['readers', 'submitted', 'failed', 'deferred', 'uncertain', 'queued', 'clicks'] as const;
+  return html`<table class="formats"><thead><tr><th>Format</th>${columns.map((c) => html`<th>${c === 'queued' ? 'to send' : c}</th>`)}</tr></thead><tbody>${formats.map(
+    (f) => html`<tr><td>${f.format}</td>${columns.map((c) => html`<td>${f[c]}</td>`)}</tr>`,
+  )}</tbody></table>`;
+}
 
 /** A small bar chart of the delivery outcomes (SVG attributes only: the CSP allows no inline style). */
 function chart(stats: EditionStats): Markup {

@@ -8,6 +8,7 @@ import {
   eraseSubscriber,
   exportSubscriber,
   firstNameSchema,
+  formatSchema,
   knownTopics,
   personNameSchema,
   setPaused,
@@ -23,7 +24,7 @@ import { type TokenClaims, verifyToken } from '../audience/tokens.ts';
 import { topicLabel } from '../render/story-view.ts';
 import { asList, asText, clientIp, formFields, userAgent, type WebDeps } from './context.ts';
 import { errorList, type Markup, notice, page } from './page.ts';
-import { invalidLink } from './subscribe.ts';
+import { formatChoice, invalidLink } from './subscribe.ts';
 import { queueSubscriptionRequest } from './subscription-requests.ts';
 import { timeZoneField } from './time-zone-field.ts';
 
@@ -58,14 +59,14 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
       case 'save': {
         const known = new Set(await knownTopics(deps.db));
         const parsed = z
-          .object({ name: personNameSchema, firstName: firstNameSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')), timeZone: timeZoneSchema })
-          .safeParse({ name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics), timeZone: asText(fields.time_zone) });
+          .object({ name: personNameSchema, firstName: firstNameSchema, format: formatSchema, topics: z.array(topicSchema.refine((t) => known.has(t), 'is not a topic of this list')), timeZone: timeZoneSchema })
+          .safeParse({ name: asText(fields.name), firstName: asText(fields.first_name), format: asText(fields.format), topics: asList(fields.topics), timeZone: asText(fields.time_zone) });
         if (!parsed.success) {
-          const typed = { ...s, name: asText(fields.name), firstName: asText(fields.first_name), topics: asList(fields.topics), timeZone: asText(fields.time_zone) || null };
+          const typed = { ...s, name: asText(fields.name), firstName: asText(fields.first_name), format: asText(fields.format), topics: asList(fields.topics), timeZone: asText(fields.time_zone) || null };
           return preferencesPage(c, deps, typed, null, describeIssues(parsed.error), 400);
         }
-        const { name, firstName, topics, timeZone } = parsed.data;
-        await updatePreferences(deps.db, s.id, { name, firstName, topics: [...new Set(topics)], timeZone }, now);
+        const { name, firstName, format, topics, timeZone } = parsed.data;
+        await updatePreferences(deps.db, s.id, { name, firstName, format, topics: [...new Set(topics)], timeZone }, now);
         return reload(c, deps, claims, 'Saved. The next edition leads with your topics.');
       }
       case 'pause':
@@ -80,7 +81,7 @@ export function preferencesRoutes(app: Hono, deps: WebDeps): void {
       case 'resubscribe': {
         // Coming back needs a new confirmation, like a first subscription, through the same queue.
         const meta = { source: 'preferences' as const, ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) };
-        await queueSubscriptionRequest(deps.db, { listId: claims.listId, email: s.email, name: s.name, timeZone: s.timeZone, topics: s.topics, meta, at: now });
+        await queueSubscriptionRequest(deps.db, { listId: claims.listId, email: s.email, name: s.name, format: s.format, timeZone: s.timeZone, topics: s.topics, meta, at: now });
         deps.subscriptionWorker.wake();
         return reload(c, deps, claims, 'We are sending you a confirmation link: click it to come back.');
       }
@@ -102,7 +103,10 @@ async function reload(c: Context, deps: WebDeps, claims: TokenClaims, message: s
   return preferencesPage(c, deps, s, message, []);
 }
 
-async function preferencesPage(c: Context, deps: WebDeps, s: SubscriberView, message: string | null, errors: string[], status: 200 | 400 = 200) {
+/** The page shows what was typed when a save failed: the format too, as a string. */
+type ShownSubscriber = Omit<SubscriberView, 'format'> & { format: string };
+
+async function preferencesPage(c: Context, deps: WebDeps, s: ShownSubscriber, message: string | null, errors: string[], status: 200 | 400 = 200) {
   const topics = await knownTopics(deps.db);
   const chosen = new Set(s.topics);
   const boxes: Markup[] = topics.map((t) => html`<label><input type="checkbox" name="topics" value="${t}"${chosen.has(t) ? html` checked` : ''}> ${topicLabel(t)}</label>`);
@@ -123,6 +127,7 @@ ${notice(message)}${errorList(errors)}
 <input type="text" id="name" name="name" maxlength="${MAX_NAME_LENGTH}" value="${s.name ?? ''}">
 <label for="first_name">First name <span class="muted">(left empty, the emails say “Hi ${greetingName({ firstName: null, name: s.name })}”)</span></label>
 <input type="text" id="first_name" name="first_name" maxlength="${MAX_FIRST_NAME_LENGTH}" autocomplete="given-name" value="${s.firstName ?? ''}">
+${formatChoice(s.format)}
 ${timeZoneField(s.timeZone, deps.config.timeZone, { fromBrowser: false })}
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>
 <div class="topics">${boxes}</div></fieldset>

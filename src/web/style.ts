@@ -56,6 +56,9 @@ body.wide main { max-width: 1320px; }
 }
 table.variants { width: 100%; border-collapse: collapse; font-size: 14px; display: block; overflow-x: auto; }
 table.variants th, table.variants td { text-align: left; vertical-align: top; padding: 4px 8px 4px 0; border-top: 1px solid var(--rule); }
+table.formats { border-collapse: collapse; font-size: 14px; display: block; overflow-x: auto; margin: 8px 0 16px; }
+table.formats th, table.formats td { text-align: right; padding: 2px 10px 2px 0; border-top: 1px solid var(--rule); }
+table.formats th:first-child, table.formats td:first-child { text-align: left; }
 .inbox-row { border: 1px solid var(--rule); border-radius: 6px; padding: 8px 12px; margin: 0 0 8px; overflow-wrap: anywhere; }
 .inbox-row.phone { max-width: 375px; }
 .bad { color: var(--bad); }

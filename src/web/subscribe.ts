@@ -23,15 +23,16 @@ interface FormValues {
   email: string;
   name: string;
   timeZone: string;
+  format: string;
   topics: string[];
 }
 
 export function subscribeRoutes(app: Hono, deps: WebDeps): void {
-  app.get('/subscribe', async (c) => subscribePage(c, deps, { email: '', name: '', timeZone: '', topics: [] }, []));
+  app.get('/subscribe', async (c) => subscribePage(c, deps, { email: '', name: '', format: 'full', timeZone: '', topics: [] }, []));
 
   app.post('/subscribe', async (c) => {
     const fields = await formFields(c);
-    const values = { email: asText(fields.email), name: asText(fields.name), timeZone: asText(fields.time_zone), topics: asList(fields.topics) };
+    const values = { email: asText(fields.email), name: asText(fields.name), format: asText(fields.format), timeZone: asText(fields.time_zone), topics: asList(fields.topics) };
     const result = await handleRequest(c, deps, values, asText(fields.website), 'form');
     if (result.kind === 'invalid') return subscribePage(c, deps, values, result.errors, 400);
     if (result.kind === 'limited') return page(c, { listName: deps.list.name, title: 'Slow down', status: 429, body: html`<h1>Too many requests</h1><p>Please try again in a few minutes.</p>` });
@@ -48,7 +49,7 @@ export function subscribeRoutes(app: Hono, deps: WebDeps): void {
       return c.json({ ok: false, errors: ['the body is not JSON'] }, 400);
     }
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const values = { email: String(b.email ?? ''), name: String(b.name ?? ''), timeZone: String(b.timeZone ?? ''), topics: Array.isArray(b.topics) ? b.topics.map(String) : [] };
+    const values = { email: String(b.email ?? ''), name: String(b.name ?? ''), format: String(b.format ?? ''), timeZone: String(b.timeZone ?? ''), topics: Array.isArray(b.topics) ? b.topics.map(String) : [] };
     const result = await handleRequest(c, deps, values, String(b.website ?? ''), 'api');
     if (result.kind === 'invalid') return c.json({ ok: false, errors: result.errors }, 400);
     if (result.kind === 'limited') {
@@ -106,6 +107,14 @@ async function handleRequest(c: Context, deps: WebDeps, values: FormValues, hone
   return { kind: 'accepted' };
 }
 
+/** Full or brief, as radio buttons; `chosen` as typed (anything but brief is the full digest). */
+export function formatChoice(chosen: string): Markup {
+  const brief = chosen.trim().toLowerCase() === 'brief';
+  return html`<fieldset><legend>How much of it</legend>
+<label><input type="radio" name="format" value="full"${brief ? '' : html` checked`}> Full digest <span class="muted">(every story with its TL;DR, the top story analysed in depth)</span></label>
+<label><input type="radio" name="format" value="brief"${brief ? html` checked` : ''}> Brief <span class="muted">(the top story’s TL;DR and the week’s headlines: a two-minute read)</span></label></fieldset>`;
+}
+
 function meta(c: Context, deps: WebDeps, source: RequestMeta['source']): RequestMeta {
   return { source, ip: clientIp(c, deps.config.trustProxy), userAgent: userAgent(c) };
 }
@@ -146,6 +155,7 @@ ${errorList(errors)}
 <input type="text" inputmode="email" id="email" name="email" required maxlength="254" autocomplete="email" autocapitalize="off" spellcheck="false" value="${values.email}">
 <label for="name">Name <span class="muted">(optional, for the greeting)</span></label>
 <input type="text" id="name" name="name" maxlength="100" autocomplete="name" value="${values.name}">
+${formatChoice(values.format)}
 ${timeZoneField(values.timeZone || null, deps.config.timeZone, { fromBrowser: true })}
 <fieldset><legend>Lead with these topics <span class="muted">(none: the full edition)</span></legend>
 <div class="topics">${boxes}</div></fieldset>

@@ -13,7 +13,7 @@
 // while one email can take; a claim of a process known to be gone (lease.ts) is taken over at once.
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/connect.ts';
-import type { SubscriptionRequestsTable } from '../../db/schema.ts';
+import type { Format, SubscriptionRequestsTable } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { greetingName } from '../audience/first-name.ts';
 import { confirmationExpiry, requestSubscription, type RequestMeta } from '../audience/subscriptions.ts';
@@ -30,6 +30,7 @@ export interface SubscriptionRequest {
   name: string | null;
   /** Chosen on the form; it waits here until the confirmation email goes. */
   timeZone: string | null;
+  format: Format;
   topics: string[];
   meta: RequestMeta;
   at: Date;
@@ -44,6 +45,7 @@ export async function queueSubscriptionRequest(db: Db, r: SubscriptionRequest): 
       email: r.email,
       name: r.name,
       time_zone: r.timeZone,
+      format: r.format,
       topics: JSON.stringify(r.topics),
       source: r.meta.source,
       ip: r.meta.ip,
@@ -162,7 +164,7 @@ async function handle(deps: DrainDeps, row: Row): Promise<'mailed' | 'quiet'> {
     // Per address, quietly: nobody can flood one inbox with confirmation emails.
     if (!(await deps.limits.perAddress.take(`to:${row.email}`)).allowed) return done('over the per-address limit; nothing sent');
     const meta: RequestMeta = { source: row.source as RequestMeta['source'], ip: row.ip, userAgent: row.user_agent };
-    const request = { email: row.email, name: row.name, timeZone: row.time_zone, topics: JSON.parse(row.topics) as string[] };
+    const request = { email: row.email, name: row.name, format: row.format, timeZone: row.time_zone, topics: JSON.parse(row.topics) as string[] };
     const outcome = await db.transaction().execute(async (trx) => {
       const o = await requestSubscription(trx, row.list_id, request, meta, new Date(row.requested_at));
       if (o.send) await trx.updateTable('subscription_requests').set({ subscriber_id: o.subscriberId, confirm_nonce: o.nonce }).where('id', '=', row.id).execute();

@@ -31,10 +31,10 @@ async function add(c: TestContext, input: Record<string, unknown>): Promise<void
   await c.db.transaction().execute((trx) => upsertSubscriber(trx, c.listId, parsed, c.clock.now()));
 }
 
-/** One of each: every status, a full consent record, topics, first names, attributes, awkward text. */
+/** One of each: every status, a full consent record, topics, first names, a brief reader, attributes, awkward text. */
 async function population(c: TestContext): Promise<void> {
   await add(c, {
-    email: 'ada@example.com', name: 'Lindqvist, Ada "Countess"', firstName: 'Ada', timeZone: 'Asia/Tokyo', topics: ['compute', 'policy'], status: 'active',
+    email: 'ada@example.com', name: 'Lindqvist, Ada "Countess"', firstName: 'Ada', format: 'brief', timeZone: 'Asia/Tokyo', topics: ['compute', 'policy'], status: 'active',
     attributes: { company: 'Acme, Inc.', plan: 'pro' },
     consent: { at: '2026-01-05T10:00:00.000Z', source: 'form', ip: '203.0.113.9', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) "quoted"', confirmedAt: '2026-01-05T10:05:00.000Z' },
   });
@@ -54,7 +54,7 @@ async function snapshot(c: TestContext) {
   const people = await c.db
     .selectFrom('subscribers as s')
     .innerJoin('list_members as m', 'm.subscriber_id', 's.id')
-    .select(['s.id', 's.email', 's.name', 's.first_name', 's.time_zone', 's.status', 's.consent_at', 's.consent_source', 's.consent_ip', 's.consent_user_agent', 's.confirmed_at', 'm.status as member'])
+    .select(['s.id', 's.email', 's.name', 's.first_name', 's.format', 's.time_zone', 's.status', 's.consent_at', 's.consent_source', 's.consent_ip', 's.consent_user_agent', 's.confirmed_at', 'm.status as member'])
     .where('s.email', 'not like', '%@erased.invalid')
     .orderBy('s.email')
     .execute();
@@ -83,7 +83,7 @@ describe('export → import', () => {
     const file = join(a.dir, 'export.csv');
     expect(await exportTo(a, file)).toBe(6);
     const csv = readFileSync(file, 'utf8');
-    expect(csv.split('\n')[0]).toBe('email,name,first_name,time_zone,topics,status,consent_at,consent_source,consent_ip,consent_user_agent,confirmed_at,company,plan');
+    expect(csv.split('\n')[0]).toBe('email,name,first_name,format,time_zone,topics,status,consent_at,consent_source,consent_ip,consent_user_agent,confirmed_at,company,plan');
     expect(csv).not.toContain('erased');
 
     const b = await fresh();
@@ -107,7 +107,7 @@ describe('export → import', () => {
     const records = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(records.map((r) => [r.email, r.status])).toEqual([['ada@example.com', 'active'], ['ben@example.com', 'pending'], ['josé@xn--bcher-kva.example', 'active']]);
     expect(records[0]).toEqual({
-      email: 'ada@example.com', name: 'Lindqvist, Ada "Countess"', first_name: 'Ada', time_zone: 'Asia/Tokyo', topics: ['compute', 'policy'], status: 'active',
+      email: 'ada@example.com', name: 'Lindqvist, Ada "Countess"', first_name: 'Ada', format: 'brief', time_zone: 'Asia/Tokyo', topics: ['compute', 'policy'], status: 'active',
       consent_at: '2026-01-05T10:00:00.000Z', consent_source: 'form', consent_ip: '203.0.113.9', consent_user_agent: 'Mozilla/5.0 (X11; Linux x86_64) "quoted"',
       confirmed_at: '2026-01-05T10:05:00.000Z', attributes: { company: 'Acme, Inc.', plan: 'pro' },
     });

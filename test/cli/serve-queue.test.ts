@@ -21,7 +21,7 @@ it('mails the requests a dead process left queued at start, and new ones after a
   // The previous `recap serve` answered this request and died before mailing it.
   const db = openDb(join(cwd, 'var/recap.db'));
   const list = await findList(db, 'weekly-ai-recap');
-  await queueSubscriptionRequest(db, { listId: list.id, email: 'left-behind@example.com', name: null, timeZone: null, topics: [], meta: { source: 'form', ip: null, userAgent: null }, at: new Date() });
+  await queueSubscriptionRequest(db, { listId: list.id, email: 'left-behind@example.com', name: null, format: 'full', timeZone: null, topics: [], meta: { source: 'form', ip: null, userAgent: null }, at: new Date() });
 
   const serve = await startServe({ cwd, env });
   const res = await fetch(`${serve.url}/api/subscribe`, { method: 'POST', body: JSON.stringify({ email: 'new@example.com' }), headers: { 'Content-Type': 'application/json' } });

@@ -6,7 +6,7 @@ import type { TestContext } from './context.ts';
 export async function addSubscriber(
   ctx: TestContext,
   email: string,
-  options: { name?: string; topics?: string[]; status?: 'active' | 'pending' | 'unsubscribed' | 'bounced' | 'complained'; confirmed?: boolean; attributes?: Record<string, string> } = {},
+  options: { name?: string; format?: 'full' | 'brief'; topics?: string[]; status?: 'active' | 'pending' | 'unsubscribed' | 'bounced' | 'complained'; confirmed?: boolean; attributes?: Record<string, string> } = {},
 ): Promise<number> {
   const now = ctx.clock.now().toISOString();
   const status = options.status ?? 'active';
@@ -14,6 +14,7 @@ export async function addSubscriber(
   const input = subscriberInputSchema.parse({
     email,
     name: options.name ?? null,
+    format: options.format,
     topics: options.topics ?? [],
     attributes: options.attributes,
     status,

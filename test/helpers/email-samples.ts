@@ -57,8 +57,11 @@ const reader = {
 
 /** Each template's renderings, by file name; a template with none makes the tests fail. */
 export async function renderEveryTemplate(): Promise<Record<string, Array<{ name: string; html: string }>>> {
-  const variant = await renderVariant(hostileEdition(), '', SETTINGS);
-  const email = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, reader).html;
+  const email = async (key: string) => {
+    // The brief with room for every story whole (RECAP_BRIEF_MAX_BYTES), so each of its parts is checked.
+    const variant = await renderVariant(hostileEdition(), key, { ...SETTINGS, briefHtmlLimit: 40_000 });
+    return personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, reader).html;
+  };
   const common = { listName: 'Weekly AI Recap', name: LONG_NAME, postalAddress: SETTINGS.postalAddress };
   const review = {
     listName: 'Weekly AI Recap', week: '2026-W48', subject: `Weekly AI Recap #48: ${LONG_URL}`, stories: hostileEdition().stories.map((s) => s.title),
@@ -66,7 +69,8 @@ export async function renderEveryTemplate(): Promise<Record<string, Array<{ name
   };
   return {
     'weekly-recap': [
-      { name: 'weekly-recap', html: email },
+      { name: 'weekly-recap', html: await email('') },
+      { name: 'weekly-recap-brief', html: await email('|brief') },
       { name: 'weekly-recap-web', html: await renderWebVersion(hostileEdition(), SETTINGS) },
     ],
     'confirm-subscription': [

@@ -53,7 +53,7 @@ describe.skipIf(!chromiumAvailable)('every email in a browser', () => {
     }
   });
 
-  it.each(['weekly-recap', 'weekly-recap-web'])('%s: the top story starts on a 375 × 667 phone screen', async (name) => {
+  it.each(['weekly-recap', 'weekly-recap-brief', 'weekly-recap-web'])('%s: the top story starts on a 375 × 667 phone screen', async (name) => {
     const page = await open(rendering(name), FIRST_SCREEN);
     // The top story's title: the first heading of a story.
     const top = await page.evaluate(() => (document.querySelector('h2[id^="story-"]') as Element).getBoundingClientRect());

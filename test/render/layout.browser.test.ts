@@ -17,20 +17,25 @@ const SHOTS = join(import.meta.dirname, '../../var/screenshots');
 const available = chromiumAvailable;
 
 let browser: Browser;
-let html: string;
+/** The digest in each format, by variant key. */
+const FORMATS = [{ format: 'full', key: '' }, { format: 'brief', key: '|brief' }] as const;
+const htmls = new Map<string, string>();
 
 beforeAll(async () => {
   if (!available) return;
   browser = await launchChromium();
   const stories = rankArticles(sampleArticles().map((a, i) => ({ ...articleSchema.parse(a), id: i + 1 }))).slice(0, 12);
-  const variant = await renderVariant(
-    { listName: 'Weekly AI Recap', number: 48, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: 'A note from the editor.', stories },
-    '',
-    { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' },
-  );
-  html = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, {
-    name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/t', preferences_url: 'https://recap.test/preferences/t', message_tag: '',
-  }).html;
+  for (const { key } of FORMATS) {
+    const variant = await renderVariant(
+      { listName: 'Weekly AI Recap', number: 48, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: 'A note from the editor.', stories },
+      key,
+      // The brief with room for every story whole (RECAP_BRIEF_MAX_BYTES), so each of its parts is laid out.
+      { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin', briefHtmlLimit: 36_000 },
+    );
+    htmls.set(key, personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, {
+      name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/t', preferences_url: 'https://recap.test/preferences/t', message_tag: '',
+    }).html);
+  }
   mkdirSync(SHOTS, { recursive: true });
 });
 
@@ -51,22 +56,23 @@ function contrast(a: string, b: string): number {
   return (hi + 0.05) / (lo + 0.05);
 }
 
-describe.skipIf(!available)('the digest in a browser', () => {
+describe.skipIf(!available).each(FORMATS)('the $format digest in a browser', ({ format, key }) => {
+  const html = () => htmls.get(key) as string;
   it.each([320, 375, 600, 1024])('fits %i px without horizontal scrolling', async (width) => {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
-    await page.setContent(html);
+    await page.setContent(html());
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     // The content column never exceeds 600 px.
     const column = await page.evaluate(() => Math.max(...[...document.querySelectorAll('table.dark-card')].map((t) => t.getBoundingClientRect().width)));
     expect(column).toBeLessThanOrEqual(600);
-    await page.screenshot({ path: join(SHOTS, `digest-${width}.png`), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, `digest-${format}-${width}.png`), fullPage: true });
     await page.close();
   });
 
   it.each(['light', 'dark'] as const)('keeps body text legible in %s mode', async (scheme) => {
     const page = await browser.newPage({ viewport: { width: 600, height: 900 }, colorScheme: scheme });
-    await page.setContent(html);
+    await page.setContent(html());
     const pairs = await page.evaluate(() =>
       // Every element that shows text of its own.
       [...document.querySelectorAll('body *')].filter((el) => [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? '').trim())).map((el) => {
@@ -84,7 +90,7 @@ describe.skipIf(!available)('the digest in a browser', () => {
       expect(contrast(card, 'rgb(0, 0, 0)')).toBeLessThan(2);
       expect(contrast(around, 'rgb(0, 0, 0)')).toBeLessThan(2);
     }
-    await page.screenshot({ path: join(SHOTS, `digest-${scheme}.png`) });
+    await page.screenshot({ path: join(SHOTS, `digest-${format}-${scheme}.png`) });
     await page.close();
   });
 });

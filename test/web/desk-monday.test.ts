@@ -76,9 +76,9 @@ describe('what goes out is what the editor saw', () => {
     const policy = firstWith(edition.stories, 'policy');
     const models = firstWith(edition.stories, 'models');
     expect(policy.id).not.toBe(edition.stories[0]?.id);
-    expect(table).toContain(`Policy 1 ${policy.title} ${policy.title} ${policy.hook}`);
-    expect(table).toContain(`Models 1 ${models.title} ${models.title} ${models.hook}`);
-    expect(table).toContain(`full edition 1 ${edition.stories[0]?.title}`);
+    expect(table).toContain(`Policy full 1 ${policy.title} ${policy.title} ${policy.hook}`);
+    expect(table).toContain(`Models full 1 ${models.title} ${models.title} ${models.hook}`);
+    expect(table).toContain(`full edition full 1 ${edition.stories[0]?.title}`);
     expect(table).toContain('Total 3');
   });
 
@@ -94,7 +94,7 @@ describe('what goes out is what the editor saw', () => {
     const policyCopy = await get(w, `/desk/editions/${WEEK}/preview?variant=policy`);
     expect(text(policyCopy.body)).toMatch(new RegExp(`Top story ${pinned.title.slice(0, 30)}`));
     const table = text(/<table class="variants">[\s\S]*?<\/table>/.exec(res.body)?.[0] ?? '');
-    expect(table).toContain(`Policy 1 ${pinned.title} pinned, instead of ${firstWith(edition.stories, 'policy').title}`);
+    expect(table).toContain(`Policy full 1 ${pinned.title} pinned, instead of ${firstWith(edition.stories, 'policy').title}`);
 
     await post(w, { action: 'move', article: String(pinned.id), move: 'unpin' });
     expect((await reload(w)).row.pinned_article_id).toBeNull();
@@ -155,7 +155,7 @@ describe('approving', () => {
     expect(ask.status).toBe(200);
     const words = text(ask.body);
     expect(words).toContain('It goes to 3 readers in 3 variants');
-    expect(words).toMatch(/full edition 1 .* Models 1 .* Policy 1 .* Total 3/);
+    expect(words).toMatch(/full edition full 1 .* Models full 1 .* Policy full 1 .* Total 3/);
     expect(words).toContain('no scheduler is running: start `recap schedule`');
     expect(ask.body).toContain('Approve: send to 3 readers');
     // Asking changed nothing.
