@@ -1,5 +1,5 @@
-// `recap subscribers add --format` and the export that writes the format, through the real CLI on a
-// migrated SQLite file.
+// `recap subscribers add --format`, the export that writes the format, and a send's dry run and
+// status per format, through the real CLI on a migrated SQLite file.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -34,3 +34,21 @@ it('stores the format given with --format, refuses another with exit 2, and expo
   expect(at).toBeGreaterThan(0);
   expect(row?.split(',')[at]).toBe('brief');
 }, 120_000);
+
+it('names each variant’s format in a dry run, and counts each format in digest status (and --json)', async () => {
+  expect((await runCli(['articles', 'import', join(import.meta.dirname, '../../data/sample/articles.json')], { cwd, env: env() })).code).toBe(0);
+  expect((await runCli(['subscribers', 'add', 'cy@example.com'], { cwd, env: env() })).code).toBe(0);
+  const dry = await runCli(['digest', 'send', '--week', '2026-W48', '--dry-run'], { cwd, env: env() });
+  expect(dry.stdout).toMatch(/full edition · brief\s+1 recipient\s+[\d.]+ kB HTML\s+\d+ shortened to title and link, \d+ left out to stay under 15\.0 kB/);
+  expect(dry.stdout).toMatch(/full edition\s+1 recipient\s+[\d.]+ kB HTML/);
+  expect((await runCli(['digest', 'send', '--week', '2026-W48'], { cwd, env: env() })).code).toBe(0);
+  const status = await runCli(['digest', 'status', '--week', '2026-W48'], { cwd, env: env() });
+  expect(status.stdout).toContain('    full: 1 reader: 1 submitted, 0 failed, 0 deferred, 0 uncertain · 0 clicks');
+  expect(status.stdout).toContain('    brief: 1 reader: 1 submitted, 0 failed, 0 deferred, 0 uncertain · 0 clicks');
+  const json = JSON.parse((await runCli(['digest', 'status', '--week', '2026-W48', '--json'], { cwd, env: env() })).stdout);
+  expect(json.formats).toEqual([
+    { format: 'full', readers: 1, submitted: 1, failed: 0, deferred: 0, uncertain: 0, queued: 0, clicks: 0 },
+    { format: 'brief', readers: 1, submitted: 1, failed: 0, deferred: 0, uncertain: 0, queued: 0, clicks: 0 },
+  ]);
+  expect(json.counts.submitted).toBe(2);
+}, 240_000);

@@ -23,9 +23,9 @@ function edition(stories: StoredArticle[]): EditionForRender {
   return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: null, stories };
 }
 
-async function rendered(stories: StoredArticle[]) {
-  const v = await renderVariant(edition(stories), '', settings);
-  return { ...personalize({ html: v.html, text: v.text, placeholder_nonce: v.nonce }, reader), compacted: v.compacted };
+async function rendered(stories: StoredArticle[], key = '', briefHtmlLimit?: number) {
+  const v = await renderVariant(edition(stories), key, { ...settings, briefHtmlLimit });
+  return { ...personalize({ html: v.html, text: v.text, placeholder_nonce: v.nonce }, reader), compacted: v.compacted, omitted: v.omitted };
 }
 
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -91,6 +91,17 @@ describe('the rights line', () => {
     expect(compacted.length).toBeGreaterThan(0);
     expectRightsInEveryStory(html, text, stories);
     expect(html).not.toContain('<b>');
+  });
+
+  it('ends every story of the brief, whole or shrunk to its headline, and no story it left out', async () => {
+    const stories = stored(sampleArticles());
+    const whole = await rendered(stories, '|brief', 40_000);
+    expect(whole).toMatchObject({ compacted: [], omitted: [] });
+    expectRightsInEveryStory(whole.html, whole.text, stories);
+    const tight = await rendered(stories, '|brief');
+    expect(tight.compacted.length).toBeGreaterThan(0);
+    expect(tight.omitted.length).toBeGreaterThan(0);
+    expectRightsInEveryStory(tight.html, tight.text, stories.filter((s) => !tight.omitted.includes(s.id)));
   });
 
   it('is in the web version of every story too', async () => {
