@@ -29,7 +29,7 @@ function stored(inputs: Parameters<typeof articleSchema.parse>[0][]): StoredArti
 }
 
 function edition(stories: StoredArticle[], editorNote: string | null): EditionForRender {
-  return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote, stories };
+  return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote, stories, subjects: ['Subject A', 'Subject B, the second arm'] };
 }
 
 // Deterministic "random" names: runs of spaces, "=", quotes, markup, accents, CJK and emoji, of every length up to the limit.

@@ -22,7 +22,7 @@ import { sampleArticles } from '../helpers/articles.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { addSubscriber } from '../helpers/audience.ts';
 import { addReaders } from '../helpers/deliveries.ts';
-import { seededRandom } from '../helpers/random.ts';
+import { seededRandom } from '../../bench/population.ts';
 import { testIo, testLog } from '../helpers/send.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 

@@ -9,7 +9,7 @@ import { outboxTransport } from '../../src/delivery/transport.ts';
 import { ensureEdition } from '../../src/editions/editions.ts';
 import { runWeeklyRecap } from '../../src/recap.ts';
 import { addReaders } from '../helpers/deliveries.ts';
-import { seededRandom } from '../helpers/random.ts';
+import { seededRandom } from '../../bench/population.ts';
 import { testIo } from '../helpers/send.ts';
 import { createWebTest, form, SAME_ORIGIN, type WebTest } from '../helpers/web.ts';
 
