@@ -1,8 +1,9 @@
 // The weekly digest. Content arrives through props (see src/render/variant.ts); every prop has a
 // default so `email export` and the React Email preview render it as a realistic edition.
-import { Heading, Hr, Link, Text } from '@react-email/components';
+import { Heading, Hr, Text } from '@react-email/components';
 import { type AnchorHTMLAttributes, createElement, Fragment } from 'react';
 import { Block } from './_components/block.tsx';
+import { Brief } from './_components/brief.tsx';
 import { Frame } from './_components/frame.tsx';
 import { Footer } from './_components/footer.tsx';
 import { previewDigest } from './_components/preview-data.ts';
@@ -33,7 +34,8 @@ export interface WeeklyRecapProps {
   webVersion?: boolean;
   /**
    * The brief format (src/render/variant.ts shapes its stories): each story a headline, its hook and
-   * one TL;DR line, no contents, and a link to the full edition in the browser.
+   * one TL;DR line, no contents, and a link to the full edition in the browser; its own lean markup
+   * (_components/brief.tsx).
    */
   brief?: boolean;
   /** Stories of the brief left out to keep it small: the link to the full edition counts them. */
@@ -45,6 +47,14 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
     listName, editionNumber, dateRange, preheader, greetingName, editorNote, leadTopics, topStory, sections,
     links, recipientEmail, postalAddress, webVersion, brief, omitted,
   } = { ...previewDigest, webVersion: false, brief: false, omitted: 0, ...props } as Required<WeeklyRecapProps>;
+  if (brief) {
+    return (
+      <Brief
+        listName={listName} editionNumber={editionNumber} dateRange={dateRange} preheader={preheader} greetingName={greetingName} editorNote={editorNote}
+        leadTopics={leadTopics} topStory={topStory} sections={sections} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} omitted={omitted}
+      />
+    );
+  }
   const storyCount = 1 + omitted + sections.reduce((n, section) => n + section.stories.length, 0);
   return (
     <Frame title={`${listName} #${editionNumber}`} preview={preheader}>
@@ -59,11 +69,11 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           {webVersion ? 'Here' : `Hi ${greetingName}, here`} {storyCount === 1 ? 'is the story' : `are the ${storyCount} stories`} that
           mattered in AI this week{leadTopics.length > 0 ? `, leading with what you follow: ${leadTopics.join(', ')}` : ''}.
         </Text>
-        {!brief && storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
+        {storyCount > CONTENTS_ABOVE && sections.length > 1 ? <Contents sections={sections} /> : null}
         <Hr className="dark-rule" style={{ ...s.rule, margin: '16px 0' }} />
       </Block>
 
-      <TopStory story={topStory} brief={brief} />
+      <TopStory story={topStory} />
 
       {editorNote ? (
         <Block className="pad" style={s.pad}>
@@ -82,20 +92,10 @@ export function WeeklyRecap(props: WeeklyRecapProps) {
           <Anchor name={sectionAnchor(i)} />
           <Heading as="h2" className="dark-text" style={{ ...s.h3, marginTop: 0 }}>{section.label}</Heading>
           {section.stories.map((story) => (
-            <StoryCard key={story.anchor} story={story} brief={brief} />
+            <StoryCard key={story.anchor} story={story} />
           ))}
         </Block>
       ))}
-
-      {brief ? (
-        <Block className="pad" style={s.pad}>
-          <Hr className="dark-rule" style={{ ...s.rule, margin: '8px 0 16px' }} />
-          <Text className="dark-text" style={s.text}>
-            {omitted > 0 ? `${omitted === 1 ? 'One more story' : `${omitted} more stories`} and the` : 'The'} full analysis of every story:{' '}
-            <Link href={links.viewInBrowser} className="dark-link" style={s.link}>read the full edition</Link>.
-          </Text>
-        </Block>
-      ) : null}
 
       <Footer listName={listName} links={links} recipientEmail={recipientEmail} postalAddress={postalAddress} webVersion={webVersion} />
     </Frame>

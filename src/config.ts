@@ -38,7 +38,6 @@ const envSchema = z.object({
     .optional(),
   RECAP_MAX_STORIES: intFrom(12, 1, 50),
   RECAP_MAX_PER_TOPIC: intFrom(4, 1, 50),
-  RECAP_BRIEF_MAX_BYTES: intFrom(15_000, 15_000, 102_000),
   RECAP_MIN_STORIES: intFrom(3, 1, 50),
   RECAP_POSTAL_ADDRESS: z
     .string()
@@ -181,8 +180,6 @@ export interface Config {
   editorToken: string | undefined;
   /** Story links go through counted redirects (per story and edition, never per person). */
   trackClicks: boolean;
-  /** The brief format's HTML bound (worst case); a larger one keeps more of its stories whole. */
-  briefMaxBytes: number;
   /** How long the desk's link check waits for each story URL to answer. */
   linkCheckTimeoutMs: number;
   port: number;
@@ -261,7 +258,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.RECAP_LOG_LEVEL,
     editorToken: e.RECAP_EDITOR_TOKEN,
     trackClicks: e.RECAP_TRACK_CLICKS === 'true',
-    briefMaxBytes: e.RECAP_BRIEF_MAX_BYTES,
     linkCheckTimeoutMs: e.RECAP_LINK_CHECK_TIMEOUT_MS,
     port: e.PORT,
     trustProxy: e.RECAP_TRUST_PROXY === 'true',

@@ -146,7 +146,7 @@ async function segmentRules(ctx: Context, listId: number, name: string | undefin
 }
 
 export function renderSettings(ctx: Context) {
-  return { baseUrl: ctx.config.baseUrl, postalAddress: ctx.config.postalAddress, briefHtmlLimit: ctx.config.briefMaxBytes };
+  return { baseUrl: ctx.config.baseUrl, postalAddress: ctx.config.postalAddress };
 }
 
 export async function setStatus(ctx: Context, edition: Edition, status: EditionStatus): Promise<Edition> {

@@ -20,12 +20,6 @@ describe('configuration', () => {
     expect(config.unsubscribeMailto).toBe('unsubscribe@example.com');
   });
 
-  it('bounds the brief at 15,000 bytes unless told more, and never less', () => {
-    expect(loadConfig({}).briefMaxBytes).toBe(15_000);
-    expect(loadConfig({ RECAP_BRIEF_MAX_BYTES: '36000' }).briefMaxBytes).toBe(36_000);
-    expect(() => loadConfig({ RECAP_BRIEF_MAX_BYTES: '9000' })).toThrow(/RECAP_BRIEF_MAX_BYTES/);
-  });
-
   it('works with no environment at all (the embedded default)', () => {
     const config = loadConfig({});
     expect(config.databaseUrl).toBe('var/recap.db');

@@ -4,11 +4,8 @@ import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
-/**
- * A story below the top one: hook, what changed and why it matters; or title and link when compact.
- * In the brief: the headline (the link), the hook and one TL;DR line (what changed).
- */
-export function StoryCard({ story, brief = false }: { story: StoryView; brief?: boolean }) {
+/** A story below the top one: hook, what changed and why it matters; or title and link when compact. */
+export function StoryCard({ story }: { story: StoryView }) {
   if (story.compact) {
     return (
       <>
@@ -25,26 +22,6 @@ export function StoryCard({ story, brief = false }: { story: StoryView; brief?: 
       <Link href={story.url} className="dark-text" style={{ color: colors.text, textDecoration: 'none' }}>{story.title}</Link>
     </Heading>
   );
-  if (brief) {
-    // No cell of its own and one paragraph for hook and TL;DR: the brief has to stay small.
-    return (
-      <>
-        {heading}
-        {story.hook || story.tldr ? (
-          <Text className="dark-text" style={{ ...s.text, fontSize: '15px' }}>
-            {story.hook}
-            {story.hook && story.tldr ? ' ' : null}
-            {story.tldr ? (
-              <>
-                <strong>TL;DR:</strong> {story.tldr.whatChanged}
-              </>
-            ) : null}
-          </Text>
-        ) : null}
-        <RightsLine story={story} />
-      </>
-    );
-  }
   return (
     <Block style={{ paddingBottom: '18px' }}>
       {heading}

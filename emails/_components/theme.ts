@@ -18,26 +18,55 @@ export const fontStack =
 /** The one column; Outlook for Windows gets it as a fixed width (see frame.tsx). */
 export const COLUMN_WIDTH = 600;
 
-export const darkModeCss = `
-:root { color-scheme: light dark; supported-color-schemes: light dark; }
-@media (prefers-color-scheme: dark) {
-  .dark-page { background-color: #111318 !important; }
-  .dark-card { background-color: #1b1e25 !important; }
-  .dark-tint { background-color: #222838 !important; }
-  .dark-text { color: #e6e8eb !important; }
-  .dark-muted { color: #b3b9c3 !important; }
-  .dark-link { color: #93b4ff !important; }
-  .dark-rule { border-color: #39404d !important; }
-}
+/** The `dark-*` classes: what each turns to where the reader's system is in dark mode. */
+const darkClasses = {
+  page: 'background-color: #111318',
+  card: 'background-color: #1b1e25',
+  tint: 'background-color: #222838',
+  text: 'color: #e6e8eb',
+  muted: 'color: #b3b9c3',
+  link: 'color: #93b4ff',
+  rule: 'border-color: #39404d',
+} as const;
+const darkRules = (names: Array<keyof typeof darkClasses>) => names.map((name) => `  .dark-${name} { ${darkClasses[name]} !important; }`).join('\n');
+const padCss = `
 @media only screen and (max-width: 480px) {
   .pad { padding-left: 16px !important; padding-right: 16px !important; }
-}
+}`;
+
+// The palette and the phone padding every email has; the competitor grid only the full digest uses.
+const paletteCss = `
+:root { color-scheme: light dark; supported-color-schemes: light dark; }
+@media (prefers-color-scheme: dark) {
+${darkRules(['page', 'card', 'tint', 'text', 'muted', 'link', 'rule'])}
+}${padCss}`;
+const gridCss = `
 @media only screen and (min-width: 481px) {
   .grid-head { display: table-header-group !important; }
   .grid-row { display: table-row !important; }
   .grid-cell { display: table-cell !important; padding: 6px 8px !important; border-bottom: 1px solid ${colors.rule}; overflow-wrap: break-word !important; word-break: normal !important; }
   .grid-label { display: none !important; }
 }`;
+
+export const darkModeCss = paletteCss + gridCss;
+
+/**
+ * The brief's style sheet, without the spaces a browser does not need: the look of its links,
+ * headlines, paragraphs and rules by element, which spares each of them an inline style of its own (a client
+ * without a style sheet shows its own links, headings and rules, all there), the palette and the
+ * phone padding. The meta tags alone ask for dark mode (frame.tsx).
+ */
+export const briefCss = `
+a { color: ${colors.accent}; }
+h2 a, h3 a { color: ${colors.text}; text-decoration: none; }
+h3 { margin: 12px 0 2px; font-size: 16px; }
+p { margin: 0; }
+hr { border: 0; border-top: 1px solid ${colors.rule}; margin: 16px 0; }
+@media (prefers-color-scheme: dark) {
+${darkRules(['page', 'card', 'tint', 'text', 'muted', 'rule'])}
+  a { ${darkClasses.link} !important; }
+  h2 a, h3 a { ${darkClasses.text} !important; }
+}${padCss}`.replace(/\s*([{}:;,])\s*/g, '$1').replace(/;}/g, '}').trim();
 
 /**
  * Outlook for Windows does not pass a font from a cell into the tables inside it, and falls back to

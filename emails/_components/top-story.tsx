@@ -7,11 +7,8 @@ import { RightsLine } from './rights-line.tsx';
 import { colors, s } from './theme.ts';
 import type { StoryView } from './types.ts';
 
-/**
- * The week's top story in full, in the aggregator's own visual language. The brief's (its story
- * already shortened, src/render/story-view.ts) has no "Read original" line: its headline is the link.
- */
-export function TopStory({ story, brief = false }: { story: StoryView; brief?: boolean }) {
+/** The week's top story in full, in the aggregator's own visual language. */
+export function TopStory({ story }: { story: StoryView }) {
   return (
     <Block className="pad" style={s.pad}>
       <Text className="dark-muted" style={{ ...s.small, textTransform: 'uppercase', letterSpacing: '0.06em', fontWeight: 700 }}>
@@ -103,13 +100,11 @@ export function TopStory({ story, brief = false }: { story: StoryView; brief?: b
         </>
       ) : null}
 
-      {brief ? null : (
-        <Text style={s.text}>
-          <Link href={story.url} className="dark-link" style={{ ...s.link, fontWeight: 700 }}>
-            Read original on {story.sourceName} →
-          </Link>
-        </Text>
-      )}
+      <Text style={s.text}>
+        <Link href={story.url} className="dark-link" style={{ ...s.link, fontWeight: 700 }}>
+          Read original on {story.sourceName} →
+        </Link>
+      </Text>
       <RightsLine story={story} />
     </Block>
   );
@@ -125,7 +120,7 @@ function PartHeading({ emoji, children, style = s.h3 }: { emoji: string; childre
   );
 }
 
-/** The TL;DR's parts that have words (a brief that had to shrink keeps only what changed). */
+/** The TL;DR's parts that have words. */
 function tldrParts(tldr: NonNullable<StoryView['tldr']>): Array<[string, string]> {
   const parts: Array<[string, string]> = [
     ['What changed', tldr.whatChanged],

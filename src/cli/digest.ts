@@ -23,7 +23,7 @@ import { describeRun, findRun, missedAdvice } from '../schedule/runs.ts';
 import { describeSubjectTest } from '../schedule/status.ts';
 import { localTime } from '../schedule/slots.ts';
 import { describeVariantKey, parseVariantKey } from '../render/arrange.ts';
-import { HTML_LIMIT } from '../render/variant.ts';
+import { BRIEF_HTML_LIMIT, HTML_LIMIT } from '../render/variant.ts';
 import { withContext } from './context.ts';
 import { EXIT, kb, plural, progress, say, table, warn } from './output.ts';
 
@@ -272,12 +272,12 @@ export async function sendAndReport(
 
   if (report.kind === 'dry-run') {
     say('Variants (dry run: nothing written, nothing sent):');
-    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted, omitted: v.rendered.omitted })), ctx.config.briefMaxBytes);
+    printVariants(report.edition, report.variants.map((v) => ({ key: v.rendered.topicsKey, recipients: v.recipients, htmlBytes: v.rendered.htmlBytes, compacted: v.rendered.compacted, omitted: v.rendered.omitted })));
     return report;
   }
   if (report.outcome.variants.length > 0) {
     say('Variants:');
-    printVariants(report.edition, report.outcome.variants, ctx.config.briefMaxBytes);
+    printVariants(report.edition, report.outcome.variants);
   }
   const { outcome, counts } = report;
   say(`This run: ${outcome.submitted} submitted, ${outcome.deferred} deferred, ${outcome.failed} failed, ${outcome.skipped} skipped${outcome.uncertain > 0 ? `, ${outcome.uncertain} uncertain` : ''} (${report.enqueued} newly queued) → ${report.target}`);
@@ -327,8 +327,7 @@ export function printEdition(edition: Edition): void {
   for (const line of table(rows)) say(`    ${line}`);
 }
 
-/** `briefLimit`: RECAP_BRIEF_MAX_BYTES, the bound the brief variants were shortened to. */
-function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[]; omitted?: number[] }>, briefLimit: number): void {
+function printVariants(edition: Edition, variants: Array<{ key: string; recipients: number; htmlBytes: number; compacted: number[]; omitted?: number[] }>): void {
   const titles = new Map(edition.stories.map((s) => [s.id, s.title]));
   const rows = [...variants]
     .sort((a, b) => b.recipients - a.recipients)
@@ -336,7 +335,7 @@ function printVariants(edition: Edition, variants: Array<{ key: string; recipien
       describeVariantKey(v.key),
       plural(v.recipients, 'recipient'),
       `${kb(v.htmlBytes)} HTML`,
-      v.compacted.length ? `${v.compacted.length} shortened to title and link${v.omitted?.length ? `, ${v.omitted.length} left out` : ''} to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? briefLimit : HTML_LIMIT)}` : '',
+      v.compacted.length ? `${v.compacted.length} shortened to title and link${v.omitted?.length ? `, ${v.omitted.length} left out` : ''} to stay under ${kb(parseVariantKey(v.key).format === 'brief' ? BRIEF_HTML_LIMIT : HTML_LIMIT)}` : '',
     ]);
   for (const line of table(rows)) say(`  ${line}`);
   for (const v of variants) {

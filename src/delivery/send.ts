@@ -216,7 +216,6 @@ async function runLoop(deps: SendDeps, edition: Edition, result: SendOutcome, co
   const settings = {
     baseUrl: config.baseUrl,
     postalAddress: config.postalAddress,
-    briefHtmlLimit: config.briefMaxBytes,
     // An editor's item (a negative id) is no article: its link is not counted. The link says which
     // format and subject arm its variant is, and carries the message's tag (spliced per recipient).
     ...(config.trackClicks

@@ -15,7 +15,7 @@ export interface TestSent {
 
 export async function testSend(config: Config, transport: Transport, edition: Edition, target: PreviewTarget, to: string[], now: Date): Promise<TestSent> {
   const links = inertLinks(config.baseUrl, 'test');
-  const { variant, body } = await renderPreview(edition, target, previewValues(target, links), { baseUrl: config.baseUrl, postalAddress: config.postalAddress, briefHtmlLimit: config.briefMaxBytes });
+  const { variant, body } = await renderPreview(edition, target, previewValues(target, links), { baseUrl: config.baseUrl, postalAddress: config.postalAddress});
   const subject = `[TEST] ${variant.subject}`;
   const replies: string[] = [];
   for (const email of to) {

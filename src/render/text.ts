@@ -1,8 +1,10 @@
 // The plain-text part, written from the same props as the HTML (not HTML stripped to text):
 // headings underlined, links as numbered references, lines wrapped at 76 columns.
 import type { WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
+import { BRIEF_RIGHTS_NOTICE } from '../../emails/_components/brief.tsx';
 import { RIGHTS_NOTICE } from '../../emails/_components/rights-line.tsx';
 import type { StoryView } from '../../emails/_components/types.ts';
+import { fullEditionLine, introLine, receivingLine } from '../../emails/_components/wording.ts';
 
 const WIDTH = 76;
 const TLDR_PARTS = [['What changed', 'whatChanged'], ['Why it matters', 'whyItMatters'], ['What to do next', 'whatToDoNext'], ['Who should care', 'whoShouldCare']] as const;
@@ -17,15 +19,11 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   };
   const out: string[] = [];
   const para = (text: string, indent = '') => out.push(wrap(text, indent), '');
-  const heading = (text: string, rule: '=' | '-') => {
-    const lines = wrap(text);
-    out.push(lines, rule.repeat(Math.max(...lines.split('\n').map(displayWidth))), '');
-  };
+  const heading = (text: string, rule: '=' | '-') => underlined(out, text, rule);
 
   heading(`${props.listName.toUpperCase()} #${props.editionNumber} · ${props.dateRange}`, '=');
   const count = 1 + props.omitted + props.sections.reduce((n, s) => n + s.stories.length, 0);
-  const leading = props.leadTopics.length > 0 ? `, leading with what you follow: ${props.leadTopics.join(', ')}` : '';
-  para(`Hi ${props.greetingName}, here ${count === 1 ? 'is the story' : `are the ${count} stories`} that mattered in AI this week${leading}.`);
+  para(introLine(props.greetingName, count, props.leadTopics));
 
   if (props.editorNote) {
     heading('From the editor', '-');
@@ -34,6 +32,10 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
 
   const story = props.topStory;
   heading(`TOP STORY: ${story.title}`, '=');
+  if (props.brief) {
+    writeBrief(props, out, ref);
+    return footer(props, links, out);
+  }
   para(`${story.sourceName}${story.topics.length ? ` · ${story.topics.map((t) => `#${t}`).join(' ')}` : ''}`);
   if (story.hook) para(story.hook);
   if (story.tldr) {
@@ -79,14 +81,43 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
 
   for (const section of props.sections) {
     heading(section.label.toUpperCase(), '=');
-    for (const s of section.stories) writeCard(s, out, ref, props.brief);
+    for (const s of section.stories) writeCard(s, out, ref);
   }
-  if (props.brief) {
-    const more = props.omitted === 0 ? 'The' : `${props.omitted === 1 ? 'One more story' : `${props.omitted} more stories`} and the`;
-    para(`${more} full analysis of every story: read the full edition ${ref(props.links.viewInBrowser)}`);
-  }
+  return footer(props, links, out);
+}
 
-  heading('Links', '-');
+/** As the brief's HTML (emails/_components/brief.tsx), after the top story's title. */
+function writeBrief(props: Required<WeeklyRecapProps>, out: string[], ref: (url: string) => string): void {
+  const para = (text: string) => out.push(wrap(text), '');
+  const story = props.topStory;
+  if (story.hook) para(story.hook);
+  for (const [label, value] of TLDR_PARTS) if (story.tldr?.[value]) para(`${label}: ${story.tldr[value]}`);
+  if (story.fromPublisher) para(credit(story, ref));
+  const stories = props.sections.flatMap((section) => section.stories);
+  if (stories.length > 0) underlined(out, 'ALSO THIS WEEK', '=');
+  for (const s of stories) {
+    const title = wrap(s.title);
+    out.push(title, '-'.repeat(Math.max(...title.split('\n').map(displayWidth))));
+    const said = s.compact ? [] : [s.hook, s.tldr ? `TL;DR: ${s.tldr.whatChanged}` : ''].filter(Boolean);
+    out.push(...said.map((line) => wrap(line)), ...(s.fromPublisher ? [credit(s, ref)] : []), '');
+  }
+  para(`${fullEditionLine(props.omitted)} read the full edition ${ref(props.links.viewInBrowser)}`);
+  para(BRIEF_RIGHTS_NOTICE);
+}
+
+function underlined(out: string[], text: string, rule: '=' | '-'): void {
+  const lines = wrap(text);
+  out.push(lines, rule.repeat(Math.max(...lines.split('\n').map(displayWidth))), '');
+}
+
+/** The brief's credit: the publisher's name, with the reference to the original. */
+function credit(story: StoryView, ref: (url: string) => string): string {
+  return `— ${story.sourceName} ${ref(story.url)}`;
+}
+
+function footer(props: Required<WeeklyRecapProps>, links: string[], out: string[]): string {
+  const para = (text: string) => out.push(wrap(text), '');
+  underlined(out, 'Links', '-');
   links.forEach((url, i) => out.push(`[${i + 1}] ${url}`));
   out.push('');
   out.push('-- ');
@@ -94,16 +125,13 @@ export function renderText(props: Required<WeeklyRecapProps>): string {
   out.push(`Manage preferences: ${props.links.preferences}`);
   out.push(`Unsubscribe: ${props.links.unsubscribe}`);
   out.push('');
-  para(
-    `You are receiving this email because ${props.recipientEmail} subscribed to ${props.listName}. ` +
-      'Unsubscribing takes one click and stops every future edition.',
-  );
+  para(receivingLine(props.recipientEmail, props.listName));
   para(props.postalAddress);
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
-/** As the HTML's StoryCard; the brief's has one TL;DR line. */
-function writeCard(story: StoryView, out: string[], ref: (url: string) => string, brief: boolean): void {
+/** As the HTML's StoryCard. */
+function writeCard(story: StoryView, out: string[], ref: (url: string) => string): void {
   if (story.compact) {
     out.push(wrap(`* ${story.title} (${story.sourceName}) ${ref(story.url)}`, '  '), ...(story.fromPublisher ? [wrap(`  ${rightsLine(story, ref)}`, '  ')] : []), '');
     return;
@@ -111,8 +139,7 @@ function writeCard(story: StoryView, out: string[], ref: (url: string) => string
   const title = wrap(story.title);
   out.push(title, '-'.repeat(Math.max(...title.split('\n').map(displayWidth))));
   if (story.hook) out.push(wrap(story.hook));
-  if (story.tldr && brief) out.push(wrap(`TL;DR: ${story.tldr.whatChanged}`));
-  else if (story.tldr) {
+  if (story.tldr) {
     out.push(wrap(`What changed: ${story.tldr.whatChanged}`));
     out.push(wrap(`Why it matters: ${story.tldr.whyItMatters}`));
   }

@@ -1,7 +1,8 @@
 // Renders one variant of an edition: HTML through React Email and the text part from the same
 // props, with placeholders for per-recipient values. Keeps the HTML under Gmail's clipping size by
 // shrinking the lowest-ranked stories to title and link, then trimming the lead's extra sections;
-// the brief format (a key with |brief) under its own, much smaller bound (see shrinkSteps).
+// the brief format (a key with |brief) under its own, much smaller bound (see shrinkSteps), which an
+// ordinary week of 12 stories fits whole: the shrinking is for editions of hostile size.
 import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import type { StoredArticle } from '../articles/article.ts';
@@ -16,7 +17,7 @@ import { renderText } from './text.ts';
 
 /** Gmail clips a message whose HTML is larger than this. */
 export const HTML_LIMIT = 102_000;
-/** The brief format's bound by default (RECAP_BRIEF_MAX_BYTES): a quick read that loads at once on a phone. */
+/** The brief format's bound: a quick read that loads at once on a phone. */
 export const BRIEF_HTML_LIMIT = 15_000;
 /** An editor's note a brief had to cut short keeps this many characters. */
 const BRIEF_NOTE_LENGTH = 240;
@@ -51,8 +52,6 @@ export interface RenderSettings {
    * version takes none: its links are not counted.
    */
   link?: ((article: StoredArticle, variant: { key: string; messageTag: string }) => string) | undefined;
-  /** The brief's bound (RECAP_BRIEF_MAX_BYTES); BRIEF_HTML_LIMIT by default. */
-  briefHtmlLimit?: number | undefined;
 }
 
 export interface RenderedVariant {
@@ -89,7 +88,7 @@ export async function renderVariant(
   const { topics: readerTopics, format, subjectArm } = parseVariantKey(topicsKey);
   const brief = format === 'brief';
   const arrangement = arrangeVariant(edition.stories, readerTopics, edition.pinnedId ?? null);
-  const limit = brief ? (settings.briefHtmlLimit ?? BRIEF_HTML_LIMIT) : HTML_LIMIT;
+  const limit = brief ? BRIEF_HTML_LIMIT : HTML_LIMIT;
   const steps = shrinkSteps(edition.stories, arrangement.lead, brief);
   const layout: Layout = { arrangement, brief, compacted: new Set(), omitted: new Set(), trimmed: [], leadCut: 0, noteClipped: false };
 

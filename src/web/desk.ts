@@ -261,7 +261,7 @@ ${broken.length ? html`<p class="errors">${plural(broken.length, 'link')} of ${u
     const what = await target(edition, { variant: c.req.query('variant'), subscriber: c.req.query('subscriber') });
     if (typeof what === 'string') return c.text(`${what[0]?.toUpperCase()}${what.slice(1)}.`, 404);
     const links = what.subscriber ? subscriberLinks(deps.config.baseUrl, deps.secret, what.subscriber.id, deps.list.id) : inertLinks(deps.config.baseUrl, 'preview');
-    const { body } = await renderPreview(edition, what, previewValues(what, links), { baseUrl: deps.config.baseUrl, postalAddress: deps.config.postalAddress, briefHtmlLimit: deps.config.briefMaxBytes });
+    const { body } = await renderPreview(edition, what, previewValues(what, links), { baseUrl: deps.config.baseUrl, postalAddress: deps.config.postalAddress});
     c.header('Content-Security-Policy', PREVIEW_CSP);
     return c.html(body.html);
   });

@@ -29,7 +29,8 @@ function stored(inputs: Parameters<typeof articleSchema.parse>[0][]): StoredArti
 }
 
 function edition(stories: StoredArticle[], editorNote: string | null): EditionForRender {
-  return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote, stories, subjects: ['Subject A', 'Subject B, the second arm'] };
+  // Two subjects: the tracked case renders the arm-1 variant of a subject test (`|brief|s1`).
+  return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote, subjects: ['The week in AI', 'Seven stories'], stories };
 }
 
 // Deterministic "random" names: runs of spaces, "=", quotes, markup, accents, CJK and emoji, of every length up to the limit.

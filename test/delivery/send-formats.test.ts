@@ -95,20 +95,17 @@ it('counts a delivery not composed yet in its reader’s format', async () => {
   expect(stats.map((s) => [s.format, s.readers, s.queued])).toEqual([['full', 2, 2], ['brief', 3, 3]]);
 });
 
-it('renders the brief to RECAP_BRIEF_MAX_BYTES: a larger bound keeps every story whole', async () => {
-  const roomy = await createTestContext({ SMTP_URL: sink.url, RECAP_BRIEF_MAX_BYTES: '36000' });
-  try {
-    await importArticles(roomy.db, JSON.stringify(sampleArticles()), { now: roomy.clock.now() });
-    await addSubscriber(roomy, 'ben@example.com', { format: 'brief' });
-    const report = await runWeeklyRecap(roomy, testIo(roomy, () => createTransport(roomy.config)), { week: '2026-W48' });
-    if (report.kind !== 'sent') throw new Error(report.kind);
-    const variant = await roomy.db.selectFrom('variants').select(['topics_key', 'compacted', 'html_bytes']).executeTakeFirstOrThrow();
-    expect(variant).toMatchObject({ topics_key: '|brief', compacted: '[]' });
-    expect(variant.html_bytes).toBeGreaterThan(15_000);
-    expect(variant.html_bytes).toBeLessThanOrEqual(36_000);
-    const mail = await simpleParser(sink.byRecipient().get('ben@example.com')?.[0]?.raw ?? '');
-    expect((mail.text ?? '').match(/TL;DR: /g)?.length).toBe(report.edition.stories.length - 1);
-  } finally {
-    await roomy.close();
-  }
+it('sends an ordinary week’s brief whole under its bound, counted links and all: every story with its TL;DR line and source', async () => {
+  const report = await runWeeklyRecap(ctx, testIo(ctx, () => createTransport(ctx.config)), { week: '2026-W48' });
+  if (report.kind !== 'sent') throw new Error(report.kind);
+  const variant = await ctx.db.selectFrom('variants').select(['topics_key', 'compacted', 'html_bytes']).where('topics_key', '=', '|brief').executeTakeFirstOrThrow();
+  expect(variant.compacted).toBe('[]');
+  expect(variant.html_bytes).toBeLessThanOrEqual(BRIEF_HTML_LIMIT);
+  const mail = await simpleParser(sink.byRecipient().get('cy@example.com')?.[0]?.raw ?? '');
+  const stories = report.edition.stories.length;
+  expect(stories).toBe(12);
+  expect((mail.text ?? '').match(/TL;DR: /g)?.length).toBe(stories - 1);
+  expect(String(mail.html).match(/<strong>TL;DR:<\/strong>/g)?.length).toBe(stories - 1);
+  expect(String(mail.html).match(/<h[23] id="story-/g)?.length).toBe(stories);
+  expect(mail.text).not.toMatch(/more stor(y|ies) and the full analysis/);
 });

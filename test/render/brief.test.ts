@@ -2,7 +2,9 @@
 // under BRIEF_HTML_LIMIT whatever the edition holds; the text part follows the same shape.
 import { describe, expect, it } from 'vitest';
 import { type ArticleInput, articleSchema, type StoredArticle } from '../../src/articles/article.ts';
-import { rankArticles } from '../../src/editions/select.ts';
+import { clickUrl } from '../../src/delivery/clicks.ts';
+import { rankArticles, selectStories } from '../../src/editions/select.ts';
+import { parseVariantKey } from '../../src/render/arrange.ts';
 import { createElement } from 'react';
 import { WeeklyRecap, type WeeklyRecapProps } from '../../emails/weekly-recap.tsx';
 import { renderEmail } from '../../src/render/email-html.ts';
@@ -27,6 +29,7 @@ function edition(stories: StoredArticle[], overrides: Partial<EditionForRender> 
 const visible = (html: string) => html.replace(/<!-- -->/g, '');
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 const squash = (s: string) => s.replace(/\s+/g, ' ');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('the brief', () => {
   // Short stories: the template's shape, rendered as renderVariant would before any shrinking.
@@ -144,23 +147,31 @@ describe('the brief’s size bound', () => {
     expect(variant.html).toContain(`id="story-${(stories[0] as StoredArticle).id}"`);
   });
 
-  it('keeps an ordinary week whole under a larger bound (RECAP_BRIEF_MAX_BYTES)', async () => {
-    const week = edition(stored(sampleArticles()).slice(0, 12));
-    const roomy = await renderVariant(week, '|brief', { ...settings, briefHtmlLimit: 36_000 });
-    expect(roomy).toMatchObject({ compacted: [], omitted: [] });
-    expect(roomy.htmlBytes).toBeLessThanOrEqual(36_000);
-    for (const story of week.stories.slice(1)) expect(visible(roomy.html)).toContain(`<strong>TL;DR:</strong> ${escape(clipText(story.tldr?.whatChanged as string, 160))}`);
-    // At the default bound the same week keeps its top story's TL;DR and says what it left out.
-    const tight = await renderVariant(week, '|brief', settings);
-    expect(tight.omitted.length).toBeGreaterThan(0);
-    expect(visible(tight.html)).toContain(`${tight.omitted.length} more stories and the full analysis of every story:`);
-    expect(visible(tight.html)).toContain('30-second TL;DR');
-  });
-
-  it('holds an ordinary week under the bound too', async () => {
-    const variant = await renderVariant(edition(stored(sampleArticles()).slice(0, 12)), '|brief', settings);
-    expect(variant.htmlBytes).toBeLessThanOrEqual(BRIEF_HTML_LIMIT);
-    const { html } = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, longest);
-    expect(Buffer.byteLength(html)).toBeLessThanOrEqual(BRIEF_HTML_LIMIT);
-  });
+  // The sample week as an edition holds it (RECAP_MAX_STORIES, RECAP_MAX_PER_TOPIC at their defaults), with
+  // plain and counted links (RECAP_TRACK_CLICKS), in the longest key there is: a topic, the brief, a subject test's last arm.
+  const week = () => edition(selectStories(sampleArticles().map((a, i) => ({ ...articleSchema.parse(a), id: i + 1 })), { maxStories: 12, maxPerTopic: 4, minStories: 3 }).stories, { subjects: ['A', 'B', 'C', 'D'] });
+  const tracked = { ...settings, link: (a: StoredArticle, v: { key: string; messageTag: string }) => clickUrl(settings.baseUrl, 'secret', 123456789, a, parseVariantKey(v.key), v.messageTag) };
+  it.each([['plain links', '|brief', settings], ['counted links', '|brief', tracked], ['counted links', 'policy|brief|s3', tracked]] as const)(
+    'sends an ordinary week of 12 stories whole: every story its headline, hook, TL;DR line and source (%s, %s)',
+    async (_, key, settings) => {
+      const ordinary = week();
+      expect(ordinary.stories).toHaveLength(12);
+      const variant = await renderVariant(ordinary, key, settings);
+      expect(variant).toMatchObject({ omitted: [], compacted: [] });
+      expect(variant.htmlBytes).toBeLessThanOrEqual(BRIEF_HTML_LIMIT);
+      const { html, text } = personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, longest);
+      expect(Buffer.byteLength(html)).toBeLessThanOrEqual(BRIEF_HTML_LIMIT);
+      const lead = ordinary.stories.find((s) => html.includes(`<h2 id="story-${s.id}"`)) as StoredArticle;
+      for (const story of ordinary.stories) {
+        expect(html, story.title).toMatch(new RegExp(`<h[23] id="story-${story.id}"[^>]*><a href="[^"]+">${escapeRegExp(escape(story.title))}</a>`));
+        expect(html, story.title).toContain(escape(clipText(story.hook, story === lead ? 400 : 200)));
+        if (story !== lead) expect(html, story.title).toContain(`<strong>TL;DR:</strong> ${escape(clipText(story.tldr?.whatChanged as string, 160))}`);
+        expect(squash(text), story.title).toContain(`— ${story.source.name} [`);
+      }
+      expect(html).toContain(`<strong>What changed:</strong> ${escape(clipText(lead.tldr?.whatChanged as string, 240))}`);
+      expect(html).toContain(`<strong>Why it matters:</strong> ${escape(clipText(lead.tldr?.whyItMatters as string, 240))}`);
+      expect(html).toContain('The full analysis of every story:');
+      expect(html).not.toMatch(/<!-- -->/);
+    },
+  );
 });

@@ -29,8 +29,7 @@ beforeAll(async () => {
     const variant = await renderVariant(
       { listName: 'Weekly AI Recap', number: 48, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: 'A note from the editor.', stories },
       key,
-      // The brief with room for every story whole (RECAP_BRIEF_MAX_BYTES), so each of its parts is laid out.
-      { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin', briefHtmlLimit: 36_000 },
+      { baseUrl: 'https://recap.test', postalAddress: 'Recap Media, Example Street 1, 10115 Berlin' },
     );
     htmls.set(key, personalize({ html: variant.html, text: variant.text, placeholder_nonce: variant.nonce }, {
       name: 'Ada', email: 'ada@example.com', unsubscribe_url: 'https://recap.test/unsubscribe/t', preferences_url: 'https://recap.test/preferences/t', message_tag: '',

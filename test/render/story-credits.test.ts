@@ -23,8 +23,8 @@ function edition(stories: StoredArticle[]): EditionForRender {
   return { listName: 'Weekly AI Recap', number: 7, week: '2026-W48', dateRange: '23–29 Nov 2026', preheader: 'The week in AI.', editorNote: null, stories };
 }
 
-async function rendered(stories: StoredArticle[], key = '', briefHtmlLimit?: number) {
-  const v = await renderVariant(edition(stories), key, { ...settings, briefHtmlLimit });
+async function rendered(stories: StoredArticle[], key = '') {
+  const v = await renderVariant(edition(stories), key, settings);
   return { ...personalize({ html: v.html, text: v.text, placeholder_nonce: v.nonce }, reader), compacted: v.compacted, omitted: v.omitted };
 }
 
@@ -54,6 +54,31 @@ function expectRightsInEveryStory(html: string, text: string, stories: StoredArt
     expect(squash(text), story.title).toContain(`${RIGHTS_NOTICE} Original source: ${source} [${refs.get(story.url)}]`);
   }
   expect(squash(text).split(RIGHTS_NOTICE)).toHaveLength(stories.length + 1);
+}
+
+/**
+ * The brief's credits: every story's part (its heading up to the next story's) ends with "— Source",
+ * the source linking to the original, in the HTML and the text part; the rights notice said once in each.
+ */
+function expectBriefCredits(html: string, text: string, stories: StoredArticle[]): void {
+  const doc = parseDocument(html);
+  const headings = DomUtils.findAll((el) => /^h[23]$/.test(el.name) && /^story-/.test(el.attribs.id ?? ''), doc.children);
+  expect(headings.map((h) => h.attribs.id)).toEqual(expect.arrayContaining(stories.map((s) => `story-${s.id}`)));
+  const refs = references(text);
+  for (const story of stories) {
+    const heading = headings.find((h) => h.attribs.id === `story-${story.id}`) as Element;
+    // The story's part: what follows its heading up to the next heading or rule (the top story's: up to its row's end).
+    const part: Element[] = [];
+    for (let el = DomUtils.nextElementSibling(heading); el && !/^(h[123]|hr)$/.test(el.name); el = DomUtils.nextElementSibling(el)) part.push(el);
+    const last = part.at(-1) as Element;
+    const source = squash(story.source.name);
+    expect(squash(DomUtils.textContent(last)), story.title).toMatch(new RegExp(`— ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    const links = DomUtils.findAll((el) => el.name === 'a', last.children);
+    expect(links.at(-1) && { href: links.at(-1)?.attribs.href, text: squash(DomUtils.textContent(links.at(-1) as Element)) }, story.title).toEqual({ href: story.url, text: source });
+    expect(squash(text), story.title).toContain(`— ${source} [${refs.get(story.url)}]`);
+  }
+  for (const part of [squash(DomUtils.textContent(doc)), squash(text)]) expect(part.split(RIGHTS_NOTICE)).toHaveLength(2);
+  expect(squash(text).split(' — ').length - 1).toBe(stories.length);
 }
 
 describe('the rights line', () => {
@@ -93,15 +118,27 @@ describe('the rights line', () => {
     expect(html).not.toContain('<b>');
   });
 
-  it('ends every story of the brief, whole or shrunk to its headline, and no story it left out', async () => {
-    const stories = stored(sampleArticles());
-    const whole = await rendered(stories, '|brief', 40_000);
+  it('ends every story of the brief, whole or shrunk to its headline, with its source linked; the notice said once; none for a story it left out', async () => {
+    const stories = stored(sampleArticles()).slice(0, 12);
+    const whole = await rendered(stories, '|brief');
     expect(whole).toMatchObject({ compacted: [], omitted: [] });
-    expectRightsInEveryStory(whole.html, whole.text, stories);
-    const tight = await rendered(stories, '|brief');
+    expectBriefCredits(whole.html, whole.text, stories);
+    // Stories at their limits: the lowest-ranked shrink to headline and source, then are left out.
+    const long = (n: number) => '&"<>'.repeat(Math.ceil(n / 4)).slice(0, n);
+    const big = stored(Array.from({ length: 12 }, (_, i) => article({ title: `${i} ${long(200)}`, source: { name: `Publisher ${i} “Zoë & Co” <b>`, url: null }, hook: long(600), tldr: { whatChanged: long(1000), whyItMatters: long(1000), whatToDoNext: 'Do this.', whoShouldCare: 'Everyone' } })));
+    const tight = await rendered(big, '|brief');
     expect(tight.compacted.length).toBeGreaterThan(0);
     expect(tight.omitted.length).toBeGreaterThan(0);
-    expectRightsInEveryStory(tight.html, tight.text, stories.filter((s) => !tight.omitted.includes(s.id)));
+    expectBriefCredits(tight.html, tight.text, big.filter((s) => !tight.omitted.includes(s.id)));
+    expect(tight.html).not.toContain('<b>');
+  });
+
+  it('is not claimed in the brief for an editor’s item either', async () => {
+    const stories = stored(sampleArticles()).slice(0, 11);
+    const item = { ...(stories[1] as StoredArticle), id: -1, title: 'Our pick: a long read', url: 'https://editors.example/pick', source: { name: 'Weekly AI Recap’s editors', url: null } };
+    const { html, text } = await rendered([...stories, item], '|brief');
+    expect(html).toContain('Our pick: a long read');
+    expectBriefCredits(html, text, stories);
   });
 
   it('is in the web version of every story too', async () => {
