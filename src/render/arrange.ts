@@ -2,6 +2,7 @@
 // story of the edition; it only leads with what its readers follow.
 import type { Format } from '../../db/schema.ts';
 import { primaryTopic } from '../editions/select.ts';
+import { armLetter } from '../editions/subject-stats.ts';
 
 export interface Arrangeable {
   id: number;
@@ -39,10 +40,10 @@ export function parseVariantKey(key: string): VariantChoice {
   return { topics: topics === '' ? [] : topics.split(','), format: parts.includes('brief') ? 'brief' : 'full', subjectArm: arm ? Number(arm.slice(1)) : null };
 }
 
-/** A variant in words: "full edition", "policy + safety", "full edition · brief" (`label` names a topic). */
+/** A variant in words: "full edition", "policy + safety", "full edition · brief", "policy · subject B" (`label` names a topic). */
 export function describeVariantKey(key: string, label: (topic: string) => string = (t) => t): string {
-  const { topics, format } = parseVariantKey(key);
-  return `${topics.length ? topics.map(label).join(' + ') : 'full edition'}${format === 'brief' ? ' · brief' : ''}`;
+  const { topics, format, subjectArm } = parseVariantKey(key);
+  return `${topics.length ? topics.map(label).join(' + ') : 'full edition'}${format === 'brief' ? ' · brief' : ''}${subjectArm === null ? '' : ` · subject ${armLetter(subjectArm)}`}`;
 }
 
 export function topicsOfKey(key: string): string[] {

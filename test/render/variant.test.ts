@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ArticleInput, articleSchema, type StoredArticle } from '../../src/articles/article.ts';
 import { clickUrl } from '../../src/delivery/clicks.ts';
 import { rankArticles } from '../../src/editions/select.ts';
-import { parseVariantKey } from '../../src/render/arrange.ts';
+import { describeVariantKey, parseVariantKey, variantKey } from '../../src/render/arrange.ts';
 import { personalize } from '../../src/render/personalize.ts';
 import { type EditionForRender, HTML_LIMIT, renderVariant } from '../../src/render/variant.ts';
 import { article, sampleArticles } from '../helpers/articles.ts';
@@ -208,3 +208,22 @@ async function toRow(v: Promise<{ html: string; text: string; nonce: string }>) 
 function escape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;');
 }
+
+describe('variant keys', () => {
+  const editionTopics = new Set(['policy', 'safety', 'compute']);
+
+  it('say the topics, the format and the subject arm, and read back as written', () => {
+    const keys = [
+      [variantKey([], editionTopics), { topics: [], format: 'full', subjectArm: null }, 'full edition'],
+      [variantKey(['safety', 'policy', 'unknown'], editionTopics), { topics: ['policy', 'safety'], format: 'full', subjectArm: null }, 'policy + safety'],
+      [variantKey([], editionTopics, { format: 'brief' }), { topics: [], format: 'brief', subjectArm: null }, 'full edition · brief'],
+      [variantKey(['policy'], editionTopics, { format: 'brief', subjectArm: 1 }), { topics: ['policy'], format: 'brief', subjectArm: 1 }, 'policy · brief · subject B'],
+      [variantKey(['compute'], editionTopics, { subjectArm: 0 }), { topics: ['compute'], format: 'full', subjectArm: 0 }, 'compute · subject A'],
+    ] as const;
+    expect(keys.map(([key]) => key)).toEqual(['', 'policy,safety', '|brief', 'policy|brief|s1', 'compute|s0']);
+    for (const [key, choice, words] of keys) {
+      expect(parseVariantKey(key)).toEqual(choice);
+      expect(describeVariantKey(key)).toBe(words);
+    }
+  });
+});
