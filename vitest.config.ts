@@ -9,8 +9,8 @@ const INCLUDE = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
 //
 // The postgres project runs the files that get a database the way the suite hands them out: from
 // test/helpers/context.ts (createTestContext, and helpers/web.ts built on it) or
-// test/helpers/database.ts. Files without one (rendering, parsing, SMTP, config) would only repeat
-// their sqlite run, and files that make their own SQLite file (a CLI run in a temp folder with the
+// test/helpers/database.ts (and helpers/migrations.ts built on it). Files without one (rendering,
+// parsing, SMTP, config) would only repeat their sqlite run, and files that make their own SQLite file (a CLI run in a temp folder with the
 // default var/recap.db) test SQLite whatever the project. Of those that get one, these run on
 // SQLite only, each for its reason: about SQLite itself, or about something the database only
 // serves there (what they store goes through code other postgres files run), where a second pass
@@ -31,7 +31,7 @@ const SQLITE_ONLY: Record<string, string> = {
   'test/web/time-zone.e2e.test.ts': "the browser's zone offered in chromium; storing it runs on PostgreSQL in time-zone.test.ts",
 };
 
-const USES_TEST_DATABASE = /\bcreateTestContext\b|helpers\/web\.ts|helpers\/database\.ts/;
+const USES_TEST_DATABASE = /\bcreateTestContext\b|helpers\/web\.ts|helpers\/database\.ts|helpers\/migrations\.ts/;
 
 function postgresFiles(): string[] {
   return readdirSync('test', { recursive: true, encoding: 'utf8' })

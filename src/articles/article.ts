@@ -77,6 +77,11 @@ export type ArticleContent = z.output<typeof articleContentSchema>;
 /** A stored article with the id the database gave it. */
 export type StoredArticle = Article & { id: number };
 
+/** A story without the analysis sections (an editor's item, the brief's top story), fresh arrays each time. */
+export function noAnalysis() {
+  return { analysisLabel: null, takeaways: [], competitors: null, deepDive: [], predictions: [], timeline: [] };
+}
+
 /** Turns a zod error into "field: message" lines, field paths written as in the input. */
 export function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {

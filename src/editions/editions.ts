@@ -3,7 +3,7 @@
 // note. It is made once per list and week; later imports do not change it.
 import type { Db } from '../../db/connect.ts';
 import type { EditionRow, ListRow } from '../../db/schema.ts';
-import { type StoredArticle, tldrSchema } from '../articles/article.ts';
+import { noAnalysis, type StoredArticle, tldrSchema } from '../articles/article.ts';
 import { articlesByIds, articlesCollectedBetween } from '../articles/repository.ts';
 import { plainText } from '../plain-text.ts';
 import { leadPreheader, leadSubject, oneLine } from '../render/headline.ts';
@@ -182,12 +182,7 @@ function itemAsStory(item: EditorItem, above: StoredArticle | undefined, list: L
     hook: item.line,
     score: above?.score ?? 0,
     tldr: null,
-    analysisLabel: null,
-    takeaways: [],
-    competitors: null,
-    deepDive: [],
-    predictions: [],
-    timeline: [],
+    ...noAnalysis(),
   } as StoredArticle;
 }
 

@@ -1,7 +1,7 @@
 // From stored articles to what the templates show. Pure. Every stored string passes through
 // headerSafe here, once, so the HTML, the web version and the text part all get plain text.
 import type { SectionView, StoryView } from '../../emails/_components/types.ts';
-import type { StoredArticle } from '../articles/article.ts';
+import { noAnalysis, type StoredArticle } from '../articles/article.ts';
 import { headerSafe as line } from '../plain-text.ts';
 
 /** `link` is the URL readers follow: the article's own, or a counted redirect to it. */
@@ -66,12 +66,7 @@ export function toBriefLeadView(story: StoryView, cut: BriefLeadCut): StoryView 
       whatToDoNext: '',
       whoShouldCare: '',
     } : null,
-    analysisLabel: null,
-    takeaways: [],
-    competitors: null,
-    deepDive: [],
-    predictions: [],
-    timeline: [],
+    ...noAnalysis(),
   };
 }
 

@@ -1,29 +1,19 @@
 // Migration 0019 on a database that already counted clicks per story (0005): the counts move into
 // message_clicks under the empty tag (no message), the old table goes, and most read reads them as
 // before. Down again, they come back as counts per story.
-import { rmSync } from 'node:fs';
-import type { Kysely } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { openDb } from '../../db/connect.ts';
 import { migrateTo, migrateToLatest } from '../../db/migrate.ts';
+import { databaseAt, type OlderDatabase } from '../helpers/migrations.ts';
 import { mostRead } from '../../src/delivery/clicks.ts';
-import { tempDir } from '../helpers/context.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
 
-let dir = '';
-let db: Kysely<any> | undefined;
-let database: TestDatabase | undefined;
+let older: OlderDatabase | undefined;
 afterEach(async () => {
-  await db?.destroy();
-  await database?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await older?.close();
 });
 
 it('moves the counts per story into message_clicks, as clicks of no one message, and back', async () => {
-  dir = tempDir('recap-migrate-');
-  database = await freshDatabase(dir, { migrated: false });
-  db = openDb(database.url) as unknown as Kysely<any>;
-  await migrateTo(db, '0015_reader_choices');
+  older = await databaseAt('0015_reader_choices');
+  const { db } = older;
   const list = await db.selectFrom('lists').select('id').executeTakeFirstOrThrow();
   const at = '2026-11-30T08:00:00.000Z';
   const sentAt = '2026-11-30T09:00:00.000Z';

@@ -2,27 +2,17 @@
 // before keeps going out as it was (the stored subject and preheader, for every variant), and what
 // is made after follows each variant's own top story.
 import { afterEach, expect, it } from 'vitest';
-import { openDb } from '../../db/connect.ts';
-import { migrateTo, migrateToLatest } from '../../db/migrate.ts';
-import { tempDir } from '../helpers/context.ts';
-import { freshDatabase, type TestDatabase } from '../helpers/database.ts';
-import { rmSync } from 'node:fs';
-import type { Kysely } from 'kysely';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { databaseAt, type OlderDatabase } from '../helpers/migrations.ts';
 
-let dir = '';
-let db: Kysely<any> | undefined;
-let database: TestDatabase | undefined;
+let older: OlderDatabase | undefined;
 afterEach(async () => {
-  await db?.destroy();
-  await database?.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await older?.close();
 });
 
 it('keeps the subject and preheader of editions and variants made before it', async () => {
-  dir = tempDir('recap-migrate-');
-  database = await freshDatabase(dir, { migrated: false });
-  db = openDb(database.url) as unknown as Kysely<any>;
-  await migrateTo(db, '0009_claim_indexes');
+  older = await databaseAt('0009_claim_indexes');
+  const { db } = older;
   const list = await db.selectFrom('lists').select('id').executeTakeFirstOrThrow();
   const at = '2026-11-30T08:00:00.000Z';
   const edition = await db
